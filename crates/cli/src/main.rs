@@ -1,0 +1,220 @@
+//! `runlens`: the command line face of the index. Every subcommand takes `--db FILE`
+//! (default: the app's own index, see `runlens_index::default_db_path`). JSON output is a
+//! stable contract documented in the README; `json.rs` is its one implementation.
+
+mod json;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use runlens_index::{Index, Progress, RunsQuery, ScanReport};
+
+#[derive(Parser)]
+#[command(name = "runlens", version, about = "Index and query your ML run stores (MLflow, TensorBoard, W&B, ...)")]
+struct Cli {
+    /// Index database file (default: the app's index).
+    #[arg(long, global = true, value_name = "FILE")]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Find every run store below each path and index it.
+    Add {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Rescan every registered store incrementally (unchanged files are not read).
+    Scan,
+    /// List runs.
+    Runs {
+        /// Print a JSON array, one object per run.
+        #[arg(long)]
+        json: bool,
+        /// Include runs deleted in their tracker.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show one run: params, tags, metric summaries and artifacts.
+    Show {
+        run: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print every stored point of one metric of one run.
+    Series {
+        run: String,
+        key: String,
+        /// Print `[[step, time_ms, value], ...]`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List registered stores with their run counts and warnings.
+    Stores {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("runlens: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let db = cli.db.unwrap_or_else(runlens_index::default_db_path);
+    let mut index = Index::open(&db).with_context(|| format!("cannot open the index {}", db.display()))?;
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Add { paths } => {
+            let report = with_progress(|p| index.add(&paths, p))?;
+            print_report(&mut out, &report)?;
+            if report.stores.is_empty() {
+                for p in &paths {
+                    let what = if p.is_file() { " (a file that is not a store)" } else { "" };
+                    eprintln!("runlens: no run stores found in {}{what}", p.display());
+                }
+            }
+        }
+        Command::Scan => {
+            let report = with_progress(|p| index.scan(p))?;
+            print_report(&mut out, &report)?;
+        }
+        Command::Runs { json, all } => {
+            let runs = index.runs(&RunsQuery { include_deleted: all })?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &json::runs(&runs))?;
+                writeln!(out)?;
+            } else {
+                for r in &runs {
+                    writeln!(
+                        out,
+                        "{}  {:<9} {:<8} {}  {}{}",
+                        r.id,
+                        r.status,
+                        r.source,
+                        r.experiment.as_deref().unwrap_or("-"),
+                        r.name,
+                        if r.deleted { "  (deleted)" } else { "" }
+                    )?;
+                }
+            }
+        }
+        Command::Show { run, json } => {
+            let Some(record) = index.run(&run)? else {
+                anyhow::bail!("no run with id {run}");
+            };
+            let artifacts = index.artifacts(&run)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &json::run_detail(&record, &artifacts))?;
+                writeln!(out)?;
+            } else {
+                writeln!(out, "{}  ({}, {})", record.name, record.status, record.source)?;
+                writeln!(out, "id          {}\nstore       {}\nexperiment  {}", record.id, record.store, record.experiment.as_deref().unwrap_or("-"))?;
+                for (k, v) in &record.params {
+                    writeln!(out, "param       {k} = {v}")?;
+                }
+                for (k, v) in &record.tags {
+                    writeln!(out, "tag         {k} = {v}")?;
+                }
+                for (k, m) in &record.metrics {
+                    writeln!(out, "metric      {k}: last {} (step {}), min {}, max {}, {} points", m.last, m.last_step, m.min, m.max, m.count)?;
+                }
+                for a in &artifacts {
+                    writeln!(out, "artifact    {} ({} bytes)", a.path, a.size)?;
+                }
+            }
+        }
+        Command::Series { run, key, json } => {
+            let Some(points) = index.series(&run, &key)? else {
+                anyhow::bail!("run {run} has no metric {key:?}");
+            };
+            if json {
+                serde_json::to_writer(&mut out, &json::points(&points))?;
+                writeln!(out)?;
+            } else {
+                for p in &points {
+                    writeln!(out, "{}\t{}\t{}", p.step, p.time_ms, p.value)?;
+                }
+            }
+        }
+        Command::Stores { json } => {
+            let stores = index.stores()?;
+            if json {
+                let warnings = index.warnings(None)?;
+                serde_json::to_writer_pretty(&mut out, &json::stores(&stores, &warnings))?;
+                writeln!(out)?;
+            } else {
+                for s in &stores {
+                    writeln!(out, "{:<8} {:>6} runs {:>4} warnings  {}", s.source, s.runs, s.warnings, s.root)?;
+                    if let Some(e) = &s.error {
+                        writeln!(out, "         error: {e}")?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `f` with a progress bar on a terminal, or plain progress lines otherwise.
+fn with_progress<T>(f: impl FnOnce(&mut dyn FnMut(Progress)) -> T) -> T {
+    let tty = std::io::stderr().is_terminal();
+    let bar = tty.then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} runs").unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut callback = |p: Progress| match (&bar, p) {
+        (Some(bar), Progress::Discovering { path }) => bar.set_message(format!("looking for stores in {}", path.display())),
+        (Some(bar), Progress::Store { index, count, reader, root }) => {
+            bar.set_position(0);
+            bar.set_message(format!("[{}/{count}] {reader} {root}", index + 1));
+        }
+        (Some(bar), Progress::Reading { done, total }) => {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+        (None, Progress::Discovering { path }) => eprintln!("looking for stores in {}", path.display()),
+        (None, Progress::Store { index, count, reader, root }) => eprintln!("[{}/{count}] reading {reader} {root}", index + 1),
+        (None, Progress::Reading { .. }) => {}
+    };
+    let result = f(&mut callback);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    result
+}
+
+fn print_report(out: &mut impl Write, report: &ScanReport) -> Result<()> {
+    for w in &report.warnings {
+        eprintln!("warning: {}: {}", w.file.as_deref().unwrap_or("?"), w.message);
+    }
+    for r in &report.stores {
+        let s = &r.stats;
+        let what = if s.unchanged {
+            "unchanged".to_string()
+        } else {
+            format!("{} new, {} updated, {} removed, {} points read", s.runs_new, s.runs_updated, s.runs_removed, s.points_added)
+        };
+        writeln!(out, "{:<8} {:>6} runs ({what}), {} warnings  {}", r.store.source, r.store.runs, r.store.warnings, r.store.root)?;
+        if let Some(e) = &s.error {
+            writeln!(out, "         error: {e}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,550 @@
+//! Ingest: runs a reader on its own thread and applies its updates to the index in
+//! batched transactions. File marks are committed in the same transaction as the data
+//! read from those files, so a kill at any point leaves an index that opens and resumes:
+//! whatever was not committed is simply read again by the next scan.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::mpsc::sync_channel;
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use runlens_sources::{
+    ExperimentUpdate, FileMark, Point, ReadError, Reader, RunInfo, RunUpdate, ScanContext, SeriesMode, Update, Warning,
+};
+
+use crate::series::{self, Summary, CHUNK_POINTS};
+use crate::{run_id, IndexError};
+
+/// Commit at least this often, so other readers of the index see progress and a writer
+/// never holds the lock for long.
+const COMMIT_EVERY: Duration = Duration::from_millis(250);
+/// ... or after this many points.
+const COMMIT_POINTS: usize = 500_000;
+
+/// What one scan of one store did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    pub runs_new: u64,
+    pub runs_updated: u64,
+    pub runs_removed: u64,
+    pub points_added: u64,
+    /// The reader found the whole store unchanged and read no content.
+    pub unchanged: bool,
+    /// Why the store could not be read at all (its cached runs are kept).
+    pub error: Option<String>,
+}
+
+/// Progress of reading one store: `done` of `total` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadProgress {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Scans one registered store into the index.
+pub(crate) fn scan_store(
+    conn: &Connection,
+    store_id: i64,
+    reader: &dyn Reader,
+    root: &str,
+    progress: &mut dyn FnMut(ReadProgress),
+) -> Result<ScanStats, IndexError> {
+    let previous = load_marks(conn, store_id)?;
+    let (tx, rx) = sync_channel::<Update>(256);
+    let mut writer = StoreWriter::new(conn, store_id, reader.id(), root);
+    let root_path = std::path::Path::new(root);
+    let result: Result<Result<(), ReadError>, IndexError> = std::thread::scope(|s| {
+        let previous = &previous;
+        // Owned here: an early return drops it, so a reader blocked on a full channel
+        // wakes up and the scope can join it.
+        let rx = rx;
+        let handle = s.spawn(move || {
+            let sink = move |u: Update| {
+                let _ = tx.send(u);
+            };
+            let ctx = ScanContext { root: root_path, previous, sink: &sink };
+            reader.scan(&ctx)
+        });
+        writer.begin()?;
+        let mut last_commit = Instant::now();
+        for update in rx.iter() {
+            if let Update::Progress { done, total } = update {
+                progress(ReadProgress { done, total });
+                continue;
+            }
+            writer.apply(update)?;
+            if last_commit.elapsed() > COMMIT_EVERY || writer.pending_points > COMMIT_POINTS {
+                writer.commit()?;
+                writer.begin()?;
+                last_commit = Instant::now();
+            }
+        }
+        let read = match handle.join() {
+            Ok(r) => r,
+            Err(_) => Err(ReadError::NotAStore {
+                path: root_path.to_path_buf(),
+                kind: reader.id(),
+                reason: "the reader crashed (a bug in Runlens; please report it)".into(),
+            }),
+        };
+        Ok(read)
+    });
+    let read = match result {
+        Ok(read) => read,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+    };
+    match read {
+        Ok(()) => writer.finish()?,
+        Err(e) => {
+            writer.stats.error = Some(e.to_string());
+            writer.commit()?;
+        }
+    }
+    conn.execute(
+        "UPDATE stores SET scanned_ms = ?1, error = ?2 WHERE id = ?3",
+        params![crate::now_ms(), writer.stats.error, store_id],
+    )?;
+    Ok(writer.stats)
+}
+
+fn load_marks(conn: &Connection, store_id: i64) -> rusqlite::Result<HashMap<String, FileMark>> {
+    let mut stmt = conn.prepare("SELECT path, size, mtime_ns, inode, offset, hash FROM files WHERE store_id = ?1")?;
+    let rows = stmt.query_map([store_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            FileMark {
+                size: r.get::<_, i64>(1)? as u64,
+                mtime_ns: r.get(2)?,
+                inode: r.get::<_, i64>(3)? as u64,
+                offset: r.get::<_, i64>(4)? as u64,
+                hash: r.get::<_, i64>(5)? as u64,
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+struct StoreWriter<'c> {
+    conn: &'c Connection,
+    store_id: i64,
+    reader_id: &'static str,
+    root: &'c str,
+    seen_runs: HashSet<String>,
+    seen_experiments: HashSet<String>,
+    unchanged: bool,
+    pending_points: usize,
+    stats: ScanStats,
+}
+
+impl<'c> StoreWriter<'c> {
+    fn new(conn: &'c Connection, store_id: i64, reader_id: &'static str, root: &'c str) -> Self {
+        StoreWriter {
+            conn,
+            store_id,
+            reader_id,
+            root,
+            seen_runs: HashSet::new(),
+            seen_experiments: HashSet::new(),
+            unchanged: false,
+            pending_points: 0,
+            stats: ScanStats::default(),
+        }
+    }
+
+    fn begin(&mut self) -> rusqlite::Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")
+    }
+
+    fn commit(&mut self) -> rusqlite::Result<()> {
+        self.pending_points = 0;
+        self.conn.execute_batch("COMMIT")
+    }
+
+    fn apply(&mut self, update: Update) -> Result<(), IndexError> {
+        match update {
+            Update::Experiment(e) => self.experiment(e)?,
+            Update::Run(r) => self.run(r)?,
+            Update::Store { marks, warnings } => {
+                self.replace_marks("", &marks)?;
+                self.conn.execute("DELETE FROM warnings WHERE store_id = ?1 AND owner = ''", [self.store_id])?;
+                self.add_warnings("", &warnings)?;
+            }
+            Update::Unchanged => self.unchanged = true,
+            Update::Progress { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Removes what the store no longer has, then commits.
+    fn finish(&mut self) -> Result<(), IndexError> {
+        self.stats.unchanged = self.unchanged;
+        if !self.unchanged {
+            let known: Vec<String> = self
+                .conn
+                .prepare_cached("SELECT native_id FROM runs WHERE store_id = ?1")?
+                .query_map([self.store_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let gone: Vec<String> = known.into_iter().filter(|n| !self.seen_runs.contains(n)).collect();
+            for native in &gone {
+                self.remove_run(native)?;
+                self.stats.runs_removed += 1;
+            }
+            let known: Vec<String> = self
+                .conn
+                .prepare_cached("SELECT native_id FROM experiments WHERE store_id = ?1")?
+                .query_map([self.store_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let gone: Vec<String> = known.into_iter().filter(|n| !self.seen_experiments.contains(n)).collect();
+            for native in &gone {
+                self.conn.execute("DELETE FROM experiments WHERE store_id = ?1 AND native_id = ?2", params![self.store_id, native])?;
+                let owner = format!("e:{native}");
+                self.replace_marks(&owner, &[])?;
+                self.conn.execute("DELETE FROM warnings WHERE store_id = ?1 AND owner = ?2", params![self.store_id, owner])?;
+            }
+        }
+        self.commit()?;
+        Ok(())
+    }
+
+    fn experiment(&mut self, e: ExperimentUpdate) -> Result<(), IndexError> {
+        self.seen_experiments.insert(e.native_id.clone());
+        if let Some(info) = &e.info {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO experiments (store_id, native_id, name, deleted) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (store_id, native_id) DO UPDATE SET name = excluded.name, deleted = excluded.deleted",
+                )?
+                .execute(params![self.store_id, e.native_id, info.name, info.deleted])?;
+            self.conn
+                .prepare_cached("UPDATE runs SET experiment = ?3 WHERE store_id = ?1 AND experiment_native = ?2 AND experiment IS NOT ?3")?
+                .execute(params![self.store_id, e.native_id, info.name])?;
+        }
+        let owner = format!("e:{}", e.native_id);
+        if let Some(marks) = &e.marks {
+            self.replace_marks(&owner, marks)?;
+            self.conn.execute("DELETE FROM warnings WHERE store_id = ?1 AND owner = ?2", params![self.store_id, owner])?;
+        }
+        self.add_warnings(&owner, &e.warnings)?;
+        Ok(())
+    }
+
+    fn run(&mut self, u: RunUpdate) -> Result<(), IndexError> {
+        self.seen_runs.insert(u.native_id.clone());
+        let existing: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT rid FROM runs WHERE store_id = ?1 AND native_id = ?2")?
+            .query_row(params![self.store_id, u.native_id], |r| r.get(0))
+            .optional()?;
+        let changed = u.info.is_some() || u.params.is_some() || u.tags.is_some() || !u.series.is_empty() || u.artifacts.is_some();
+        let rid = match (existing, &u.info) {
+            (_, Some(info)) => self.upsert_run(&u.native_id, info)?,
+            (Some(rid), None) => rid,
+            // Marks without a row (a damaged cache): keep the run visible under its id.
+            (None, None) => {
+                let placeholder = RunInfo { name: u.native_id.clone(), ..Default::default() };
+                self.upsert_run(&u.native_id, &placeholder)?
+            }
+        };
+        match existing {
+            None => self.stats.runs_new += 1,
+            Some(_) if changed => self.stats.runs_updated += 1,
+            Some(_) => {}
+        }
+        if let Some(params) = &u.params {
+            self.conn.prepare_cached("DELETE FROM params WHERE rid = ?1")?.execute([rid])?;
+            let mut insert = self.conn.prepare_cached("INSERT OR REPLACE INTO params (rid, key, value, num) VALUES (?1, ?2, ?3, ?4)")?;
+            for (k, v) in params {
+                insert.execute(params![rid, k, v, numeric(v)])?;
+            }
+        }
+        if let Some(tags) = &u.tags {
+            self.conn.prepare_cached("DELETE FROM tags WHERE rid = ?1")?.execute([rid])?;
+            let mut insert = self.conn.prepare_cached("INSERT OR REPLACE INTO tags (rid, key, value) VALUES (?1, ?2, ?3)")?;
+            for (k, v) in tags {
+                insert.execute(params![rid, k, v])?;
+            }
+        }
+        for s in u.series {
+            self.stats.points_added += s.points.len() as u64;
+            self.pending_points += s.points.len();
+            self.write_series(rid, &s.key, s.mode, s.points)?;
+        }
+        if let Some(artifacts) = &u.artifacts {
+            self.conn.prepare_cached("DELETE FROM artifacts WHERE rid = ?1")?.execute([rid])?;
+            let mut insert = self.conn.prepare_cached("INSERT OR REPLACE INTO artifacts (rid, path, size) VALUES (?1, ?2, ?3)")?;
+            for a in artifacts {
+                insert.execute(params![rid, a.path, a.size as i64])?;
+            }
+        }
+        let owner = format!("r:{}", u.native_id);
+        {
+            let mut delete = self.conn.prepare_cached("DELETE FROM warnings WHERE store_id = ?1 AND owner = ?2 AND file = ?3")?;
+            for file in &u.reread {
+                delete.execute(params![self.store_id, owner, file])?;
+            }
+        }
+        if let Some(marks) = &u.marks {
+            // Warnings about files no longer marked (gone, or to be read again) are void.
+            let marked: HashSet<&str> = marks.iter().map(|(p, _)| p.as_str()).collect();
+            let files: Vec<(i64, Option<String>)> = self
+                .conn
+                .prepare_cached("SELECT id, file FROM warnings WHERE store_id = ?1 AND owner = ?2")?
+                .query_map(params![self.store_id, owner], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (id, file) in files {
+                if file.as_deref().is_none_or(|f| !marked.contains(f)) {
+                    self.conn.execute("DELETE FROM warnings WHERE id = ?1", [id])?;
+                }
+            }
+            self.replace_marks(&owner, marks)?;
+        }
+        self.add_warnings(&owner, &u.warnings)?;
+        Ok(())
+    }
+
+    fn upsert_run(&mut self, native_id: &str, info: &RunInfo) -> rusqlite::Result<i64> {
+        let experiment: Option<String> = match &info.experiment {
+            Some(e) => self
+                .conn
+                .prepare_cached("SELECT name FROM experiments WHERE store_id = ?1 AND native_id = ?2")?
+                .query_row(params![self.store_id, e], |r| r.get(0))
+                .optional()?,
+            None => None,
+        };
+        let parent = info.parent.as_deref().map(|p| run_id(self.reader_id, self.root, p));
+        self.conn
+            .prepare_cached(
+                "INSERT INTO runs (id, store_id, native_id, experiment_native, experiment, name, status, deleted, parent,
+                                   start_ms, end_ms, user, git_commit, artifact_dir)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                 ON CONFLICT (store_id, native_id) DO UPDATE SET
+                    experiment_native = excluded.experiment_native, experiment = excluded.experiment,
+                    name = excluded.name, status = excluded.status, deleted = excluded.deleted,
+                    parent = excluded.parent, start_ms = excluded.start_ms, end_ms = excluded.end_ms,
+                    user = excluded.user, git_commit = excluded.git_commit, artifact_dir = excluded.artifact_dir
+                 RETURNING rid",
+            )?
+            .query_row(
+                params![
+                    run_id(self.reader_id, self.root, native_id),
+                    self.store_id,
+                    native_id,
+                    info.experiment,
+                    experiment,
+                    info.name,
+                    info.status.as_str(),
+                    info.deleted,
+                    parent,
+                    info.start_ms,
+                    info.end_ms,
+                    info.user,
+                    info.commit,
+                    info.artifact_dir.as_ref().map(|p| p.to_string_lossy().into_owned()),
+                ],
+                |r| r.get(0),
+            )
+    }
+
+    fn write_series(&mut self, rid: i64, key: &str, mode: SeriesMode, mut points: Vec<Point>) -> rusqlite::Result<()> {
+        let existing: Option<(i64, Summary)> = self
+            .conn
+            .prepare_cached(
+                "SELECT sid, count, first, first_step, last, last_step, last_time_ms, min, max, max_step
+                 FROM metrics WHERE rid = ?1 AND key = ?2",
+            )?
+            .query_row(params![rid, key], |r| {
+                Ok((
+                    r.get(0)?,
+                    Summary {
+                        count: r.get::<_, i64>(1)? as u64,
+                        first: nan_if_null(r.get(2)?),
+                        first_step: r.get(3)?,
+                        last: nan_if_null(r.get(4)?),
+                        last_step: r.get(5)?,
+                        last_time_ms: r.get(6)?,
+                        min: nan_if_null(r.get(7)?),
+                        max: nan_if_null(r.get(8)?),
+                        max_step: r.get(9)?,
+                    },
+                ))
+            })
+            .optional()?;
+        let existing = match (existing, mode) {
+            (Some((sid, _)), SeriesMode::Replace) => {
+                self.conn.prepare_cached("DELETE FROM chunks WHERE sid = ?1")?.execute([sid])?;
+                self.conn.prepare_cached("DELETE FROM metrics WHERE sid = ?1")?.execute([sid])?;
+                None
+            }
+            (e, _) => e,
+        };
+        // The summary follows logging order; storage is sorted by step.
+        let (sid, summary, stored_max_step) = match existing {
+            Some((sid, mut summary)) => {
+                let stored_max_step = summary.max_step;
+                summary.extend(&points);
+                (sid, summary, Some(stored_max_step))
+            }
+            None => {
+                let Some(summary) = Summary::of(&points) else { return Ok(()) };
+                let sid: i64 = self
+                    .conn
+                    .prepare_cached(
+                        "INSERT INTO metrics (rid, key, count, first_step, last_step, last_time_ms, max_step)
+                         VALUES (?1, ?2, 0, 0, 0, 0, 0) RETURNING sid",
+                    )?
+                    .query_row(params![rid, key], |r| r.get(0))?;
+                (sid, summary, None)
+            }
+        };
+        if points.is_empty() {
+            return Ok(());
+        }
+        series::sort_by_step(&mut points);
+        match stored_max_step {
+            None => self.write_chunks(sid, 0, &points)?,
+            Some(max_step) if points[0].step >= max_step => {
+                // Appending after every stored step: top up the last chunk, then new chunks.
+                let last: Option<(i64, i64, Vec<u8>)> = self
+                    .conn
+                    .prepare_cached("SELECT seq, n, data FROM chunks WHERE sid = ?1 ORDER BY seq DESC LIMIT 1")?
+                    .query_row([sid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()?;
+                let (seq, merged) = match last {
+                    Some((seq, n, data)) if (n as usize) < CHUNK_POINTS => {
+                        let mut merged = Vec::with_capacity(n as usize + points.len());
+                        series::decode_into(&data, &mut merged).map_err(damaged)?;
+                        merged.extend_from_slice(&points);
+                        (seq, merged)
+                    }
+                    Some((seq, _, _)) => (seq + 1, points),
+                    None => (0, points),
+                };
+                self.write_chunks(sid, seq, &merged)?;
+            }
+            Some(_) => {
+                // Points before the stored end: merge everything and rewrite.
+                let mut all = load_points(self.conn, sid)?;
+                all.extend_from_slice(&points);
+                series::sort_by_step(&mut all);
+                self.conn.prepare_cached("DELETE FROM chunks WHERE sid = ?1")?.execute([sid])?;
+                self.write_chunks(sid, 0, &all)?;
+            }
+        }
+        self.save_summary(sid, &summary)
+    }
+
+    /// Writes `points` as chunks numbered from `first_seq` (replacing a chunk of that number).
+    fn write_chunks(&mut self, sid: i64, first_seq: i64, points: &[Point]) -> rusqlite::Result<()> {
+        let mut insert =
+            self.conn.prepare_cached("INSERT OR REPLACE INTO chunks (sid, seq, n, step_min, step_max, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+        for (i, chunk) in points.chunks(CHUNK_POINTS).enumerate() {
+            let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else { continue };
+            insert.execute(params![sid, first_seq + i as i64, chunk.len() as i64, first.step, last.step, series::encode(chunk)])?;
+        }
+        Ok(())
+    }
+
+    fn save_summary(&mut self, sid: i64, s: &Summary) -> rusqlite::Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE metrics SET count = ?2, first = ?3, last = ?4, min = ?5, max = ?6, first_step = ?7,
+                 last_step = ?8, last_time_ms = ?9, max_step = ?10 WHERE sid = ?1",
+            )?
+            .execute(params![
+                sid,
+                s.count as i64,
+                null_if_nan(s.first),
+                null_if_nan(s.last),
+                null_if_nan(s.min),
+                null_if_nan(s.max),
+                s.first_step,
+                s.last_step,
+                s.last_time_ms,
+                s.max_step
+            ])?;
+        Ok(())
+    }
+
+    fn replace_marks(&mut self, owner: &str, marks: &[(String, FileMark)]) -> rusqlite::Result<()> {
+        self.conn.prepare_cached("DELETE FROM files WHERE store_id = ?1 AND owner = ?2")?.execute(params![self.store_id, owner])?;
+        let mut insert = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO files (store_id, path, owner, size, mtime_ns, inode, offset, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for (path, m) in marks {
+            insert.execute(params![
+                self.store_id,
+                path,
+                owner,
+                m.size as i64,
+                m.mtime_ns,
+                m.inode as i64,
+                m.offset as i64,
+                m.hash as i64
+            ])?;
+        }
+        Ok(())
+    }
+
+    fn add_warnings(&mut self, owner: &str, warnings: &[Warning]) -> rusqlite::Result<()> {
+        let mut insert =
+            self.conn.prepare_cached("INSERT INTO warnings (store_id, owner, file, location, message) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for w in warnings {
+            insert.execute(params![self.store_id, owner, w.file, w.location, w.message])?;
+        }
+        Ok(())
+    }
+
+    fn remove_run(&mut self, native_id: &str) -> rusqlite::Result<()> {
+        let rid: Option<i64> = self
+            .conn
+            .query_row("SELECT rid FROM runs WHERE store_id = ?1 AND native_id = ?2", params![self.store_id, native_id], |r| r.get(0))
+            .optional()?;
+        if let Some(rid) = rid {
+            self.conn.execute("DELETE FROM chunks WHERE sid IN (SELECT sid FROM metrics WHERE rid = ?1)", [rid])?;
+            for table in ["metrics", "params", "tags", "artifacts", "runs"] {
+                self.conn.execute(&format!("DELETE FROM {table} WHERE rid = ?1"), [rid])?;
+            }
+        }
+        let owner = format!("r:{native_id}");
+        self.replace_marks(&owner, &[])?;
+        self.conn.execute("DELETE FROM warnings WHERE store_id = ?1 AND owner = ?2", params![self.store_id, owner])?;
+        Ok(())
+    }
+}
+
+/// Every stored point of a series, in storage order.
+pub(crate) fn load_points(conn: &Connection, sid: i64) -> rusqlite::Result<Vec<Point>> {
+    let mut stmt = conn.prepare_cached("SELECT data FROM chunks WHERE sid = ?1 ORDER BY seq")?;
+    let mut rows = stmt.query([sid])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let data: Vec<u8> = r.get(0)?;
+        series::decode_into(&data, &mut out).map_err(damaged)?;
+    }
+    Ok(out)
+}
+
+fn damaged(e: series::ChunkError) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
+}
+
+/// A param value as a number, when the whole value is one (`0.001`, `32`, `1e-5`).
+fn numeric(v: &str) -> Option<f64> {
+    let t = v.trim();
+    if t.is_empty() || t.len() != v.len() {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+fn null_if_nan(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
+}
+
+pub(crate) fn nan_if_null(v: Option<f64>) -> f64 {
+    v.unwrap_or(f64::NAN)
+}

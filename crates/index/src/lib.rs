@@ -1,0 +1,213 @@
+//! The Runlens index: one SQLite database (WAL mode) caching every run of every store the
+//! user registered, so browsing never waits on the stores themselves.
+//!
+//! * [`Index::add`] discovers stores below folders and indexes them; [`Index::scan`]
+//!   rescans everything incrementally (unchanged files cost a stat, appended files resume
+//!   from their offset).
+//! * [`Index::runs`], [`Index::series`], [`Index::stores`], [`Index::warnings`] read it back
+//!   as plain structs; the CLI, the app and reports all consume the same structs.
+//!
+//! The index knows formats only through [`runlens_sources::Reader`]. It is a cache: the
+//! cache tables can always be rebuilt from the stores; user data lives apart (see
+//! [`schema`]). Nothing here writes anywhere but the index file.
+
+mod ingest;
+mod query;
+pub mod schema;
+pub mod series;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use runlens_sources::{all_readers, discover, reader_by_id, DiscoverError, Reader, Warning};
+
+pub use ingest::{ReadProgress, ScanStats};
+pub use query::{MetricSummary, RunRecord, RunsQuery, StoreInfo, StoreWarning};
+pub use runlens_sources::{Artifact, Point, Status};
+
+/// Namespace of Runlens run ids (uuid v5).
+const RUN_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6f1d_52a4_7c3e_4b8e_9a55_2d1c_0e7b_3f60);
+
+/// Errors of the index itself. Problems inside stores are warnings, not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("index database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Discover(#[from] DiscoverError),
+    #[error("cannot create the index folder {path}: {source}")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("no run with id {0}")]
+    UnknownRun(String),
+    #[error("no store with id {0}")]
+    UnknownStore(i64),
+}
+
+/// The stable id of a run: the same store and native id always give the same id.
+pub fn run_id(reader: &str, root: &str, native_id: &str) -> String {
+    uuid::Uuid::new_v5(&RUN_ID_NAMESPACE, format!("{reader}\n{root}\n{native_id}").as_bytes()).to_string()
+}
+
+/// Where the app and the CLI keep their shared index unless told otherwise:
+/// `$RUNLENS_DB`, else `$XDG_DATA_HOME/dev.runlens.desktop/index.sqlite`
+/// (`~/.local/share/...` when unset).
+pub fn default_db_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("RUNLENS_DB").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    data.join("dev.runlens.desktop").join("index.sqlite")
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// What is happening during [`Index::add`] or [`Index::scan`], for progress displays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// Looking for stores below a folder.
+    Discovering { path: PathBuf },
+    /// Starting to read store `index` of `count`.
+    Store { index: usize, count: usize, reader: &'static str, root: String },
+    /// Runs read so far in the current store.
+    Reading { done: u64, total: u64 },
+}
+
+/// The outcome for one store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreReport {
+    pub store: StoreInfo,
+    pub stats: ScanStats,
+}
+
+/// The outcome of [`Index::add`] or [`Index::scan`].
+#[derive(Debug, Clone, Default)]
+pub struct ScanReport {
+    pub stores: Vec<StoreReport>,
+    /// Folders that could not be searched (not tied to a store).
+    pub warnings: Vec<Warning>,
+}
+
+/// An open index. Several processes may open the same file at once.
+pub struct Index {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Index {
+    /// Opens (creating if needed) the index at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Index, IndexError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| IndexError::CreateDir { path: dir.to_path_buf(), source: e })?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;")?;
+        schema::migrate(&mut conn)?;
+        Ok(Index { conn, path: path.to_path_buf() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Finds every store below each path and indexes it. Every path is checked first: a
+    /// missing one is an error before anything is indexed.
+    pub fn add(&mut self, paths: &[PathBuf], progress: &mut dyn FnMut(Progress)) -> Result<ScanReport, IndexError> {
+        for p in paths {
+            if std::fs::symlink_metadata(p).is_err() {
+                return Err(DiscoverError::Missing(p.clone()).into());
+            }
+        }
+        let readers = all_readers();
+        let mut report = ScanReport::default();
+        let mut found = Vec::new();
+        for p in paths {
+            progress(Progress::Discovering { path: p.clone() });
+            let discovery = discover(p, &readers)?;
+            let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            self.conn.execute(
+                "INSERT OR IGNORE INTO user_folders (path, added_ms) VALUES (?1, ?2)",
+                params![canonical.to_string_lossy(), now_ms()],
+            )?;
+            report.warnings.extend(discovery.warnings);
+            for s in discovery.stores {
+                let id = self.register(s.reader, &s.root)?;
+                if !found.contains(&id) {
+                    found.push(id);
+                }
+            }
+        }
+        report.stores = self.scan_stores(&found, progress)?;
+        Ok(report)
+    }
+
+    /// Rescans every registered store, after looking for new stores below the folders the
+    /// user added. Unchanged files are not read.
+    pub fn scan(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<ScanReport, IndexError> {
+        let readers = all_readers();
+        let mut report = ScanReport::default();
+        let folders: Vec<String> =
+            self.conn.prepare("SELECT path FROM user_folders ORDER BY path")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        for folder in folders {
+            let path = PathBuf::from(&folder);
+            progress(Progress::Discovering { path: path.clone() });
+            match discover(&path, &readers) {
+                Ok(d) => {
+                    report.warnings.extend(d.warnings);
+                    for s in d.stores {
+                        self.register(s.reader, &s.root)?;
+                    }
+                }
+                Err(e) => report.warnings.push(Warning { file: Some(folder), location: None, message: e.to_string() }),
+            }
+        }
+        let ids: Vec<i64> = self.conn.prepare("SELECT id FROM stores ORDER BY id")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        report.stores = self.scan_stores(&ids, progress)?;
+        Ok(report)
+    }
+
+    /// The store's id, registering it first if it is new.
+    fn register(&mut self, reader: &str, root: &Path) -> Result<i64, IndexError> {
+        let root = root.to_string_lossy();
+        let source = reader_by_id(reader).map(|r| r.source()).unwrap_or(reader);
+        self.conn.execute(
+            "INSERT OR IGNORE INTO stores (reader, source, root, added_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![reader, source, root, now_ms()],
+        )?;
+        Ok(self.conn.query_row("SELECT id FROM stores WHERE reader = ?1 AND root = ?2", params![reader, root], |r| r.get(0))?)
+    }
+
+    fn scan_stores(&mut self, ids: &[i64], progress: &mut dyn FnMut(Progress)) -> Result<Vec<StoreReport>, IndexError> {
+        let mut reports = Vec::new();
+        for (index, &id) in ids.iter().enumerate() {
+            let Some((reader_id, root)): Option<(String, String)> = self
+                .conn
+                .query_row("SELECT reader, root FROM stores WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+            else {
+                continue;
+            };
+            let Some(reader) = reader_by_id(&reader_id) else { continue };
+            progress(Progress::Store { index, count: ids.len(), reader: reader.id(), root: root.clone() });
+            let stats = if Path::new(&root).exists() {
+                ingest::scan_store(&self.conn, id, reader.as_ref() as &dyn Reader, &root, &mut |p| {
+                    progress(Progress::Reading { done: p.done, total: p.total })
+                })?
+            } else {
+                // Keep the cached runs (browsable offline), say why nothing was read.
+                let error = format!("{root} is missing (moved, deleted or not mounted); showing the runs indexed before");
+                self.conn.execute("UPDATE stores SET error = ?1 WHERE id = ?2", params![error, id])?;
+                ScanStats { error: Some(error), ..Default::default() }
+            };
+            let store = self.store(id)?.ok_or(IndexError::UnknownStore(id))?;
+            reports.push(StoreReport { store, stats });
+        }
+        Ok(reports)
+    }
+}

@@ -1,0 +1,235 @@
+//! Reading the index back as plain structs: runs with their params, tags and metric
+//! summaries, one series at full resolution, stores and their warnings.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rusqlite::{params, OptionalExtension, Row};
+use runlens_sources::{Artifact, Point};
+
+use crate::ingest::{load_points, nan_if_null};
+use crate::{Index, IndexError};
+
+/// One run, as every consumer (CLI JSON, app, reports) sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    /// Stable Runlens id (uuid v5 of reader, store root and native id).
+    pub id: String,
+    pub store_id: i64,
+    /// Root of the store the run is in.
+    pub store: String,
+    /// `source` name of the store kind (`mlflow`, ...).
+    pub source: String,
+    /// The run's id inside its store.
+    pub native_id: String,
+    pub experiment: Option<String>,
+    pub name: String,
+    /// `running|finished|failed|killed|scheduled|unknown`.
+    pub status: String,
+    pub deleted: bool,
+    /// Runlens id of the parent run.
+    pub parent: Option<String>,
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+    pub user: Option<String>,
+    pub commit: Option<String>,
+    pub artifact_dir: Option<String>,
+    pub params: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    pub metrics: BTreeMap<String, MetricSummary>,
+}
+
+/// Summary of one metric series (NaN where a value is NaN); `first`/`last` in logging
+/// order, as the trackers report them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricSummary {
+    pub first: f64,
+    pub last: f64,
+    pub min: f64,
+    pub max: f64,
+    pub count: u64,
+    pub first_step: i64,
+    pub last_step: i64,
+    pub max_step: i64,
+}
+
+/// Which runs [`Index::runs`] returns.
+#[derive(Debug, Clone, Default)]
+pub struct RunsQuery {
+    /// Include runs the user deleted in their tracker.
+    pub include_deleted: bool,
+}
+
+/// A registered store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreInfo {
+    pub id: i64,
+    /// [`runlens_sources::Reader::id`], e.g. `mlflow-file`.
+    pub reader: String,
+    pub source: String,
+    pub root: String,
+    pub runs: u64,
+    pub warnings: u64,
+    pub scanned_ms: Option<i64>,
+    /// Why the last scan could not read the store at all.
+    pub error: Option<String>,
+}
+
+/// A problem found in a store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreWarning {
+    pub store_id: i64,
+    pub file: Option<String>,
+    pub location: Option<String>,
+    pub message: String,
+}
+
+const STORE_COLUMNS: &str = "s.id, s.reader, s.source, s.root, s.scanned_ms, s.error,
+    (SELECT count(*) FROM runs r WHERE r.store_id = s.id),
+    (SELECT count(*) FROM warnings w WHERE w.store_id = s.id)";
+
+fn store_from_row(r: &Row) -> rusqlite::Result<StoreInfo> {
+    Ok(StoreInfo {
+        id: r.get(0)?,
+        reader: r.get(1)?,
+        source: r.get(2)?,
+        root: r.get(3)?,
+        scanned_ms: r.get(4)?,
+        error: r.get(5)?,
+        runs: r.get::<_, i64>(6)? as u64,
+        warnings: r.get::<_, i64>(7)? as u64,
+    })
+}
+
+impl Index {
+    /// Every registered store, in registration order.
+    pub fn stores(&self) -> Result<Vec<StoreInfo>, IndexError> {
+        let mut stmt = self.conn.prepare(&format!("SELECT {STORE_COLUMNS} FROM stores s ORDER BY s.id"))?;
+        let rows = stmt.query_map([], store_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn store(&self, id: i64) -> Result<Option<StoreInfo>, IndexError> {
+        Ok(self.conn.query_row(&format!("SELECT {STORE_COLUMNS} FROM stores s WHERE s.id = ?1"), [id], store_from_row).optional()?)
+    }
+
+    /// Warnings of one store, or of all stores.
+    pub fn warnings(&self, store_id: Option<i64>) -> Result<Vec<StoreWarning>, IndexError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT store_id, file, location, message FROM warnings WHERE ?1 IS NULL OR store_id = ?1 ORDER BY store_id, file, id",
+        )?;
+        let rows = stmt.query_map([store_id], |r| {
+            Ok(StoreWarning { store_id: r.get(0)?, file: r.get(1)?, location: r.get(2)?, message: r.get(3)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Runs with their params, tags and metric summaries, newest first.
+    pub fn runs(&self, query: &RunsQuery) -> Result<Vec<RunRecord>, IndexError> {
+        let deleted = if query.include_deleted { "1" } else { "r.deleted = 0" };
+        self.load_runs(deleted, "1", rusqlite::params![])
+    }
+
+    /// One run by id (deleted or not).
+    pub fn run(&self, run_id: &str) -> Result<Option<RunRecord>, IndexError> {
+        let rid = "rid = (SELECT rid FROM runs WHERE id = ?1)";
+        Ok(self.load_runs("r.id = ?1", rid, rusqlite::params![run_id])?.pop())
+    }
+
+    /// Runs matching `run_where` (over `runs r`), with the params, tags and metrics rows
+    /// matching `rid_where`; both take the same SQL parameters.
+    fn load_runs(&self, run_where: &str, rid_where: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<RunRecord>, IndexError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT r.rid, r.id, r.store_id, s.root, s.source, r.native_id, r.experiment, r.name, r.status, r.deleted,
+                    r.parent, r.start_ms, r.end_ms, r.user, r.git_commit, r.artifact_dir
+             FROM runs r JOIN stores s ON s.id = r.store_id
+             WHERE {run_where}
+             ORDER BY r.start_ms DESC, r.name, r.id"
+        ))?;
+        let mut order: Vec<i64> = Vec::new();
+        let mut runs: HashMap<i64, RunRecord> = HashMap::new();
+        let rows = stmt.query_map(args, |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                RunRecord {
+                    id: r.get(1)?,
+                    store_id: r.get(2)?,
+                    store: r.get(3)?,
+                    source: r.get(4)?,
+                    native_id: r.get(5)?,
+                    experiment: r.get(6)?,
+                    name: r.get(7)?,
+                    status: r.get(8)?,
+                    deleted: r.get(9)?,
+                    parent: r.get(10)?,
+                    start_ms: r.get(11)?,
+                    end_ms: r.get(12)?,
+                    user: r.get(13)?,
+                    commit: r.get(14)?,
+                    artifact_dir: r.get(15)?,
+                    params: BTreeMap::new(),
+                    tags: BTreeMap::new(),
+                    metrics: BTreeMap::new(),
+                },
+            ))
+        })?;
+        for row in rows {
+            let (rid, run) = row?;
+            order.push(rid);
+            runs.insert(rid, run);
+        }
+        for (table, is_params) in [("params", true), ("tags", false)] {
+            let mut stmt = self.conn.prepare(&format!("SELECT rid, key, value FROM {table} WHERE {rid_where}"))?;
+            let mut rows = stmt.query(args)?;
+            while let Some(r) = rows.next()? {
+                if let Some(run) = runs.get_mut(&r.get::<_, i64>(0)?) {
+                    let map = if is_params { &mut run.params } else { &mut run.tags };
+                    map.insert(r.get(1)?, r.get(2)?);
+                }
+            }
+        }
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT rid, key, first, last, min, max, count, first_step, last_step, max_step FROM metrics WHERE {rid_where}"
+        ))?;
+        let mut rows = stmt.query(args)?;
+        while let Some(r) = rows.next()? {
+            if let Some(run) = runs.get_mut(&r.get::<_, i64>(0)?) {
+                run.metrics.insert(
+                    r.get(1)?,
+                    MetricSummary {
+                        first: nan_if_null(r.get(2)?),
+                        last: nan_if_null(r.get(3)?),
+                        min: nan_if_null(r.get(4)?),
+                        max: nan_if_null(r.get(5)?),
+                        count: r.get::<_, i64>(6)? as u64,
+                        first_step: r.get(7)?,
+                        last_step: r.get(8)?,
+                        max_step: r.get(9)?,
+                    },
+                );
+            }
+        }
+        Ok(order.into_iter().filter_map(|rid| runs.remove(&rid)).collect())
+    }
+
+    /// The files below a run's artifact folder (paths relative to it, `/`-separated).
+    pub fn artifacts(&self, run_id: &str) -> Result<Vec<Artifact>, IndexError> {
+        let rid: Option<i64> = self.conn.query_row("SELECT rid FROM runs WHERE id = ?1", [run_id], |r| r.get(0)).optional()?;
+        let rid = rid.ok_or_else(|| IndexError::UnknownRun(run_id.to_string()))?;
+        let mut stmt = self.conn.prepare("SELECT path, size FROM artifacts WHERE rid = ?1 ORDER BY path")?;
+        let rows = stmt.query_map([rid], |r| Ok(Artifact { path: r.get(0)?, size: r.get::<_, i64>(1)? as u64 }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every stored point of one metric of one run, sorted by step. `Ok(None)` when the
+    /// run has no such metric; an error when there is no such run.
+    pub fn series(&self, run_id: &str, key: &str) -> Result<Option<Vec<Point>>, IndexError> {
+        let rid: Option<i64> = self.conn.query_row("SELECT rid FROM runs WHERE id = ?1", [run_id], |r| r.get(0)).optional()?;
+        let rid = rid.ok_or_else(|| IndexError::UnknownRun(run_id.to_string()))?;
+        let sid: Option<i64> =
+            self.conn.query_row("SELECT sid FROM metrics WHERE rid = ?1 AND key = ?2", params![rid, key], |r| r.get(0)).optional()?;
+        match sid {
+            Some(sid) => Ok(Some(load_points(&self.conn, sid)?)),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Schema and migrations. Two independent parts live in one database file:
+//!
+//! * the **cache** (stores, runs, params, tags, metric summaries and series, artifact
+//!   listings, file marks, warnings): derived from the stores, versioned by
+//!   [`CACHE_VERSION`]. A version change drops and recreates it; the next scan refills it.
+//! * **user data** (the folders the user added, and later notes, stars, labels): never
+//!   dropped, migrated step by step, keyed by store root and native run id so it
+//!   survives any rebuild of the cache.
+
+use rusqlite::{Connection, OptionalExtension};
+
+/// Bump when the cache layout changes; the cache is then rebuilt from the stores.
+pub const CACHE_VERSION: i64 = 1;
+
+/// User-data migrations, applied in order; the user version is their count.
+const USER_MIGRATIONS: &[&str] = &[
+    // 1: folders the user added (rescans discover new stores below them) and per-run notes.
+    "CREATE TABLE user_folders (
+        path TEXT PRIMARY KEY,
+        added_ms INTEGER NOT NULL
+    );
+    CREATE TABLE user_runs (
+        store_root TEXT NOT NULL,
+        native_id TEXT NOT NULL,
+        starred INTEGER NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '',
+        labels TEXT NOT NULL DEFAULT '',
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (store_root, native_id)
+    );",
+];
+
+const CACHE_TABLES: &[&str] =
+    &["stores", "experiments", "runs", "params", "tags", "metrics", "chunks", "artifacts", "files", "warnings"];
+
+const CACHE_SCHEMA: &str = "
+CREATE TABLE stores (
+    id INTEGER PRIMARY KEY,
+    reader TEXT NOT NULL,          -- Reader::id, e.g. mlflow-file
+    source TEXT NOT NULL,          -- Reader::source, e.g. mlflow
+    root TEXT NOT NULL,            -- canonical path of the store root
+    added_ms INTEGER NOT NULL,
+    scanned_ms INTEGER,
+    error TEXT,                    -- why the last scan could not read the store at all
+    UNIQUE (reader, root)
+);
+CREATE TABLE experiments (
+    store_id INTEGER NOT NULL,
+    native_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    deleted INTEGER NOT NULL,
+    PRIMARY KEY (store_id, native_id)
+) WITHOUT ROWID;
+CREATE TABLE runs (
+    rid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,       -- stable uuid v5 of (reader, root, native id)
+    store_id INTEGER NOT NULL,
+    native_id TEXT NOT NULL,
+    experiment_native TEXT,
+    experiment TEXT,               -- experiment name, denormalised for filtering
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    deleted INTEGER NOT NULL,
+    parent TEXT,                   -- runs.id of the parent run
+    start_ms INTEGER,
+    end_ms INTEGER,
+    user TEXT,
+    git_commit TEXT,
+    artifact_dir TEXT,
+    UNIQUE (store_id, native_id)
+);
+CREATE TABLE params (
+    rid INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    num REAL,                      -- the value as a number, when it is one
+    PRIMARY KEY (rid, key)
+) WITHOUT ROWID;
+CREATE TABLE tags (
+    rid INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (rid, key)
+) WITHOUT ROWID;
+-- One row per series with its summary in columns (first/last in logging order);
+-- NULL min/max/first/last mean NaN.
+CREATE TABLE metrics (
+    sid INTEGER PRIMARY KEY,
+    rid INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    first REAL,
+    last REAL,
+    min REAL,
+    max REAL,
+    first_step INTEGER NOT NULL,
+    last_step INTEGER NOT NULL,
+    last_time_ms INTEGER NOT NULL,
+    max_step INTEGER NOT NULL,
+    UNIQUE (rid, key)
+);
+-- Full-resolution points, sorted by step, in compact chunks (see series.rs).
+CREATE TABLE chunks (
+    sid INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    step_min INTEGER NOT NULL,
+    step_max INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (sid, seq)
+);
+CREATE TABLE artifacts (
+    rid INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (rid, path)
+) WITHOUT ROWID;
+-- What each file looked like when last read: the basis of incremental rescans.
+CREATE TABLE files (
+    store_id INTEGER NOT NULL,
+    path TEXT NOT NULL,            -- relative to the store root
+    owner TEXT NOT NULL,           -- '' (store), 'e:<native id>' or 'r:<native id>'
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    hash INTEGER NOT NULL,
+    PRIMARY KEY (store_id, path)
+) WITHOUT ROWID;
+CREATE INDEX files_owner ON files (store_id, owner);
+CREATE TABLE warnings (
+    id INTEGER PRIMARY KEY,
+    store_id INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    file TEXT,
+    location TEXT,
+    message TEXT NOT NULL
+);
+CREATE INDEX warnings_owner ON warnings (store_id, owner);
+CREATE INDEX runs_store ON runs (store_id);
+";
+
+/// Brings the database to the current schema. Returns true when the cache was (re)built
+/// empty, so the caller knows a rescan is needed.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<bool> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")?;
+    let get = |conn: &Connection, key: &str| -> rusqlite::Result<i64> {
+        Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?.unwrap_or(0))
+    };
+    let tx = conn.transaction()?;
+    let user_version = get(&tx, "user_version")? as usize;
+    for (i, sql) in USER_MIGRATIONS.iter().enumerate().skip(user_version) {
+        tx.execute_batch(sql)?;
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('user_version', ?1)", [i as i64 + 1])?;
+    }
+    let rebuilt = get(&tx, "cache_version")? != CACHE_VERSION;
+    if rebuilt {
+        for table in CACHE_TABLES {
+            tx.execute_batch(&format!("DROP TABLE IF EXISTS {table}"))?;
+        }
+        tx.execute_batch(CACHE_SCHEMA)?;
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('cache_version', ?1)", [CACHE_VERSION])?;
+    }
+    tx.commit()?;
+    Ok(rebuilt)
+}

@@ -1,0 +1,70 @@
+//! Helpers shared by the index's integration tests: fixture paths, copies, an index in a
+//! temporary folder, and the ground truth in `tests/fixtures/expected.json`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use runlens_index::{Index, ScanReport};
+
+/// `tests/fixtures/<name>` at the repository root.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+/// `expected.json`'s `kinds.<kind>`.
+pub fn expected(kind: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture("expected.json")).expect("expected.json");
+    let all: serde_json::Value = serde_json::from_str(&text).expect("valid expected.json");
+    all["kinds"][kind].clone()
+}
+
+/// Copies a folder tree (files and folders only).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+            let mut perms = std::fs::metadata(&target).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            std::fs::set_permissions(&target, perms).unwrap();
+        }
+    }
+}
+
+/// A fresh index in its own temporary folder.
+pub struct TestIndex {
+    pub dir: tempfile::TempDir,
+    pub index: Index,
+}
+
+impl TestIndex {
+    pub fn new() -> TestIndex {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(&dir.path().join("index.sqlite")).unwrap();
+        TestIndex { dir, index }
+    }
+
+    pub fn add(&mut self, path: &Path) -> ScanReport {
+        self.index.add(&[path.to_path_buf()], &mut |_| {}).unwrap()
+    }
+
+    pub fn scan(&mut self) -> ScanReport {
+        self.index.scan(&mut |_| {}).unwrap()
+    }
+
+    /// A copy of fixture `name` in this index's temporary folder, for tests that change it.
+    pub fn copy_of(&self, name: &str) -> PathBuf {
+        let to = self.dir.path().join("stores").join(name);
+        copy_tree(&fixture(name), &to);
+        to
+    }
+}
+
+/// Total points added by a report.
+pub fn points_added(report: &ScanReport) -> u64 {
+    report.stores.iter().map(|s| s.stats.points_added).sum()
+}

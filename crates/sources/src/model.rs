@@ -1,0 +1,202 @@
+//! Plain records a reader produces: experiments, runs, params, tags, metric points,
+//! artifact listings and warnings. Nothing here knows about SQLite or a GUI.
+
+use std::path::PathBuf;
+
+/// Lifecycle state of a run, normalised across all store kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Status {
+    Running,
+    Finished,
+    Failed,
+    Killed,
+    Scheduled,
+    #[default]
+    Unknown,
+}
+
+impl Status {
+    /// The lower-case name used in the CLI's JSON and in filters.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Finished => "finished",
+            Status::Failed => "failed",
+            Status::Killed => "killed",
+            Status::Scheduled => "scheduled",
+            Status::Unknown => "unknown",
+        }
+    }
+
+    /// Parses the names used by [`Status::as_str`] and by MLflow (`FINISHED`, ...).
+    pub fn parse(s: &str) -> Status {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "running" => Status::Running,
+            "finished" | "completed" | "success" => Status::Finished,
+            "failed" | "failure" | "crashed" => Status::Failed,
+            "killed" | "interrupted" => Status::Killed,
+            "scheduled" | "queued" => Status::Scheduled,
+            _ => Status::Unknown,
+        }
+    }
+}
+
+/// One metric point as stored by the tracking library.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub step: i64,
+    /// Wall time in milliseconds since the Unix epoch (0 when the store has none).
+    pub time_ms: i64,
+    pub value: f64,
+}
+
+/// An experiment (MLflow experiment, W&B project, ...). Runs refer to it by `native_id`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExperimentInfo {
+    pub name: String,
+    pub deleted: bool,
+}
+
+/// Descriptive fields of one run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunInfo {
+    /// Native id of the experiment the run belongs to (see [`ExperimentUpdate`]).
+    pub experiment: Option<String>,
+    pub name: String,
+    pub status: Status,
+    /// Deleted by the user (MLflow lifecycle stage `deleted`, a trashed experiment, ...).
+    pub deleted: bool,
+    /// Native id of the parent run in the same store, for nested runs.
+    pub parent: Option<String>,
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+    pub user: Option<String>,
+    /// Source-control commit the run was started from, when recorded.
+    pub commit: Option<String>,
+    /// Local folder holding the run's artifacts, resolved to an existing path.
+    pub artifact_dir: Option<PathBuf>,
+}
+
+/// One file or folder below a run's artifact folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// Path relative to the artifact folder, `/`-separated.
+    pub path: String,
+    pub size: u64,
+}
+
+/// New points for one metric key of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesUpdate {
+    pub key: String,
+    /// `Append` adds to what the index holds; `Replace` throws the stored points away
+    /// first (a `Replace` with no points removes the series).
+    pub mode: SeriesMode,
+    pub points: Vec<Point>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesMode {
+    Append,
+    Replace,
+}
+
+/// A problem found while reading a store. Reading always goes on with everything else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// File the problem is in, relative to the store root (`/`-separated), if any.
+    pub file: Option<String>,
+    /// Where in the file: `line 12`, `byte 4096`, ...
+    pub location: Option<String>,
+    pub message: String,
+}
+
+impl Warning {
+    pub fn new(file: impl Into<String>, location: Option<String>, message: impl Into<String>) -> Self {
+        Warning { file: Some(file.into()), location, message: message.into() }
+    }
+}
+
+/// What the index remembers about one file between scans, so a rescan can skip
+/// unchanged files and resume appended ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FileMark {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub inode: u64,
+    /// Bytes consumed (append-only files), or a reader-defined high-water mark
+    /// (e.g. the last SQLite rowid read).
+    pub offset: u64,
+    /// Reader-defined fingerprint (e.g. a hash over a folder listing).
+    pub hash: u64,
+}
+
+impl FileMark {
+    /// A mark for a file's current metadata, with nothing consumed yet.
+    pub fn of(meta: &std::fs::Metadata) -> FileMark {
+        use std::os::unix::fs::MetadataExt;
+        FileMark {
+            size: meta.len(),
+            mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+            inode: meta.ino(),
+            offset: 0,
+            hash: 0,
+        }
+    }
+
+    /// Same file, same size, same modification time.
+    pub fn same_file(&self, other: &FileMark) -> bool {
+        self.size == other.size && self.mtime_ns == other.mtime_ns && self.inode == other.inode
+    }
+}
+
+/// Everything about one experiment that changed since the last scan.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExperimentUpdate {
+    pub native_id: String,
+    /// `None`: unchanged since the last scan (the experiment still exists).
+    pub info: Option<ExperimentInfo>,
+    /// `Some`: the complete set of file marks owned by this experiment, replacing the old set.
+    pub marks: Option<Vec<(String, FileMark)>>,
+    /// Replace the experiment's warnings when `marks` is `Some`.
+    pub warnings: Vec<Warning>,
+}
+
+/// Everything about one run that changed since the last scan. A run that is seen but
+/// unchanged is sent with every `Option` left `None` and nothing else, so the index
+/// knows it still exists.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunUpdate {
+    pub native_id: String,
+    pub info: Option<RunInfo>,
+    /// Full replacement of the params, when `Some`.
+    pub params: Option<Vec<(String, String)>>,
+    /// Full replacement of the tags, when `Some`.
+    pub tags: Option<Vec<(String, String)>>,
+    pub series: Vec<SeriesUpdate>,
+    /// Full replacement of the artifact listing, when `Some`.
+    pub artifacts: Option<Vec<Artifact>>,
+    /// `Some`: the complete set of file marks owned by this run, replacing the old set.
+    /// Committed in the same transaction as the data above.
+    pub marks: Option<Vec<(String, FileMark)>>,
+    /// Files of this run read from their start in this update (relative to the store
+    /// root): their old warnings are void. When `marks` is `Some`, warnings of files no
+    /// longer marked and warnings without a file are void too.
+    pub reread: Vec<String>,
+    /// New warnings about this run.
+    pub warnings: Vec<Warning>,
+}
+
+/// One message from a reader to whoever is building the index.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    Experiment(ExperimentUpdate),
+    Run(RunUpdate),
+    /// Store-level files and warnings (not owned by a run or experiment); replaces the
+    /// previous store-level set.
+    Store { marks: Vec<(String, FileMark)>, warnings: Vec<Warning> },
+    /// The whole store is unchanged since the last scan: keep everything as it is.
+    Unchanged,
+    /// `done` of `total` units of work (runs, usually) are read.
+    Progress { done: u64, total: u64 },
+}

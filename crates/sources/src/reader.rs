@@ -1,0 +1,97 @@
+//! The one trait every store format implements, and the context a scan runs in.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::model::{FileMark, Update};
+
+/// A folder seen during discovery: its path and the names of its children.
+pub struct DirView<'a> {
+    pub path: &'a Path,
+    pub dirs: &'a [String],
+    pub files: &'a [String],
+}
+
+impl DirView<'_> {
+    pub fn has_file(&self, name: &str) -> bool {
+        self.files.iter().any(|f| f == name)
+    }
+    pub fn has_dir(&self, name: &str) -> bool {
+        self.dirs.iter().any(|d| d == name)
+    }
+}
+
+/// A store found by [`Reader::detect`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detected {
+    /// The store root: a folder, or a file for single-file stores (SQLite databases).
+    pub root: PathBuf,
+    /// The store owns every folder below `root`; discovery does not look inside.
+    pub owns_subtree: bool,
+}
+
+/// Receives the updates a reader produces. Implementations must be cheap to call from
+/// several threads at once.
+pub trait Sink: Sync {
+    fn send(&self, update: Update);
+}
+
+impl<F: Fn(Update) + Sync> Sink for F {
+    fn send(&self, update: Update) {
+        self(update)
+    }
+}
+
+/// What a reader gets for one scan of one store.
+pub struct ScanContext<'a> {
+    /// The store root returned by [`Reader::detect`].
+    pub root: &'a Path,
+    /// File marks recorded by the previous scan, keyed by path relative to `root`.
+    pub previous: &'a HashMap<String, FileMark>,
+    pub sink: &'a dyn Sink,
+}
+
+impl ScanContext<'_> {
+    pub fn previous(&self, rel: &str) -> Option<&FileMark> {
+        self.previous.get(rel)
+    }
+    pub fn send(&self, update: Update) {
+        self.sink.send(update)
+    }
+}
+
+/// Why a store could not be read at all. Problems inside a store are
+/// [`crate::Warning`]s instead; a reader returns an error only when nothing can be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a {kind} store: {reason}")]
+    NotAStore { path: PathBuf, kind: &'static str, reason: String },
+    #[error("cannot read database {path}: {message}")]
+    Database { path: PathBuf, message: String },
+}
+
+impl ReadError {
+    pub fn io(path: &Path, source: std::io::Error) -> ReadError {
+        ReadError::Io { path: path.to_path_buf(), source }
+    }
+}
+
+/// A run-store format. One implementation per format, one file per implementation; the
+/// index knows only this trait.
+pub trait Reader: Send + Sync {
+    /// Stable identifier of the format, stored with each store (`mlflow-file`).
+    fn id(&self) -> &'static str;
+    /// The `source` name users see (`mlflow`); several formats may share one.
+    fn source(&self) -> &'static str;
+    /// Looks at one folder during discovery and returns the stores rooted in it (the
+    /// folder itself, or single-file stores among its files). Must not read more than a
+    /// few small files.
+    fn detect(&self, dir: &DirView) -> Vec<Detected>;
+    /// Reads the store at `ctx.root`, sending updates for everything that changed since
+    /// the marks in `ctx.previous`, and an update for every run and experiment that still
+    /// exists. Problems inside the store become warnings; only a store that cannot be read
+    /// at all is an error.
+    fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError>;
+}

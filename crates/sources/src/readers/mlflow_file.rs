@@ -1,0 +1,413 @@
+//! MLflow file store (`mlruns/`): experiments as numbered folders with `meta.yaml`, one
+//! folder per run with `meta.yaml`, `params/`, `tags/`, `metrics/` (append-only text,
+//! `"<ms> <value> <step>"` per line) and `artifacts/`. Deleted experiments live under
+//! `.trash/`. Keys containing `/` are nested folders.
+//!
+//! Incremental: per run, one fingerprint over the small files (meta, params, tags)
+//! decides whether they are re-read; each metric file resumes from its byte offset; the
+//! artifact listing is fingerprinted.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::model::*;
+use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
+use crate::util::{list_artifacts, local_path_of_uri, read_text, resolve_moved, walk_files, yaml_i64, yaml_str, Fingerprint};
+
+/// Experiment sub-folders that are not runs (`FileStore.RESERVED_EXPERIMENT_FOLDERS`).
+const RESERVED: &[&str] = &["tags", "datasets", "traces", "models"];
+/// At most this many warnings per file; the rest are counted in one more warning.
+const MAX_WARNINGS_PER_FILE: usize = 10;
+
+pub struct MlflowFile;
+
+impl Reader for MlflowFile {
+    fn id(&self) -> &'static str {
+        "mlflow-file"
+    }
+
+    fn source(&self) -> &'static str {
+        "mlflow"
+    }
+
+    fn detect(&self, dir: &DirView) -> Vec<Detected> {
+        let looks_like_store = dir
+            .dirs
+            .iter()
+            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+            .take(5)
+            .any(|d| is_experiment_meta(&dir.path.join(d).join("meta.yaml")));
+        if looks_like_store {
+            vec![Detected { root: dir.path.to_path_buf(), owns_subtree: true }]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError> {
+        let root = ctx.root;
+        let mut experiments: Vec<(String, String, bool)> = Vec::new();
+        for (rel, trashed) in experiment_folders(root)? {
+            let native = rel.rsplit('/').next().unwrap_or(&rel).to_string();
+            if experiments.iter().any(|(_, n, _)| *n == native) {
+                continue; // the same id both active and in .trash: the active one wins
+            }
+            let deleted = scan_experiment(ctx, &rel, &native, trashed);
+            experiments.push((rel, native, deleted));
+        }
+
+        let mut runs = Vec::new();
+        for (rel, native, deleted) in &experiments {
+            for run in run_folders(&root.join(rel)) {
+                runs.push(RunFolder { exp_native: native, exp_deleted: *deleted, rel: format!("{rel}/{run}"), id: run });
+            }
+        }
+        let total = runs.len() as u64;
+        let done = AtomicU64::new(0);
+        ctx.send(Update::Progress { done: 0, total });
+        runs.par_iter().for_each(|run| {
+            ctx.send(Update::Run(read_run(ctx, run)));
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if n % 64 == 0 || n == total {
+                ctx.send(Update::Progress { done: n, total });
+            }
+        });
+        Ok(())
+    }
+}
+
+fn is_experiment_meta(path: &Path) -> bool {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text.contains("experiment_id") && text.contains("lifecycle_stage"),
+        Err(_) => false,
+    }
+}
+
+/// Experiment folders relative to the root, with whether they are in `.trash`.
+fn experiment_folders(root: &Path) -> Result<Vec<(String, bool)>, ReadError> {
+    let mut out = Vec::new();
+    let mut names = list_dirs(root).map_err(|e| ReadError::io(root, e))?;
+    names.sort();
+    for name in &names {
+        if name != ".trash" && name != "models" && root.join(name).join("meta.yaml").is_file() {
+            out.push((name.clone(), false));
+        }
+    }
+    if names.iter().any(|n| n == ".trash") {
+        let mut trashed = list_dirs(&root.join(".trash")).unwrap_or_default();
+        trashed.sort();
+        for t in trashed {
+            if root.join(".trash").join(&t).join("meta.yaml").is_file() {
+                out.push((format!(".trash/{t}"), true));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn list_dirs(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            out.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    Ok(out)
+}
+
+fn run_folders(exp_dir: &Path) -> Vec<String> {
+    let mut runs: Vec<String> = list_dirs(exp_dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|name| !RESERVED.contains(&name.as_str()))
+        .filter(|name| {
+            let dir = exp_dir.join(name);
+            dir.join("meta.yaml").is_file() || dir.join("metrics").is_dir()
+        })
+        .collect();
+    runs.sort();
+    runs
+}
+
+/// Sends the experiment's update; returns whether it is deleted (read from disk only when
+/// its `meta.yaml` changed, otherwise the `.trash` location decides).
+fn scan_experiment(ctx: &ScanContext, rel: &str, native: &str, trashed: bool) -> bool {
+    let meta_rel = format!("{rel}/meta.yaml");
+    let meta_path = ctx.root.join(&meta_rel);
+    let mark = match std::fs::metadata(&meta_path) {
+        Ok(m) => FileMark::of(&m),
+        Err(_) => FileMark::default(),
+    };
+    let mut update = ExperimentUpdate { native_id: native.to_string(), ..Default::default() };
+    if ctx.previous(&meta_rel).is_some_and(|p| p.same_file(&mark)) {
+        ctx.send(Update::Experiment(update));
+        return trashed;
+    }
+    let mut info = ExperimentInfo { name: native.to_string(), deleted: trashed };
+    match load_yaml(&meta_path) {
+        Ok(doc) => {
+            if let Some(name) = yaml_str(&doc["name"]) {
+                info.name = name;
+            }
+            info.deleted |= yaml_str(&doc["lifecycle_stage"]).as_deref() == Some("deleted");
+            update.marks = Some(vec![(meta_rel, mark)]);
+        }
+        Err(reason) => {
+            update.warnings.push(Warning::new(meta_rel, None, reason));
+            update.marks = Some(Vec::new()); // no mark: read it again next time
+        }
+    }
+    let deleted = info.deleted;
+    update.info = Some(info);
+    ctx.send(Update::Experiment(update));
+    deleted
+}
+
+struct RunFolder<'a> {
+    exp_native: &'a str,
+    exp_deleted: bool,
+    /// Relative to the store root.
+    rel: String,
+    id: String,
+}
+
+fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
+    let dir = ctx.root.join(&run.rel);
+    let mut update = RunUpdate { native_id: run.id.clone(), ..Default::default() };
+    let mut marks = Vec::new();
+    let mut changed = false;
+
+    // Small files: meta.yaml, params/**, tags/** — fingerprinted together.
+    let meta_path = dir.join("meta.yaml");
+    let meta_mark = std::fs::metadata(&meta_path).ok().map(|m| FileMark::of(&m));
+    let params = walk_files(&dir.join("params"));
+    let tags = walk_files(&dir.join("tags"));
+    let mut fp = Fingerprint::default();
+    if let Some(m) = &meta_mark {
+        fp.u64(m.size).u64(m.mtime_ns as u64).u64(m.inode);
+    }
+    for (prefix, files) in [("p", &params), ("t", &tags)] {
+        for f in files.iter() {
+            fp.bytes(prefix.as_bytes()).bytes(f.rel.as_bytes()).u64(f.mark.size).u64(f.mark.mtime_ns as u64).u64(f.mark.inode);
+        }
+    }
+    let small_key = format!("{}/", run.rel);
+    let small_mark = FileMark { hash: fp.finish(), ..Default::default() };
+    let previous_small = ctx.previous(&small_key);
+    let mut meta_doc = None;
+    if previous_small != Some(&small_mark) {
+        changed = true;
+        let meta_rel = format!("{}/meta.yaml", run.rel);
+        update.reread.push(meta_rel.clone());
+        let params: Vec<_> = params.iter().map(|f| (f.rel.clone(), read_text(&f.path).unwrap_or_default())).collect();
+        let tags: Vec<_> = tags.iter().map(|f| (f.rel.clone(), read_text(&f.path).unwrap_or_default())).collect();
+        match load_yaml(&meta_path) {
+            Ok(doc) => {
+                update.info = Some(run_info(&doc, run, &tags));
+                meta_doc = Some(doc);
+                marks.push((small_key, small_mark));
+            }
+            Err(reason) => {
+                // Half-written or missing: warn, keep what the index had, retry next scan.
+                update.warnings.push(Warning::new(meta_rel, None, reason));
+                if previous_small.is_none() {
+                    update.info = Some(run_info(&Yaml::Null, run, &tags));
+                }
+            }
+        }
+        update.params = Some(params);
+        update.tags = Some(tags);
+    } else {
+        marks.push((small_key, small_mark));
+    }
+
+    // Metric files: resume each from its offset.
+    for file in walk_files(&dir.join("metrics")) {
+        let rel = format!("{}/metrics/{}", run.rel, file.rel);
+        let prev = ctx.previous(&rel).copied();
+        let (mode, from) = match prev {
+            Some(p) if p.same_file(&file.mark) => {
+                marks.push((rel, p));
+                continue;
+            }
+            Some(p) if p.inode == file.mark.inode && file.mark.size > p.size && p.offset <= file.mark.size => {
+                (SeriesMode::Append, p.offset)
+            }
+            _ => (SeriesMode::Replace, 0),
+        };
+        changed = true;
+        if mode == SeriesMode::Replace {
+            update.reread.push(rel.clone());
+        }
+        match read_metric_file(&file.path, from, &rel, &mut update.warnings) {
+            Ok((points, consumed)) => {
+                update.series.push(SeriesUpdate { key: file.rel.clone(), mode, points });
+                marks.push((rel, FileMark { offset: from + consumed, ..file.mark }));
+            }
+            Err(e) => update.warnings.push(Warning::new(rel, None, format!("cannot read metric file: {e}"))),
+        }
+    }
+
+    // Artifacts: the run folder's own `artifacts/`, else wherever meta.yaml points.
+    let mut artifact_dir = Some(dir.join("artifacts")).filter(|d| d.is_dir());
+    if artifact_dir.is_none() {
+        let doc = meta_doc.take().or_else(|| load_yaml(&meta_path).ok());
+        artifact_dir = doc.and_then(|d| yaml_str(&d["artifact_uri"])).and_then(|uri| {
+            resolve_moved(&local_path_of_uri(&uri)?, ctx.root, Some(&run.id))
+        });
+    }
+    if let Some(info) = update.info.as_mut() {
+        info.artifact_dir = artifact_dir.clone();
+    }
+    let artifacts_key = format!("{}/artifacts/", run.rel);
+    let (listing, hash) = artifact_dir.as_deref().map(list_artifacts).unwrap_or_default();
+    let artifacts_mark = FileMark { size: listing.len() as u64, hash, ..Default::default() };
+    if ctx.previous(&artifacts_key) != Some(&artifacts_mark) {
+        changed = true;
+        update.artifacts = Some(listing);
+    }
+    marks.push((artifacts_key, artifacts_mark));
+
+    if changed {
+        update.marks = Some(marks);
+    }
+    update
+}
+
+fn run_info(meta: &Yaml, run: &RunFolder, tags: &[(String, String)]) -> RunInfo {
+    let tag = |k: &str| tags.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let status = match yaml_i64(&meta["status"]) {
+        Some(1) => Status::Running,
+        Some(2) => Status::Scheduled,
+        Some(3) => Status::Finished,
+        Some(4) => Status::Failed,
+        Some(5) => Status::Killed,
+        Some(_) => Status::Unknown,
+        // Very old stores omit the status of a run that never ended.
+        None if meta.is_null() => Status::Unknown,
+        None => yaml_str(&meta["status"]).map(|s| Status::parse(&s)).unwrap_or(Status::Running),
+    };
+    let name = yaml_str(&meta["run_name"])
+        .filter(|n| !n.is_empty())
+        .or_else(|| tag("mlflow.runName"))
+        .unwrap_or_else(|| run.id.clone());
+    RunInfo {
+        experiment: Some(run.exp_native.to_string()),
+        name,
+        status,
+        deleted: run.exp_deleted || yaml_str(&meta["lifecycle_stage"]).as_deref() == Some("deleted"),
+        parent: tag("mlflow.parentRunId").filter(|p| !p.is_empty()),
+        start_ms: yaml_i64(&meta["start_time"]),
+        end_ms: yaml_i64(&meta["end_time"]),
+        user: yaml_str(&meta["user_id"]).filter(|u| !u.is_empty()).or_else(|| tag("mlflow.user")),
+        commit: tag("mlflow.source.git.commit"),
+        artifact_dir: None,
+    }
+}
+
+/// Parses a YAML file into its first document; an empty or unparsable file is an error
+/// message (MLflow rewrites run metadata in place, so a half-written file is possible).
+fn load_yaml(path: &Path) -> Result<Yaml, String> {
+    let text = read_text(path).map_err(|e| format!("cannot read: {e}"))?;
+    if text.trim().is_empty() {
+        return Err("empty meta.yaml (being written?)".into());
+    }
+    let docs = YamlLoader::load_from_str(&text).map_err(|e| format!("invalid YAML: {e}"))?;
+    match docs.into_iter().next() {
+        Some(doc @ Yaml::Hash(_)) => Ok(doc),
+        _ => Err("meta.yaml is not a mapping".into()),
+    }
+}
+
+/// Reads metric lines from byte `from` up to the last complete line. Returns the points
+/// and the number of bytes consumed (an unterminated last line is left for next time).
+fn read_metric_file(path: &PathBuf, from: u64, rel: &str, warnings: &mut Vec<Warning>) -> std::io::Result<(Vec<Point>, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(from))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(parse_metric_lines(&bytes, from, rel, warnings))
+}
+
+/// Parses `"<ms> <value> [<step> [dataset fields]]"` lines. `base` is the byte offset of
+/// `bytes` in the file, used in warnings.
+pub(crate) fn parse_metric_lines(bytes: &[u8], base: u64, rel: &str, warnings: &mut Vec<Warning>) -> (Vec<Point>, u64) {
+    let Some(end) = bytes.iter().rposition(|&b| b == b'\n') else {
+        return (Vec::new(), 0);
+    };
+    let complete = &bytes[..=end];
+    let mut points = Vec::with_capacity(complete.len() / 32);
+    let mut bad = 0usize;
+    let mut line_start = 0usize;
+    for (line_no, line) in complete[..end].split(|&b| b == b'\n').enumerate() {
+        let offset = line_start;
+        line_start += line.len() + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        match parse_metric_line(line) {
+            Some(p) => points.push(p),
+            None => {
+                bad += 1;
+                if bad <= MAX_WARNINGS_PER_FILE {
+                    let location = if base == 0 { format!("line {}", line_no + 1) } else { format!("byte {}", base + offset as u64) };
+                    let shown: String = String::from_utf8_lossy(line).chars().take(60).collect();
+                    warnings.push(Warning::new(rel, Some(location), format!("unreadable metric line {shown:?}")));
+                }
+            }
+        }
+    }
+    if bad > MAX_WARNINGS_PER_FILE {
+        warnings.push(Warning::new(rel, None, format!("{} more unreadable metric lines", bad - MAX_WARNINGS_PER_FILE)));
+    }
+    (points, end as u64 + 1)
+}
+
+fn parse_metric_line(line: &[u8]) -> Option<Point> {
+    let text = std::str::from_utf8(line).ok()?;
+    let mut fields = text.split_ascii_whitespace();
+    let ts = fields.next()?;
+    let value = fields.next()?;
+    let step = fields.next();
+    let time_ms = ts.parse::<i64>().ok().or_else(|| ts.parse::<f64>().ok().filter(|t| t.is_finite()).map(|t| t as i64))?;
+    let value = value.parse::<f64>().ok()?;
+    let step = match step {
+        Some(s) => s.parse::<i64>().ok()?,
+        None => 0,
+    };
+    Some(Point { step, time_ms, value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_lines_keep_non_finite_values_and_leave_a_partial_tail() {
+        let mut w = Vec::new();
+        let text = b"1 0.5 0\n2 nan 1\n3 inf 2\n4 -inf 3\n5 1e-05 4\n6 2.0";
+        let (points, consumed) = parse_metric_lines(text, 0, "m", &mut w);
+        assert!(w.is_empty());
+        assert_eq!(points.len(), 5);
+        assert!(points[1].value.is_nan());
+        assert_eq!(points[2].value, f64::INFINITY);
+        assert_eq!(points[3].value, f64::NEG_INFINITY);
+        assert_eq!(points[4].value, 1e-05);
+        assert_eq!(consumed, text.len() as u64 - 5, "the unterminated `6 2.0` waits for its newline");
+    }
+
+    #[test]
+    fn garbage_metric_lines_are_positioned_warnings() {
+        let mut w = Vec::new();
+        let (points, _) = parse_metric_lines(b"1 0.5 0\nnot a number\n3 0.7 2 ds digest\n", 0, "r/metrics/acc", &mut w);
+        assert_eq!(points.len(), 2, "the five-field dataset form is a point");
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].location.as_deref(), Some("line 2"));
+        assert_eq!(w[0].file.as_deref(), Some("r/metrics/acc"));
+    }
+}

@@ -1,0 +1,270 @@
+//! MLflow SQL store in SQLite (`mlflow.db`, the default since MLflow 3.7), with its
+//! artifact folders. Opened strictly read-only; columns are feature-detected because the
+//! schema grew over the years (`metrics.step`, `metrics.is_nan`, `runs.name`).
+//!
+//! Incremental: an unchanged database file (and `-wal`) is not opened at all; otherwise
+//! runs, params and tags are re-read (small tables) and metric rows are read from the
+//! rowid high-water mark of the previous scan (the table is insert-only).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::model::*;
+use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
+use crate::sqlite_ro::{column_names, is_sqlite_file, open_read_only, table_names};
+use crate::util::{list_artifacts, local_path_of_uri, resolve_moved};
+
+/// Tables every MLflow tracking database has.
+const REQUIRED_TABLES: &[&str] = &["experiments", "runs", "metrics", "params", "tags"];
+
+pub struct MlflowSqlite;
+
+impl Reader for MlflowSqlite {
+    fn id(&self) -> &'static str {
+        "mlflow-sqlite"
+    }
+
+    fn source(&self) -> &'static str {
+        "mlflow"
+    }
+
+    fn detect(&self, dir: &DirView) -> Vec<Detected> {
+        dir.files
+            .iter()
+            .filter(|f| f.ends_with(".db") || f.ends_with(".sqlite") || f.ends_with(".sqlite3"))
+            .map(|f| dir.path.join(f))
+            .filter(|p| is_mlflow_db(p))
+            .map(|root| Detected { root, owns_subtree: false })
+            .collect()
+    }
+
+    fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError> {
+        let db_path = ctx.root;
+        let db_error = |e: rusqlite::Error| ReadError::Database { path: db_path.to_path_buf(), message: e.to_string() };
+        let name = db_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let wal_name = format!("{name}-wal");
+        let mark_of = |p: &Path| std::fs::metadata(p).ok().map(|m| FileMark::of(&m));
+        let db_mark = mark_of(db_path).ok_or_else(|| ReadError::io(db_path, std::io::ErrorKind::NotFound.into()))?;
+        let wal_mark = mark_of(&db_path.with_file_name(&wal_name)).unwrap_or_default();
+        let previous = ctx.previous(&name).copied();
+        if previous.is_some_and(|p| p.same_file(&db_mark)) && ctx.previous(&wal_name).copied().unwrap_or_default() == wal_mark {
+            ctx.send(Update::Unchanged);
+            return Ok(());
+        }
+
+        let conn = open_read_only(db_path).map_err(db_error)?;
+        let schema = Schema::detect(&conn).map_err(db_error)?;
+        let base = db_path.parent().unwrap_or(Path::new("/"));
+
+        let experiments = read_experiments(&conn).map_err(db_error)?;
+        for (id, info) in &experiments {
+            ctx.send(Update::Experiment(ExperimentUpdate {
+                native_id: id.clone(),
+                info: Some(info.clone()),
+                marks: Some(Vec::new()),
+                warnings: Vec::new(),
+            }));
+        }
+        let exp_deleted: HashMap<&str, bool> = experiments.iter().map(|(id, i)| (id.as_str(), i.deleted)).collect();
+
+        let mut params = key_values(&conn, "params").map_err(db_error)?;
+        let mut tags = key_values(&conn, "tags").map_err(db_error)?;
+
+        // Metric rows after the previous high-water mark; everything again if the table shrank.
+        let max_rowid: i64 = conn.query_row("SELECT coalesce(max(rowid), 0) FROM metrics", [], |r| r.get(0)).map_err(db_error)?;
+        let mut after = previous.map(|p| p.offset as i64).unwrap_or(0);
+        let mut mode = SeriesMode::Append;
+        if max_rowid < after || previous.is_none() {
+            after = 0;
+            mode = SeriesMode::Replace;
+        }
+        let mut series = read_metrics(&conn, &schema, after).map_err(db_error)?;
+
+        let runs = read_runs(&conn, &schema).map_err(db_error)?;
+        let total = runs.len() as u64;
+        ctx.send(Update::Progress { done: 0, total });
+        for (done, row) in runs.into_iter().enumerate() {
+            let tags = tags.remove(&row.id).unwrap_or_default();
+            let tag = |k: &str| tags.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+            let artifact_dir = row
+                .artifact_uri
+                .as_deref()
+                .and_then(local_path_of_uri)
+                .and_then(|p| resolve_moved(&p, base, Some(&row.id)));
+            let artifacts = artifact_dir.as_deref().map(|d| list_artifacts(d).0).unwrap_or_default();
+            let info = RunInfo {
+                experiment: Some(row.experiment.clone()),
+                name: row.name.filter(|n| !n.is_empty()).or_else(|| tag("mlflow.runName")).unwrap_or_else(|| row.id.clone()),
+                status: Status::parse(&row.status),
+                deleted: row.deleted || exp_deleted.get(row.experiment.as_str()).copied().unwrap_or(false),
+                parent: tag("mlflow.parentRunId").filter(|p| !p.is_empty()),
+                start_ms: row.start_ms,
+                end_ms: row.end_ms,
+                user: row.user.filter(|u| !u.is_empty()).or_else(|| tag("mlflow.user")),
+                commit: tag("mlflow.source.git.commit"),
+                artifact_dir,
+            };
+            let run_series = series.remove(&row.id).unwrap_or_default();
+            ctx.send(Update::Run(RunUpdate {
+                info: Some(info),
+                params: Some(params.remove(&row.id).unwrap_or_default()),
+                series: run_series.into_iter().map(|(key, points)| SeriesUpdate { key, mode, points }).collect(),
+                tags: Some(tags),
+                artifacts: Some(artifacts),
+                native_id: row.id,
+                ..Default::default()
+            }));
+            if (done + 1) % 256 == 0 {
+                ctx.send(Update::Progress { done: done as u64 + 1, total });
+            }
+        }
+        ctx.send(Update::Progress { done: total, total });
+        let mut marks = vec![(name, FileMark { offset: max_rowid as u64, ..db_mark })];
+        if wal_mark != FileMark::default() {
+            marks.push((wal_name, wal_mark));
+        }
+        ctx.send(Update::Store { marks, warnings: Vec::new() });
+        Ok(())
+    }
+}
+
+fn is_mlflow_db(path: &Path) -> bool {
+    if !is_sqlite_file(path) {
+        return false;
+    }
+    let Ok(conn) = open_read_only(path) else { return false };
+    let Ok(tables) = table_names(&conn) else { return false };
+    REQUIRED_TABLES.iter().all(|t| tables.iter().any(|n| n == t))
+}
+
+/// Which optional columns this database has.
+struct Schema {
+    run_name: bool,
+    metric_step: bool,
+    metric_is_nan: bool,
+}
+
+impl Schema {
+    fn detect(conn: &Connection) -> rusqlite::Result<Schema> {
+        let runs = column_names(conn, "runs")?;
+        let metrics = column_names(conn, "metrics")?;
+        Ok(Schema {
+            run_name: runs.iter().any(|c| c == "name"),
+            metric_step: metrics.iter().any(|c| c == "step"),
+            metric_is_nan: metrics.iter().any(|c| c == "is_nan"),
+        })
+    }
+}
+
+fn read_experiments(conn: &Connection) -> rusqlite::Result<Vec<(String, ExperimentInfo)>> {
+    let mut stmt = conn.prepare("SELECT experiment_id, name, lifecycle_stage FROM experiments ORDER BY experiment_id")?;
+    let rows = stmt.query_map([], |r| {
+        let id: rusqlite::types::Value = r.get(0)?;
+        Ok((
+            value_text(id),
+            ExperimentInfo {
+                name: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                deleted: r.get::<_, Option<String>>(2)?.as_deref() == Some("deleted"),
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+struct RunRow {
+    id: String,
+    name: Option<String>,
+    status: String,
+    start_ms: Option<i64>,
+    end_ms: Option<i64>,
+    deleted: bool,
+    artifact_uri: Option<String>,
+    experiment: String,
+    user: Option<String>,
+}
+
+fn read_runs(conn: &Connection, schema: &Schema) -> rusqlite::Result<Vec<RunRow>> {
+    let name = if schema.run_name { "name" } else { "NULL" };
+    let sql = format!(
+        "SELECT run_uuid, {name}, status, start_time, end_time, lifecycle_stage, artifact_uri, experiment_id, user_id \
+         FROM runs ORDER BY start_time, run_uuid"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok(RunRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            status: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            start_ms: r.get(3)?,
+            end_ms: r.get(4)?,
+            deleted: r.get::<_, Option<String>>(5)?.as_deref() == Some("deleted"),
+            artifact_uri: r.get(6)?,
+            experiment: value_text(r.get(7)?),
+            user: r.get(8)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// `run_uuid → [(key, value)]` from a params or tags table.
+fn key_values(conn: &Connection, table: &str) -> rusqlite::Result<HashMap<String, Vec<(String, String)>>> {
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut stmt = conn.prepare(&format!("SELECT run_uuid, key, value FROM {table} ORDER BY run_uuid, key"))?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let value: Option<String> = r.get(2)?;
+        out.entry(r.get(0)?).or_default().push((r.get(1)?, value.unwrap_or_default()));
+    }
+    Ok(out)
+}
+
+type RunSeries = HashMap<String, Vec<(String, Vec<Point>)>>;
+
+/// Metric rows with rowid > `after`, grouped by run then key, in insertion order.
+fn read_metrics(conn: &Connection, schema: &Schema, after: i64) -> rusqlite::Result<RunSeries> {
+    let step = if schema.metric_step { "step" } else { "0" };
+    let is_nan = if schema.metric_is_nan { "is_nan" } else { "0" };
+    let sql = format!("SELECT run_uuid, key, timestamp, {step}, value, {is_nan} FROM metrics WHERE rowid > ?1 ORDER BY rowid");
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([after])?;
+    let mut by_run: HashMap<String, HashMap<String, usize>> = HashMap::new();
+    let mut out: RunSeries = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let run: String = r.get(0)?;
+        let key: String = r.get(1)?;
+        let nan: bool = r.get::<_, Option<bool>>(5)?.unwrap_or(false);
+        // NaN is stored as 0 with is_nan set; ±inf as ±f64::MAX.
+        let stored: f64 = r.get::<_, Option<f64>>(4)?.unwrap_or(f64::NAN);
+        let value = if nan {
+            f64::NAN
+        } else if stored == f64::MAX {
+            f64::INFINITY
+        } else if stored == f64::MIN {
+            f64::NEG_INFINITY
+        } else {
+            stored
+        };
+        let point = Point { step: r.get::<_, Option<i64>>(3)?.unwrap_or(0), time_ms: r.get::<_, Option<i64>>(2)?.unwrap_or(0), value };
+        let list = out.entry(run.clone()).or_default();
+        let index = by_run.entry(run).or_default();
+        let i = *index.entry(key.clone()).or_insert_with(|| {
+            list.push((key, Vec::new()));
+            list.len() - 1
+        });
+        list[i].1.push(point);
+    }
+    Ok(out)
+}
+
+fn value_text(v: rusqlite::types::Value) -> String {
+    use rusqlite::types::Value;
+    match v {
+        Value::Integer(i) => i.to_string(),
+        Value::Real(f) => f.to_string(),
+        Value::Text(t) => t,
+        Value::Blob(b) => String::from_utf8_lossy(&b).into_owned(),
+        Value::Null => String::new(),
+    }
+}

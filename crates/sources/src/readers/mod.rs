@@ -1,0 +1,7 @@
+//! One module per store format, each implementing [`crate::Reader`].
+
+mod mlflow_file;
+mod mlflow_sqlite;
+
+pub use mlflow_file::MlflowFile;
+pub use mlflow_sqlite::MlflowSqlite;

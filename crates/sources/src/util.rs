@@ -1,0 +1,191 @@
+//! Small helpers shared by readers: file walking with marks, fingerprints, moved-path
+//! resolution, YAML access.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::model::{Artifact, FileMark};
+
+/// FNV-1a, 64 bit: a fingerprint that is stable across builds and platforms.
+#[derive(Clone, Copy)]
+pub struct Fingerprint(u64);
+
+impl Default for Fingerprint {
+    fn default() -> Self {
+        Fingerprint(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fingerprint {
+    pub fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        self
+    }
+    pub fn u64(&mut self, v: u64) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    pub fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// One regular file found by [`walk_files`].
+pub struct WalkedFile {
+    /// Path relative to the walked folder, `/`-separated.
+    pub rel: String,
+    pub path: PathBuf,
+    pub mark: FileMark,
+}
+
+/// Every regular file below `dir` (recursively, symlinks not followed), sorted by path.
+/// A missing folder yields nothing.
+pub fn walk_files(dir: &Path) -> Vec<WalkedFile> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name().into_iter().flatten() {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        let Ok(rel) = entry.path().strip_prefix(dir) else { continue };
+        out.push(WalkedFile { rel: slash_path(rel), path: entry.path().to_path_buf(), mark: FileMark::of(&meta) });
+    }
+    out
+}
+
+/// `rel` with `/` separators, whatever the platform.
+pub fn slash_path(rel: &Path) -> String {
+    let parts: Vec<_> = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect();
+    parts.join("/")
+}
+
+/// Lists an artifact folder and fingerprints the listing (paths, sizes, mtimes), so a
+/// rescan can tell whether anything changed.
+pub fn list_artifacts(dir: &Path) -> (Vec<Artifact>, u64) {
+    let mut fp = Fingerprint::default();
+    let files = walk_files(dir);
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        fp.bytes(f.rel.as_bytes()).u64(f.mark.size).u64(f.mark.mtime_ns as u64);
+        out.push(Artifact { path: f.rel, size: f.mark.size });
+    }
+    (out, fp.finish())
+}
+
+/// Turns a `file://` URI or a plain path into a local path (no other schemes).
+pub fn local_path_of_uri(uri: &str) -> Option<PathBuf> {
+    if let Some(rest) = uri.strip_prefix("file://") {
+        // file:///abs/path or file://localhost/abs/path
+        let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+        return Some(PathBuf::from(percent_decode(rest)));
+    }
+    if uri.contains("://") || uri.starts_with("mlflow-artifacts:") || uri.starts_with("dbfs:") {
+        return None;
+    }
+    Some(PathBuf::from(uri))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(v) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Resolves a path recorded on another machine (or before the store was moved) against
+/// the store's current location: the path itself if it exists, else the longest tail of
+/// it that exists below `base`. A tail must keep the component `anchor` (a run id, say),
+/// so a short tail like `artifacts` cannot match an unrelated folder.
+pub fn resolve_moved(recorded: &Path, base: &Path, anchor: Option<&str>) -> Option<PathBuf> {
+    if recorded.is_absolute() && recorded.exists() {
+        return Some(recorded.to_path_buf());
+    }
+    let parts: Vec<_> = recorded
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(p) => Some(p.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    for start in 0..parts.len() {
+        let tail = &parts[start..];
+        if let Some(anchor) = anchor {
+            if !tail.iter().any(|p| p == anchor) {
+                break;
+            }
+        }
+        let candidate = tail.iter().fold(base.to_path_buf(), |p, c| p.join(c));
+        if candidate.exists() {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+/// Reads a small text file, replacing invalid UTF-8.
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    let bytes = std::fs::read(path)?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// A YAML scalar as text (`null` and collections give `None`).
+pub fn yaml_str(v: &yaml_rust2::Yaml) -> Option<String> {
+    use yaml_rust2::Yaml;
+    match v {
+        Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
+        Yaml::Integer(i) => Some(i.to_string()),
+        Yaml::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A YAML scalar as an integer (accepts quoted integers).
+pub fn yaml_i64(v: &yaml_rust2::Yaml) -> Option<i64> {
+    use yaml_rust2::Yaml;
+    match v {
+        Yaml::Integer(i) => Some(*i),
+        Yaml::String(s) | Yaml::Real(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_moved_keeps_the_anchor() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("artifacts/abc/run1/artifacts")).unwrap();
+        let recorded = Path::new("/elsewhere/store/artifacts/abc/run1/artifacts");
+        assert_eq!(
+            resolve_moved(recorded, dir.path(), Some("run1")),
+            Some(dir.path().join("artifacts/abc/run1/artifacts"))
+        );
+        // run2 has no folder: the bare `artifacts` tail must not be taken for it.
+        let recorded = Path::new("/elsewhere/store/artifacts/abc/run2/artifacts");
+        assert_eq!(resolve_moved(recorded, dir.path(), Some("run2")), None);
+    }
+
+    #[test]
+    fn file_uris_are_decoded() {
+        assert_eq!(local_path_of_uri("file:///a/b%20c"), Some(PathBuf::from("/a/b c")));
+        assert_eq!(local_path_of_uri("s3://bucket/x"), None);
+        assert_eq!(local_path_of_uri("/plain/path"), Some(PathBuf::from("/plain/path")));
+    }
+}

@@ -31,7 +31,7 @@ fn run(r: &RunRecord) -> Value {
                 k.clone(),
                 json!({
                     "first": num(m.first), "last": num(m.last), "min": num(m.min), "max": num(m.max),
-                    "count": m.count, "last_step": m.last_step, "first_step": m.first_step, "max_step": m.max_step,
+                    "count": m.count, "last_step": m.last_step, "first_step": m.first_step, "max_step": m.max_step, "latest": num(m.latest),
                 }),
             )
         })

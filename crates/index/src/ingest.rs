@@ -352,7 +352,7 @@ impl<'c> StoreWriter<'c> {
         let existing: Option<(i64, Summary)> = self
             .conn
             .prepare_cached(
-                "SELECT sid, count, first, first_step, last, last_step, last_time_ms, min, max, max_step
+                "SELECT sid, count, first, first_step, last, last_step, last_time_ms, min, max, max_step, latest
                  FROM metrics WHERE rid = ?1 AND key = ?2",
             )?
             .query_row(params![rid, key], |r| {
@@ -368,6 +368,7 @@ impl<'c> StoreWriter<'c> {
                         min: nan_if_null(r.get(7)?),
                         max: nan_if_null(r.get(8)?),
                         max_step: r.get(9)?,
+                        latest: nan_if_null(r.get(10)?),
                     },
                 ))
             })
@@ -451,7 +452,7 @@ impl<'c> StoreWriter<'c> {
         self.conn
             .prepare_cached(
                 "UPDATE metrics SET count = ?2, first = ?3, last = ?4, min = ?5, max = ?6, first_step = ?7,
-                 last_step = ?8, last_time_ms = ?9, max_step = ?10 WHERE sid = ?1",
+                 last_step = ?8, last_time_ms = ?9, max_step = ?10, latest = ?11 WHERE sid = ?1",
             )?
             .execute(params![
                 sid,
@@ -463,7 +464,8 @@ impl<'c> StoreWriter<'c> {
                 s.first_step,
                 s.last_step,
                 s.last_time_ms,
-                s.max_step
+                s.max_step,
+                null_if_nan(s.latest)
             ])?;
         Ok(())
     }

@@ -50,6 +50,8 @@ pub struct MetricSummary {
     pub first_step: i64,
     pub last_step: i64,
     pub max_step: i64,
+    /// Value at `max_step` (MLflow's "latest").
+    pub latest: f64,
 }
 
 /// Which runs [`Index::runs`] returns.
@@ -188,7 +190,7 @@ impl Index {
             }
         }
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT rid, key, first, last, min, max, count, first_step, last_step, max_step FROM metrics WHERE {rid_where}"
+            "SELECT rid, key, first, last, min, max, count, first_step, last_step, max_step, latest FROM metrics WHERE {rid_where}"
         ))?;
         let mut rows = stmt.query(args)?;
         while let Some(r) = rows.next()? {
@@ -204,6 +206,7 @@ impl Index {
                         first_step: r.get(7)?,
                         last_step: r.get(8)?,
                         max_step: r.get(9)?,
+                        latest: nan_if_null(r.get(10)?),
                     },
                 );
             }

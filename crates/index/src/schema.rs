@@ -97,6 +97,7 @@ CREATE TABLE metrics (
     last_step INTEGER NOT NULL,
     last_time_ms INTEGER NOT NULL,
     max_step INTEGER NOT NULL,
+    latest REAL,                   -- value at max_step
     UNIQUE (rid, key)
 );
 -- Full-resolution points, sorted by step, in compact chunks (see series.rs).

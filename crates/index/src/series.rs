@@ -117,8 +117,8 @@ fn get_varint(input: &mut &[u8]) -> Result<u64, ChunkError> {
 
 /// Per-series numbers kept in columns so tables and filters never touch the points.
 /// `first` and `last` follow logging order, as the trackers' own readers report them
-/// (MLflow's `log_model` re-logs step-0 points at the end of a run, say); `max_step`
-/// is the highest step.
+/// (MLflow's `log_model` re-logs step-0 points at the end of a run, say); `latest` is
+/// the value at the highest step.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
     pub count: u64,
@@ -132,7 +132,10 @@ pub struct Summary {
     /// Smallest and largest value ignoring NaN (NaN when every value is NaN).
     pub min: f64,
     pub max: f64,
+    /// The highest step, and the value logged at it (the last one logged there): what
+    /// MLflow's UI calls the latest value.
     pub max_step: i64,
+    pub latest: f64,
 }
 
 impl Summary {
@@ -149,6 +152,7 @@ impl Summary {
             min: f64::NAN,
             max: f64::NAN,
             max_step: first.step,
+            latest: first.value,
         };
         s.extend(points);
         Some(s)
@@ -162,7 +166,10 @@ impl Summary {
         self.last_time_ms = last.time_ms;
         self.count += points.len() as u64;
         for p in points {
-            self.max_step = self.max_step.max(p.step);
+            if p.step >= self.max_step {
+                self.max_step = p.step;
+                self.latest = p.value;
+            }
             if !p.value.is_nan() {
                 // f64::min/max ignore a NaN operand, so the NaN start value is replaced.
                 self.min = self.min.min(p.value);
@@ -226,6 +233,6 @@ mod tests {
         assert_eq!(s.count, 4);
         assert!(s.first.is_nan());
         assert_eq!((s.last, s.last_step, s.last_time_ms), (2.0, 0, 9));
-        assert_eq!((s.min, s.max, s.max_step), (-1.0, 3.0, 2));
+        assert_eq!((s.min, s.max, s.max_step, s.latest), (-1.0, 3.0, 2, -1.0));
     }
 }

@@ -149,3 +149,19 @@ fn unicode_names_and_keys_with_slashes_and_spaces_survive() {
         assert!(run.metrics.contains_key(key), "{key}");
     }
 }
+
+#[test]
+fn latest_is_the_value_at_the_highest_step_even_when_mlflow_relogs_step_0() {
+    // MLflow 3's log_model re-logs step-0 points at the end: `last` (logging order, what
+    // get_metric_history ends with) is the step-0 value; `latest` is MLflow's UI value.
+    let mut t = TestIndex::new();
+    t.add(&fixture("mlflow-file"));
+    let runs = t.index.runs(&RunsQuery::default()).unwrap();
+    let run = runs.iter().find(|r| r.name == "resnet18-baseline").unwrap();
+    let loss = &run.metrics["train/loss"];
+    assert_eq!((loss.last_step, loss.max_step), (0, 199));
+    let points = t.index.series(&run.id, "train/loss").unwrap().unwrap();
+    let at_199 = points.iter().rev().find(|p| p.step == 199).unwrap().value;
+    assert_eq!(loss.latest, at_199);
+    assert!(loss.latest < loss.last, "the converged loss, not the re-logged first value");
+}

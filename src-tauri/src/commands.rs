@@ -1,0 +1,63 @@
+//! Tauri commands: each unpacks its arguments, calls one function of a core crate and
+//! converts the result to the wire types of [`crate::ipc`]. No logic lives here.
+
+use std::path::PathBuf;
+
+use runlens_index::{Index, RunsQuery};
+use tauri::{AppHandle, Emitter, State};
+
+use crate::ipc::{events, AddOutcome, IndexProgress, IpcError, RunRow, StoreView, WarningView};
+use crate::AppState;
+
+fn open(state: &AppState) -> Result<Index, IpcError> {
+    Ok(Index::open(&state.db_path)?)
+}
+
+#[tauri::command]
+pub fn list_stores(state: State<'_, AppState>) -> Result<Vec<StoreView>, IpcError> {
+    Ok(open(&state)?.stores()?.into_iter().map(Into::into).collect())
+}
+
+#[tauri::command]
+pub fn list_runs(state: State<'_, AppState>, include_deleted: bool) -> Result<Vec<RunRow>, IpcError> {
+    Ok(open(&state)?.runs(&RunsQuery { include_deleted })?.into_iter().map(Into::into).collect())
+}
+
+#[tauri::command]
+pub fn store_warnings(state: State<'_, AppState>, store_id: i64) -> Result<Vec<WarningView>, IpcError> {
+    Ok(open(&state)?.warnings(Some(store_id))?.into_iter().map(Into::into).collect())
+}
+
+/// Finds and indexes every store below the given paths. The Open dialog, a drop on the
+/// window and paths on the command line all end here.
+#[tauri::command]
+pub async fn add_paths(app: AppHandle, state: State<'_, AppState>, paths: Vec<String>) -> Result<AddOutcome, IpcError> {
+    add_paths_in_background(app, state.db_path.clone(), paths.into_iter().map(PathBuf::from).collect()).await
+}
+
+/// Opens the native folder picker; `None` when the user cancels.
+#[tauri::command]
+pub async fn pick_folder() -> Option<String> {
+    rfd::AsyncFileDialog::new()
+        .set_title("Add a folder with run stores")
+        .pick_folder()
+        .await
+        .map(|f| f.path().to_string_lossy().into_owned())
+}
+
+/// Runs [`Index::add`] on a blocking thread, emitting progress events, then announces
+/// that the index changed.
+pub async fn add_paths_in_background(app: AppHandle, db: PathBuf, paths: Vec<PathBuf>) -> Result<AddOutcome, IpcError> {
+    let emitter = app.clone();
+    let result = tauri::async_runtime::spawn_blocking(move || {
+        let mut current = String::new();
+        let mut index = Index::open(&db)?;
+        index.add(&paths, &mut |p| {
+            let _ = emitter.emit(events::INDEX_PROGRESS, IndexProgress::from_progress(p, &mut current));
+        })
+    })
+    .await
+    .map_err(IpcError::internal)?;
+    let _ = app.emit(events::INDEX_CHANGED, ());
+    Ok(result?.into())
+}

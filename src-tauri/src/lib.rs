@@ -1,0 +1,52 @@
+//! Runlens desktop app: a thin Tauri 2 shell. The window shows what `runlens-index`
+//! holds; commands ([`commands`]) convert, call one core function, convert back, over the
+//! one typed wire boundary in [`ipc`]. Nothing here decides anything about run data.
+
+pub mod commands;
+pub mod ipc;
+
+use std::path::PathBuf;
+
+use tauri::Manager;
+
+/// State shared by the commands: where the index lives. Each command opens its own
+/// connection, so a long add never blocks the table.
+pub struct AppState {
+    pub db_path: PathBuf,
+}
+
+/// Paths given on the command line (`runlens-app PATH...`), added at start-up.
+fn paths_from_args() -> Vec<PathBuf> {
+    std::env::args_os().skip(1).filter(|a| !a.to_string_lossy().starts_with('-')).map(PathBuf::from).collect()
+}
+
+pub fn run() {
+    let db_path = runlens_index::default_db_path();
+    tauri::Builder::default()
+        .manage(AppState { db_path: db_path.clone() })
+        .invoke_handler(tauri::generate_handler![
+            commands::list_stores,
+            commands::list_runs,
+            commands::store_warnings,
+            commands::add_paths,
+            commands::pick_folder,
+        ])
+        .setup(move |app| {
+            let paths = paths_from_args();
+            if !paths.is_empty() {
+                let handle = app.handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    if let Err(e) = commands::add_paths_in_background(handle.clone(), db_path, paths).await {
+                        eprintln!("runlens-app: {}", e.message);
+                        let _ = tauri::Emitter::emit(&handle, ipc::events::INDEX_ERROR, e);
+                    }
+                });
+            }
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.set_title("Runlens");
+            }
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("error while running the Runlens app");
+}

@@ -1,0 +1,1 @@
+//! See tests/app.rs: end-to-end tests of the Runlens app through WebDriver.

@@ -1,0 +1,242 @@
+//! End-to-end: the real `runlens-app` binary, started by tauri-driver + WebKitWebDriver
+//! under Xvfb, driven through its real web view and real backend.
+//!
+//! Run (from the repository root, after `cargo build -p runlens-app`):
+//! `xvfb-run -a -s "-screen 0 1280x800x24" cargo test --manifest-path tests/e2e/Cargo.toml`
+//! The app binary is `$RUNLENS_APP`, else `$CARGO_TARGET_DIR/debug/runlens-app`, else
+//! `target/debug/runlens-app`. Screenshots go to `$RUNLENS_E2E_SHOTS` (default
+//! `tests/e2e/screenshots/`).
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use thirtyfour::prelude::*;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    repo_root().join("tests/fixtures").join(name).to_string_lossy().into_owned()
+}
+
+fn app_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("RUNLENS_APP") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target"));
+    let target = if target.is_relative() { repo_root().join(target) } else { target };
+    target.join("debug/runlens-app")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The app under test, with its own empty index, behind its own tauri-driver.
+struct App {
+    driver: Option<WebDriver>,
+    tauri_driver: Child,
+    _index_dir: tempfile::TempDir,
+}
+
+impl App {
+    async fn start(args: &[String]) -> App {
+        let binary = app_binary();
+        assert!(binary.exists(), "build the app first: {} is missing", binary.display());
+        let index_dir = tempfile::tempdir().unwrap();
+        let (port, native_port) = (free_port(), free_port());
+        let tauri_driver = Command::new("tauri-driver")
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            // Inherited by WebKitWebDriver and the app: an index of this test's own.
+            .env("RUNLENS_DB", index_dir.path().join("index.sqlite"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver on PATH (cargo install tauri-driver --version 2.1.0)");
+        // tauri-driver listens before WebKitWebDriver does: wait for both.
+        let deadline = Instant::now() + TIMEOUT;
+        while [port, native_port].iter().any(|p| TcpStream::connect(("127.0.0.1", *p)).is_err()) {
+            assert!(Instant::now() < deadline, "tauri-driver did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert("tauri:options".into(), json!({ "application": binary, "args": args }));
+        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await.expect("WebDriver session");
+        let app = App { driver: Some(driver), tauri_driver, _index_dir: index_dir };
+        app.wait_css("main[data-ready='true']").await;
+        app
+    }
+
+    fn d(&self) -> &WebDriver {
+        self.driver.as_ref().unwrap()
+    }
+
+    async fn wait_css(&self, css: &str) -> WebElement {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Ok(e) = self.d().find(By::Css(css)).await {
+                return e;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {css}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Texts of every element matching `css`, once there are at least `min` of them.
+    async fn texts(&self, css: &str, min: usize) -> Vec<String> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let found = self.d().find_all(By::Css(css)).await.unwrap_or_default();
+            if found.len() >= min {
+                let mut out = Vec::new();
+                for e in found {
+                    out.push(e.text().await.unwrap());
+                }
+                return out;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {min} × {css} (have {})", found.len());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The rendered text (`innerText`) of the first element matching `css`, once it
+    /// contains `needle`. (WebKitWebDriver's element text is empty for some ellipsised
+    /// spans that are plainly visible in screenshots.)
+    async fn wait_text(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        let mut last = None;
+        loop {
+            let script = "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;";
+            if let Ok(ret) = self.d().execute(script, vec![json!(css)]).await {
+                if let Some(text) = ret.json().as_str() {
+                    if text.contains(needle) {
+                        return text.to_string();
+                    }
+                    last = Some(text.to_string());
+                }
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {needle:?} in {css} (last seen: {last:?})");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Delivers a folder drop exactly as Tauri does: the `tauri://drag-drop` event, which
+    /// the UI's real drop listener turns into the `add_paths` command.
+    async fn drop_paths(&self, paths: &[String]) {
+        self.d()
+            .execute(
+                "return window.__TAURI_INTERNALS__.invoke('plugin:event|emit', \
+                 {event: 'tauri://drag-drop', payload: {paths: arguments[0], position: {x: 200, y: 200}}});",
+                vec![json!(paths)],
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn screenshot(&self, name: &str) -> PathBuf {
+        // Let the web view paint the last DOM change first.
+        self.d()
+            .execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));", vec![])
+            .await
+            .unwrap();
+        let dir = std::env::var_os("RUNLENS_E2E_SHOTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.png"));
+        self.d().screenshot(&path).await.unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > 10_000, "a real picture");
+        path
+    }
+
+    async fn quit(mut self) {
+        if let Some(d) = self.driver.take() {
+            let _ = d.quit().await;
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        // SIGTERM makes tauri-driver stop its WebKitWebDriver too (SIGKILL would orphan it).
+        let _ = Command::new("kill").arg("-TERM").arg(self.tauri_driver.id().to_string()).status();
+        let _ = self.tauri_driver.wait();
+    }
+}
+
+/// Names of the runs MLflow reports for a fixture kind, without deleted ones.
+fn expected_run_names(kind: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(repo_root().join("tests/fixtures/expected.json")).unwrap();
+    let all: Value = serde_json::from_str(&text).unwrap();
+    let mut names = Vec::new();
+    for e in all["kinds"][kind]["experiments"].as_array().unwrap() {
+        for r in e["runs"].as_array().unwrap() {
+            if r["lifecycle_stage"] == "active" {
+                names.push(r["name"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    names
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dropping_the_fixture_folders_shows_their_runs() {
+    let app = App::start(&[]).await;
+    app.wait_css("[data-testid='empty-state']").await;
+
+    app.drop_paths(&[fixture("mlflow-file"), fixture("mlflow-sqlite")]).await;
+    let mut expected = expected_run_names("mlflow-file");
+    expected.extend(expected_run_names("mlflow-sqlite"));
+    let mut shown = app.texts("[data-testid='run-name']", expected.len()).await;
+    shown.sort();
+    expected.sort();
+    assert_eq!(shown, expected, "the table shows exactly MLflow's active runs");
+
+    let stores = app.texts("[data-testid='store-item']", 2).await;
+    assert_eq!(stores.len(), 2);
+    assert!(stores.iter().any(|s| s.contains("12 runs")), "{stores:?}");
+    assert!(stores.iter().any(|s| s.contains("10 runs")), "{stores:?}");
+    let outcome = app.wait_text("[data-testid='outcome']", "2 stores").await;
+    assert!(outcome.contains("22 runs"), "{outcome}");
+    let shot = app.screenshot("runs-table").await;
+    eprintln!("screenshot: {}", shot.display());
+
+    // Deleted runs appear on request.
+    app.d().find(By::Css("input[type='checkbox']")).await.unwrap().click().await.unwrap();
+    let all = app.texts("[data-testid='run-row']", 22).await;
+    assert_eq!(all.len(), 22);
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_given_on_the_command_line_is_indexed_at_start() {
+    let app = App::start(&[fixture("mlflow-sqlite")]).await;
+    let shown = app.texts("[data-testid='run-name']", 8).await;
+    let mut expected = expected_run_names("mlflow-sqlite");
+    let mut shown_sorted = shown.clone();
+    shown_sorted.sort();
+    expected.sort();
+    assert_eq!(shown_sorted, expected);
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_folder_is_a_dialog_not_a_blank_screen() {
+    let app = App::start(&[]).await;
+    app.drop_paths(&["/no/such/folder/anywhere".to_string()]).await;
+    let text = app.wait_text("[data-testid='error-dialog']", "Folder not found").await;
+    let dialog = app.wait_css("[data-testid='error-dialog']").await;
+    assert!(text.contains("/no/such/folder/anywhere"), "{text}");
+    app.screenshot("missing-folder").await;
+    // The window is still usable: close the dialog, the empty state is there.
+    dialog.find(By::Css("button")).await.unwrap().click().await.unwrap();
+    app.wait_css("[data-testid='empty-state']").await;
+    app.quit().await;
+}

@@ -125,3 +125,12 @@ fn a_corrupt_database_is_an_error_on_its_store_not_a_crash() {
     assert!(error.contains("mlflow.db"), "{error}");
     assert_eq!(t.index.runs(&RunsQuery::default()).unwrap().len(), 8);
 }
+
+#[test]
+fn the_index_database_itself_is_not_taken_for_an_mlflow_store() {
+    // Runlens' index has tables named like MLflow's (runs, metrics, params, ...).
+    let mut t = TestIndex::new();
+    let folder = t.dir.path().to_path_buf();
+    let report = t.add(&folder);
+    assert!(report.stores.is_empty(), "{:?}", report.stores);
+}

@@ -16,8 +16,9 @@ use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
 use crate::sqlite_ro::{column_names, is_sqlite_file, open_read_only, table_names};
 use crate::util::{list_artifacts, local_path_of_uri, resolve_moved};
 
-/// Tables every MLflow tracking database has.
-const REQUIRED_TABLES: &[&str] = &["experiments", "runs", "metrics", "params", "tags"];
+/// Tables every MLflow tracking database has (`alembic_version` tells it from other
+/// databases with tables of the same names, Runlens' own index among them).
+const REQUIRED_TABLES: &[&str] = &["alembic_version", "experiments", "runs", "metrics", "params", "tags"];
 
 pub struct MlflowSqlite;
 
@@ -136,7 +137,8 @@ fn is_mlflow_db(path: &Path) -> bool {
     }
     let Ok(conn) = open_read_only(path) else { return false };
     let Ok(tables) = table_names(&conn) else { return false };
-    REQUIRED_TABLES.iter().all(|t| tables.iter().any(|n| n == t))
+    let Ok(run_columns) = column_names(&conn, "runs") else { return false };
+    REQUIRED_TABLES.iter().all(|t| tables.iter().any(|n| n == t)) && run_columns.iter().any(|c| c == "run_uuid")
 }
 
 /// Which optional columns this database has.

@@ -1,0 +1,193 @@
+//! The `runlens` command as scripts use it: exit codes, messages and the JSON contract.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+fn runlens(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_runlens")).arg("--db").arg(db).args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn add_then_runs_json_has_the_documented_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.sqlite");
+    let added = runlens(&db, &["add", fixture("mlflow-sqlite").to_str().unwrap()]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let text = stdout(&added);
+    assert!(text.contains("10 runs (10 new"), "{text}");
+    assert!(text.contains("mlflow.db"), "{text}");
+
+    let out = runlens(&db, &["runs", "--json"]);
+    assert!(out.status.success());
+    let runs: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 8, "deleted runs only with --all");
+    for r in runs {
+        for key in ["id", "store", "source", "experiment", "name", "status", "deleted", "parent", "start", "end", "params", "tags", "metrics"] {
+            assert!(r.get(key).is_some(), "missing {key} in {r}");
+        }
+        assert_eq!(r["source"], "mlflow");
+        assert!(["running", "finished", "failed", "killed", "scheduled", "unknown"].contains(&r["status"].as_str().unwrap()));
+        for m in r["metrics"].as_object().unwrap().values() {
+            for key in ["first", "last", "min", "max", "count", "last_step"] {
+                assert!(m.get(key).is_some(), "missing metrics.{key}");
+            }
+        }
+    }
+    let all: Value = serde_json::from_str(&stdout(&runlens(&db, &["runs", "--json", "--all"]))).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 10);
+
+    // A nested run names its parent by id; series returns [step, time_ms, value] triples.
+    let child = runs.iter().find(|r| r["name"] == "trial-0 dropout=0.1").unwrap();
+    let parent = runs.iter().find(|r| r["id"] == child["parent"]).unwrap();
+    assert_eq!(parent["name"], "hp-search");
+    let id = child["id"].as_str().unwrap();
+    let series: Value = serde_json::from_str(&stdout(&runlens(&db, &["series", id, "train/loss", "--json"]))).unwrap();
+    let points = series.as_array().unwrap();
+    assert_eq!(points.len() as u64, child["metrics"]["train/loss"]["count"].as_u64().unwrap());
+    assert_eq!(points[0].as_array().unwrap().len(), 3);
+    assert_eq!(points[0][0], 0, "step");
+    assert!(points[0][1].as_i64().unwrap() > 1_700_000_000_000, "time in ms");
+}
+
+#[test]
+fn non_finite_values_are_named_strings_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("mlruns");
+    let run = store.join("0/00000000000000000000000000000001");
+    std::fs::create_dir_all(run.join("metrics")).unwrap();
+    std::fs::create_dir_all(run.join("params")).unwrap();
+    std::fs::create_dir_all(run.join("artifacts")).unwrap();
+    std::fs::write(store.join("0/meta.yaml"), "experiment_id: '0'\nlifecycle_stage: active\nname: Default\n").unwrap();
+    std::fs::write(
+        run.join("meta.yaml"),
+        "run_id: 00000000000000000000000000000001\nexperiment_id: '0'\nrun_name: nan-run\nstatus: 3\nstart_time: 1\nend_time: 2\nlifecycle_stage: active\n",
+    )
+    .unwrap();
+    std::fs::write(run.join("metrics/loss"), "1 nan 0\n2 inf 1\n3 -inf 2\n").unwrap();
+    let db = dir.path().join("i.sqlite");
+    assert!(runlens(&db, &["add", store.to_str().unwrap()]).status.success());
+    let runs: Value = serde_json::from_str(&stdout(&runlens(&db, &["runs", "--json"]))).unwrap();
+    let m = &runs[0]["metrics"]["loss"];
+    assert_eq!((m["first"].as_str(), m["last"].as_str()), (Some("NaN"), Some("-Infinity")));
+    assert_eq!((m["min"].as_str(), m["max"].as_str()), (Some("-Infinity"), Some("Infinity")));
+    let id = runs[0]["id"].as_str().unwrap();
+    let series = stdout(&runlens(&db, &["series", id, "loss", "--json"]));
+    assert_eq!(series.trim(), r#"[[0,1,"NaN"],[1,2,"Infinity"],[2,3,"-Infinity"]]"#);
+}
+
+#[test]
+fn a_missing_path_exits_non_zero_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = runlens(&dir.path().join("i.sqlite"), &["add", "/no/such/place"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/no/such/place: no such file or folder"), "{err}");
+}
+
+#[test]
+fn a_folder_without_stores_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = runlens(&dir.path().join("i.sqlite"), &["add", dir.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no run stores found"));
+}
+
+#[test]
+fn an_unknown_run_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = runlens(&dir.path().join("i.sqlite"), &["series", "nope", "loss", "--json"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no run with id nope"));
+}
+
+/// Writes an MLflow folder store with `runs` runs of `keys` metrics × `steps` points.
+fn write_store(root: &Path, runs: usize, keys: usize, steps: usize) {
+    let exp = root.join("1");
+    std::fs::create_dir_all(&exp).unwrap();
+    std::fs::write(exp.join("meta.yaml"), "experiment_id: '1'\nlifecycle_stage: active\nname: big\n").unwrap();
+    for r in 0..runs {
+        let id = format!("{r:032x}");
+        let run = exp.join(&id);
+        for d in ["metrics", "params", "artifacts", "tags"] {
+            std::fs::create_dir_all(run.join(d)).unwrap();
+        }
+        std::fs::write(
+            run.join("meta.yaml"),
+            format!("run_id: {id}\nexperiment_id: '1'\nrun_name: run-{r}\nstatus: 3\nstart_time: {r}\nend_time: {}\nlifecycle_stage: active\n", r + 1),
+        )
+        .unwrap();
+        std::fs::write(run.join("params/lr"), format!("0.{r}")).unwrap();
+        for k in 0..keys {
+            let mut text = String::with_capacity(steps * 32);
+            for s in 0..steps {
+                text.push_str(&format!("{} {} {s}\n", 1_700_000_000_000u64 + s as u64, (s as f64 * 0.37 + k as f64).sin()));
+            }
+            std::fs::write(run.join(format!("metrics/m{k}")), text).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_kill_in_the_middle_of_indexing_leaves_an_index_that_opens_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("mlruns");
+    let (runs, keys, steps) = (200, 5, 2000);
+    write_store(&store, runs, keys, steps);
+    let db = dir.path().join("i.sqlite");
+
+    // Kill `runlens add` at increasing delays until one kill lands mid-index.
+    let mut interrupted = false;
+    for delay_ms in [150u64, 300, 600, 1200] {
+        let _ = std::fs::remove_file(&db);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_runlens"))
+            .arg("--db")
+            .arg(&db)
+            .arg("add")
+            .arg(&store)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let finished = child.try_wait().unwrap().is_some();
+        let _ = child.kill();
+        let _ = child.wait();
+        if finished {
+            break;
+        }
+        let partial: Value = serde_json::from_str(&stdout(&runlens(&db, &["runs", "--json"]))).unwrap_or(Value::Null);
+        let points: u64 = partial
+            .as_array()
+            .map(|rs| rs.iter().flat_map(|r| r["metrics"].as_object().unwrap().values()).map(|m| m["count"].as_u64().unwrap()).sum())
+            .unwrap_or(0);
+        if points > 0 && points < (runs * keys * steps) as u64 {
+            interrupted = true;
+            break;
+        }
+    }
+    assert!(interrupted, "no kill landed mid-index (indexing was too fast or too slow to start)");
+
+    // The index opens, and a scan completes it: every run, every point, once.
+    let scan = runlens(&db, &["scan"]);
+    assert!(scan.status.success(), "{}", String::from_utf8_lossy(&scan.stderr));
+    let all: Value = serde_json::from_str(&stdout(&runlens(&db, &["runs", "--json"]))).unwrap();
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), runs);
+    for r in all {
+        assert_eq!(r["metrics"].as_object().unwrap().len(), keys);
+        for m in r["metrics"].as_object().unwrap().values() {
+            assert_eq!(m["count"].as_u64(), Some(steps as u64), "{}", r["name"]);
+        }
+    }
+}

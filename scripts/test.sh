@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every test: UI type checks, Rust unit and
+# integration tests (readers against the real fixtures, the index, the CLI, the app's
+# wire types), the release CLI build (which must need no GUI libraries), and the
+# end-to-end tests that drive the real app through WebDriver under Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+. scripts/env.sh
+export LANG=C.UTF-8   # the locale CI has; the UI must render under it
+step() { echo; echo "== $*"; }
+
+step "UI: type check and build"
+(cd ui && timeout 600 npm run check && timeout 600 npm run build)
+
+step "Rust: build everything (debug)"
+timeout 3600 cargo build --locked --workspace
+
+step "Rust: unit and integration tests"
+timeout 1800 cargo test --locked --workspace
+
+step "CLI: release build without GUI libraries"
+timeout 3600 cargo build --locked --release --bin runlens
+if ldd "$CARGO_TARGET_DIR/release/runlens" | grep -E 'gtk|webkit|soup'; then
+  echo "the runlens CLI links GUI libraries" >&2
+  exit 1
+fi
+"$CARGO_TARGET_DIR/release/runlens" --version
+
+step "End to end: the real app through WebDriver"
+RUNLENS_APP="$CARGO_TARGET_DIR/debug/runlens-app" CARGO_TARGET_DIR="$E2E_TARGET_DIR" \
+  timeout -k 20 1800 xvfb-run -a -s "-screen 0 1280x800x24" \
+  cargo test --locked --manifest-path tests/e2e/Cargo.toml -- --test-threads=1
+
+step "all tests passed"

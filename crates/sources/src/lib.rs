@@ -10,6 +10,7 @@
 //! dependency. Problems inside a store are [`Warning`]s, never panics.
 
 pub mod discover;
+pub mod lenient_json;
 pub mod model;
 pub mod reader;
 pub mod readers;

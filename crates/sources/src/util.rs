@@ -1,9 +1,10 @@
 //! Small helpers shared by readers: file walking with marks, fingerprints, moved-path
 //! resolution, YAML access.
 
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 
-use crate::model::{Artifact, FileMark};
+use crate::model::{Artifact, FileMark, SeriesMode};
 
 /// FNV-1a, 64 bit: a fingerprint that is stable across builds and platforms.
 #[derive(Clone, Copy)]
@@ -29,6 +30,45 @@ impl Fingerprint {
     pub fn finish(&self) -> u64 {
         self.0
     }
+}
+
+/// How to read an append-only file (metric text, event file, `.wandb` log, CSV log) on
+/// this scan, given its mark from the previous one. See [`resume`].
+#[derive(Debug)]
+pub enum Resume {
+    /// Same size, mtime and inode as last time: read nothing, keep this mark.
+    Unchanged(FileMark),
+    /// New bytes to parse. They start at byte `from` of the file; `mode` is `Append` when
+    /// they continue what was read before, `Replace` when the file was replaced or
+    /// truncated and is read again from its start.
+    Read { mode: SeriesMode, from: u64, bytes: Vec<u8>, mark: FileMark },
+}
+
+impl Resume {
+    /// The mark to record after consuming `consumed` of the new bytes (a partial record at
+    /// the end is left unconsumed, to be read again once complete).
+    pub fn mark_after(&self, consumed: u64) -> FileMark {
+        match self {
+            Resume::Unchanged(m) => *m,
+            Resume::Read { from, mark, .. } => FileMark { offset: from + consumed, ..*mark },
+        }
+    }
+}
+
+/// Decides how to read an append-only file: unchanged, appended (read from the previous
+/// offset) or replaced (read from 0), and reads the new bytes.
+pub fn resume(previous: Option<&FileMark>, path: &Path) -> std::io::Result<Resume> {
+    let mut file = std::fs::File::open(path)?;
+    let mark = FileMark::of(&file.metadata()?);
+    let (mode, from) = match previous {
+        Some(p) if p.same_file(&mark) => return Ok(Resume::Unchanged(*p)),
+        Some(p) if p.inode == mark.inode && mark.size >= p.size && p.offset <= mark.size => (SeriesMode::Append, p.offset),
+        _ => (SeriesMode::Replace, 0),
+    };
+    file.seek(SeekFrom::Start(from))?;
+    let mut bytes = Vec::with_capacity((mark.size - from) as usize);
+    file.read_to_end(&mut bytes)?;
+    Ok(Resume::Read { mode, from, bytes, mark })
 }
 
 /// One regular file found by [`walk_files`].
@@ -180,6 +220,26 @@ mod tests {
         // run2 has no folder: the bare `artifacts` tail must not be taken for it.
         let recorded = Path::new("/elsewhere/store/artifacts/abc/run2/artifacts");
         assert_eq!(resolve_moved(recorded, dir.path(), Some("run2")), None);
+    }
+
+    #[test]
+    fn resume_reads_only_what_was_appended() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, b"abc\nde").unwrap();
+        let Resume::Read { mode, from, bytes, .. } = resume(None, &path).unwrap() else { panic!() };
+        assert_eq!((mode, from, bytes.as_slice()), (SeriesMode::Replace, 0, &b"abc\nde"[..]));
+        let first = resume(None, &path).unwrap().mark_after(4);
+        assert!(matches!(resume(Some(&first), &path).unwrap(), Resume::Read { .. }), "offset 4 < size 6: the partial tail is read again");
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"f\n").unwrap();
+        let Resume::Read { mode, from, bytes, .. } = resume(Some(&first), &path).unwrap() else { panic!() };
+        assert_eq!((mode, from, bytes.as_slice()), (SeriesMode::Append, 4, &b"def\n"[..]));
+        let done = resume(Some(&first), &path).unwrap().mark_after(4);
+        assert!(matches!(resume(Some(&done), &path).unwrap(), Resume::Unchanged(_)));
+        std::fs::write(&path, b"x\n").unwrap();
+        let Resume::Read { mode, from, .. } = resume(Some(&done), &path).unwrap() else { panic!() };
+        assert_eq!((mode, from), (SeriesMode::Replace, 0), "truncated: read again from the start");
     }
 
     #[test]

@@ -7,8 +7,7 @@
 //! decides whether they are re-read; each metric file resumes from its byte offset; the
 //! artifact listing is fingerprinted.
 
-use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
@@ -16,7 +15,9 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::util::{list_artifacts, local_path_of_uri, read_text, resolve_moved, walk_files, yaml_i64, yaml_str, Fingerprint};
+use crate::util::{
+    list_artifacts, local_path_of_uri, read_text, resolve_moved, resume, walk_files, yaml_i64, yaml_str, Fingerprint, Resume,
+};
 
 /// Experiment sub-folders that are not runs (`FileStore.RESERVED_EXPERIMENT_FOLDERS`).
 const RESERVED: &[&str] = &["tags", "datasets", "traces", "models"];
@@ -228,25 +229,16 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
     // Metric files: resume each from its offset.
     for file in walk_files(&dir.join("metrics")) {
         let rel = format!("{}/metrics/{}", run.rel, file.rel);
-        let prev = ctx.previous(&rel).copied();
-        let (mode, from) = match prev {
-            Some(p) if p.same_file(&file.mark) => {
-                marks.push((rel, p));
-                continue;
-            }
-            Some(p) if p.inode == file.mark.inode && file.mark.size > p.size && p.offset <= file.mark.size => {
-                (SeriesMode::Append, p.offset)
-            }
-            _ => (SeriesMode::Replace, 0),
-        };
-        changed = true;
-        if mode == SeriesMode::Replace {
-            update.reread.push(rel.clone());
-        }
-        match read_metric_file(&file.path, from, &rel, &mut update.warnings) {
-            Ok((points, consumed)) => {
+        match resume(ctx.previous(&rel), &file.path) {
+            Ok(r @ Resume::Unchanged(_)) => marks.push((rel, r.mark_after(0))),
+            Ok(ref r @ Resume::Read { mode, from, ref bytes, .. }) => {
+                changed = true;
+                if mode == SeriesMode::Replace {
+                    update.reread.push(rel.clone());
+                }
+                let (points, consumed) = parse_metric_lines(bytes, from, &rel, &mut update.warnings);
                 update.series.push(SeriesUpdate { key: file.rel.clone(), mode, points });
-                marks.push((rel, FileMark { offset: from + consumed, ..file.mark }));
+                marks.push((rel, r.mark_after(consumed)));
             }
             Err(e) => update.warnings.push(Warning::new(rel, None, format!("cannot read metric file: {e}"))),
         }
@@ -321,16 +313,6 @@ fn load_yaml(path: &Path) -> Result<Yaml, String> {
         Some(doc @ Yaml::Hash(_)) => Ok(doc),
         _ => Err("meta.yaml is not a mapping".into()),
     }
-}
-
-/// Reads metric lines from byte `from` up to the last complete line. Returns the points
-/// and the number of bytes consumed (an unterminated last line is left for next time).
-fn read_metric_file(path: &PathBuf, from: u64, rel: &str, warnings: &mut Vec<Warning>) -> std::io::Result<(Vec<Point>, u64)> {
-    let mut file = std::fs::File::open(path)?;
-    file.seek(SeekFrom::Start(from))?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    Ok(parse_metric_lines(&bytes, from, rel, warnings))
 }
 
 /// Parses `"<ms> <value> [<step> [dataset fields]]"` lines. `base` is the byte offset of

@@ -274,9 +274,10 @@ impl<'c> StoreWriter<'c> {
         }
         if let Some(artifacts) = &u.artifacts {
             self.conn.prepare_cached("DELETE FROM artifacts WHERE rid = ?1")?.execute([rid])?;
-            let mut insert = self.conn.prepare_cached("INSERT OR REPLACE INTO artifacts (rid, path, size) VALUES (?1, ?2, ?3)")?;
+            let mut insert =
+                self.conn.prepare_cached("INSERT OR REPLACE INTO artifacts (rid, path, size, origin) VALUES (?1, ?2, ?3, ?4)")?;
             for a in artifacts {
-                insert.execute(params![rid, a.path, a.size as i64])?;
+                insert.execute(params![rid, a.path, a.size as i64, a.origin])?;
             }
         }
         let owner = format!("r:{}", u.native_id);
@@ -516,6 +517,20 @@ impl<'c> StoreWriter<'c> {
         self.conn.execute("DELETE FROM warnings WHERE store_id = ?1 AND owner = ?2", params![self.store_id, owner])?;
         Ok(())
     }
+}
+
+/// Removes a store and everything cached about it.
+pub(crate) fn remove_store(conn: &Connection, store_id: i64) -> rusqlite::Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    tx.execute("DELETE FROM chunks WHERE sid IN (SELECT m.sid FROM metrics m JOIN runs r ON r.rid = m.rid WHERE r.store_id = ?1)", [store_id])?;
+    for table in ["metrics", "params", "tags", "artifacts"] {
+        tx.execute(&format!("DELETE FROM {table} WHERE rid IN (SELECT rid FROM runs WHERE store_id = ?1)"), [store_id])?;
+    }
+    for table in ["runs", "experiments", "files", "warnings"] {
+        tx.execute(&format!("DELETE FROM {table} WHERE store_id = ?1"), [store_id])?;
+    }
+    tx.execute("DELETE FROM stores WHERE id = ?1", [store_id])?;
+    tx.commit()
 }
 
 /// Every stored point of a series, in storage order.

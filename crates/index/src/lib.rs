@@ -172,8 +172,26 @@ impl Index {
         Ok(report)
     }
 
-    /// The store's id, registering it first if it is new.
+    /// The store's id, registering it first if it is new. A root inside a registered
+    /// store of the same reader is that store; a root that contains registered stores of
+    /// the same reader replaces them (runs grouped by discovery whose common folder moved
+    /// up as more runs appeared).
     fn register(&mut self, reader: &str, root: &Path) -> Result<i64, IndexError> {
+        let existing: Vec<(i64, String)> = self
+            .conn
+            .prepare("SELECT id, root FROM stores WHERE reader = ?1")?
+            .query_map([reader], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, other) in &existing {
+            if root.starts_with(other) {
+                return Ok(*id);
+            }
+        }
+        for (id, other) in &existing {
+            if Path::new(other).starts_with(root) {
+                ingest::remove_store(&self.conn, *id)?;
+            }
+        }
         let root = root.to_string_lossy();
         let source = reader_by_id(reader).map(|r| r.source()).unwrap_or(reader);
         self.conn.execute(

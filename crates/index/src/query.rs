@@ -218,8 +218,8 @@ impl Index {
     pub fn artifacts(&self, run_id: &str) -> Result<Vec<Artifact>, IndexError> {
         let rid: Option<i64> = self.conn.query_row("SELECT rid FROM runs WHERE id = ?1", [run_id], |r| r.get(0)).optional()?;
         let rid = rid.ok_or_else(|| IndexError::UnknownRun(run_id.to_string()))?;
-        let mut stmt = self.conn.prepare("SELECT path, size FROM artifacts WHERE rid = ?1 ORDER BY path")?;
-        let rows = stmt.query_map([rid], |r| Ok(Artifact { path: r.get(0)?, size: r.get::<_, i64>(1)? as u64 }))?;
+        let mut stmt = self.conn.prepare("SELECT path, size, origin FROM artifacts WHERE rid = ?1 ORDER BY path")?;
+        let rows = stmt.query_map([rid], |r| Ok(Artifact { path: r.get(0)?, size: r.get::<_, i64>(1)? as u64, origin: r.get(2)? }))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

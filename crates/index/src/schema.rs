@@ -114,6 +114,7 @@ CREATE TABLE artifacts (
     rid INTEGER NOT NULL,
     path TEXT NOT NULL,
     size INTEGER NOT NULL,
+    origin TEXT,                   -- '<file>#<offset>' for artifacts embedded in another file
     PRIMARY KEY (rid, path)
 ) WITHOUT ROWID;
 -- What each file looked like when last read: the basis of incremental rescans.

@@ -6,7 +6,12 @@ use std::path::{Path, PathBuf};
 use crate::model::Warning;
 use crate::reader::{Detected, DirView, Reader};
 
-/// Folder names never descended into: version control, package trees, caches of tools.
+/// True for folder names never descended into: version control, package trees, caches
+/// of tools. Readers that walk their own store use it too.
+pub fn skipped_dir(name: &str) -> bool {
+    SKIPPED_DIRS.contains(&name)
+}
+
 const SKIPPED_DIRS: &[&str] = &[
     ".git",
     ".hg",
@@ -62,6 +67,7 @@ pub fn discover(path: &Path, readers: &[Box<dyn Reader>]) -> Result<Discovery, D
     let path = std::fs::canonicalize(path)
         .map_err(|e| DiscoverError::Io { path: path.to_path_buf(), source: e })?;
     let mut out = Discovery::default();
+    let mut lone_runs: Vec<(&'static str, PathBuf)> = Vec::new();
     if meta.is_file() {
         // A single file: ask the readers about it as if its folder held only it.
         let parent = path.parent().unwrap_or(Path::new("/"));
@@ -77,11 +83,38 @@ pub fn discover(path: &Path, readers: &[Box<dyn Reader>]) -> Result<Discovery, D
         }
         return Ok(out);
     }
-    walk(&path, readers, &mut out);
+    walk(&path, readers, &mut out, &mut lone_runs);
+    group_lone_runs(&path, lone_runs, &mut out);
     Ok(out)
 }
 
-fn walk(dir: &Path, readers: &[Box<dyn Reader>], out: &mut Discovery) {
+/// One store per reader for its lone runs, rooted at the deepest folder holding the
+/// parents of all of them, but never above `searched`.
+fn group_lone_runs(searched: &Path, lone_runs: Vec<(&'static str, PathBuf)>, out: &mut Discovery) {
+    let mut readers: Vec<&'static str> = lone_runs.iter().map(|(r, _)| *r).collect();
+    readers.dedup();
+    for reader in readers {
+        let mut root: Option<PathBuf> = None;
+        for (_, run) in lone_runs.iter().filter(|(r, _)| *r == reader) {
+            let parent = run.parent().filter(|p| p.starts_with(searched)).unwrap_or(run);
+            root = Some(match root {
+                None => parent.to_path_buf(),
+                Some(r) => common_ancestor(&r, parent),
+            });
+        }
+        if let Some(root) = root {
+            if !out.stores.iter().any(|s| s.reader == reader && s.root == root) {
+                out.stores.push(FoundStore { reader, root });
+            }
+        }
+    }
+}
+
+fn common_ancestor(a: &Path, b: &Path) -> PathBuf {
+    a.components().zip(b.components()).take_while(|(x, y)| x == y).map(|(x, _)| x).collect()
+}
+
+fn walk(dir: &Path, readers: &[Box<dyn Reader>], out: &mut Discovery, lone_runs: &mut Vec<(&'static str, PathBuf)>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -113,9 +146,11 @@ fn walk(dir: &Path, readers: &[Box<dyn Reader>], out: &mut Discovery) {
     let view = DirView { path: dir, dirs: &dirs, files: &files };
     let mut owned = false;
     for reader in readers {
-        for Detected { root, owns_subtree } in reader.detect(&view) {
+        for Detected { root, owns_subtree, lone_run } in reader.detect(&view) {
             owned |= owns_subtree && root == dir;
-            if !out.stores.iter().any(|s| s.reader == reader.id() && s.root == root) {
+            if lone_run {
+                lone_runs.push((reader.id(), root));
+            } else if !out.stores.iter().any(|s| s.reader == reader.id() && s.root == root) {
                 out.stores.push(FoundStore { reader: reader.id(), root });
             }
         }
@@ -124,9 +159,50 @@ fn walk(dir: &Path, readers: &[Box<dyn Reader>], out: &mut Discovery) {
         return;
     }
     for name in &dirs {
-        if SKIPPED_DIRS.contains(&name.as_str()) {
+        if skipped_dir(name) {
             continue;
         }
-        walk(&dir.join(name), readers, out);
+        walk(&dir.join(name), readers, out, lone_runs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reader::ScanContext;
+
+    /// Claims every folder holding a file named `run.marker` as a lone run.
+    struct Marker;
+    impl Reader for Marker {
+        fn id(&self) -> &'static str {
+            "marker"
+        }
+        fn source(&self) -> &'static str {
+            "marker"
+        }
+        fn detect(&self, dir: &DirView) -> Vec<Detected> {
+            if dir.has_file("run.marker") { vec![Detected::lone_run(dir.path.to_path_buf())] } else { Vec::new() }
+        }
+        fn scan(&self, _: &ScanContext) -> Result<(), crate::ReadError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lone_runs_group_at_the_common_ancestor_of_their_parents() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().canonicalize().unwrap();
+        for run in ["logs/a/x", "logs/b", "logs/b/c"] {
+            std::fs::create_dir_all(top.join(run)).unwrap();
+            std::fs::write(top.join(run).join("run.marker"), "").unwrap();
+        }
+        std::fs::create_dir_all(top.join("node_modules/logs/z")).unwrap();
+        std::fs::write(top.join("node_modules/logs/z/run.marker"), "").unwrap();
+        let readers: Vec<Box<dyn Reader>> = vec![Box::new(Marker)];
+        let found = discover(&top, &readers).unwrap();
+        assert_eq!(found.stores, vec![FoundStore { reader: "marker", root: top.join("logs") }]);
+        // A lone run given directly is its own store root.
+        let found = discover(&top.join("logs/b/c"), &readers).unwrap();
+        assert_eq!(found.stores, vec![FoundStore { reader: "marker", root: top.join("logs/b/c") }]);
     }
 }

@@ -77,12 +77,16 @@ pub struct RunInfo {
     pub artifact_dir: Option<PathBuf>,
 }
 
-/// One file or folder below a run's artifact folder.
+/// One file of a run: below its artifact folder, or embedded in another file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifact {
-    /// Path relative to the artifact folder, `/`-separated.
+    /// Path relative to the artifact folder, `/`-separated (for embedded artifacts, a
+    /// name chosen by the reader, e.g. `images/<tag>/<step>.png`).
     pub path: String,
     pub size: u64,
+    /// For artifacts embedded in another file (TensorBoard images, W&B media in the
+    /// log): `<file relative to the store root>#<byte offset of the record>`.
+    pub origin: Option<String>,
 }
 
 /// New points for one metric key of a run.
@@ -169,9 +173,13 @@ pub struct ExperimentUpdate {
 pub struct RunUpdate {
     pub native_id: String,
     pub info: Option<RunInfo>,
-    /// Full replacement of the params, when `Some`.
+    /// Full replacement of the params, when `Some`. Nested config is flattened with `.`
+    /// (`model.depth`), except where the tracker's own paths use `/` (Neptune namespaces).
     pub params: Option<Vec<(String, String)>>,
-    /// Full replacement of the tags, when `Some`.
+    /// Full replacement of the tags, when `Some`. Key-value tags as the tracker has them;
+    /// label-style tags (W&B, Neptune) become one tag each with the label as key and an
+    /// empty value; other tracker fields worth filtering on (W&B group, job type, notes)
+    /// become tags prefixed with the source (`wandb.group`).
     pub tags: Option<Vec<(String, String)>>,
     pub series: Vec<SeriesUpdate>,
     /// Full replacement of the artifact listing, when `Some`.

@@ -21,13 +21,30 @@ impl DirView<'_> {
     }
 }
 
-/// A store found by [`Reader::detect`].
+/// A store (or a lone run) found by [`Reader::detect`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detected {
     /// The store root: a folder, or a file for single-file stores (SQLite databases).
     pub root: PathBuf,
     /// The store owns every folder below `root`; discovery does not look inside.
     pub owns_subtree: bool,
+    /// `root` is one run's folder (or file) of a format with no store folder of its own
+    /// (TensorBoard, DVCLive, ...). Discovery merges a reader's lone runs into one store
+    /// rooted at the common ancestor of their parent folders (never above the searched
+    /// path); the reader's `scan` then finds the runs below that root itself.
+    pub lone_run: bool,
+}
+
+impl Detected {
+    /// A store rooted at `root`.
+    pub fn store(root: PathBuf, owns_subtree: bool) -> Detected {
+        Detected { root, owns_subtree, lone_run: false }
+    }
+
+    /// One run of a format whose runs are grouped into a store by discovery.
+    pub fn lone_run(root: PathBuf) -> Detected {
+        Detected { root, owns_subtree: false, lone_run: true }
+    }
 }
 
 /// Receives the updates a reader produces. Implementations must be cheap to call from

@@ -108,7 +108,7 @@ pub fn list_artifacts(dir: &Path) -> (Vec<Artifact>, u64) {
     let mut out = Vec::with_capacity(files.len());
     for f in files {
         fp.bytes(f.rel.as_bytes()).u64(f.mark.size).u64(f.mark.mtime_ns as u64);
-        out.push(Artifact { path: f.rel, size: f.mark.size });
+        out.push(Artifact { path: f.rel, size: f.mark.size, origin: None });
     }
     (out, fp.finish())
 }

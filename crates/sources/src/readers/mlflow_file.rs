@@ -43,7 +43,7 @@ impl Reader for MlflowFile {
             .take(5)
             .any(|d| is_experiment_meta(&dir.path.join(d).join("meta.yaml")));
         if looks_like_store {
-            vec![Detected { root: dir.path.to_path_buf(), owns_subtree: true }]
+            vec![Detected::store(dir.path.to_path_buf(), true)]
         } else {
             Vec::new()
         }

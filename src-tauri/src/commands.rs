@@ -58,6 +58,7 @@ pub async fn add_paths_in_background(app: AppHandle, db: PathBuf, paths: Vec<Pat
     })
     .await
     .map_err(IpcError::internal)?;
+    crate::live::watch_stores(&app);
     let _ = app.emit(events::INDEX_CHANGED, ());
     Ok(result?.into())
 }

@@ -4,15 +4,19 @@
 
 pub mod commands;
 pub mod ipc;
+mod live;
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 
+use runlens_index::watch::StoreWatcher;
 use tauri::Manager;
 
-/// State shared by the commands: where the index lives. Each command opens its own
-/// connection, so a long add never blocks the table.
+/// State shared by the commands: where the index lives, and the watcher that keeps it
+/// live. Each command opens its own connection, so a long add never blocks the table.
 pub struct AppState {
     pub db_path: PathBuf,
+    pub watcher: Mutex<Option<StoreWatcher>>,
 }
 
 /// Paths given on the command line (`runlens-app PATH...`), added at start-up.
@@ -23,7 +27,7 @@ fn paths_from_args() -> Vec<PathBuf> {
 pub fn run() {
     let db_path = runlens_index::default_db_path();
     tauri::Builder::default()
-        .manage(AppState { db_path: db_path.clone() })
+        .manage(AppState { db_path: db_path.clone(), watcher: Mutex::new(None) })
         .invoke_handler(tauri::generate_handler![
             commands::list_stores,
             commands::list_runs,
@@ -32,6 +36,7 @@ pub fn run() {
             commands::pick_folder,
         ])
         .setup(move |app| {
+            live::watch_stores(app.handle());
             let paths = paths_from_args();
             if !paths.is_empty() {
                 let handle = app.handle().clone();

@@ -34,6 +34,13 @@ pub struct ScanStats {
     pub error: Option<String>,
 }
 
+impl ScanStats {
+    /// Did the scan change anything in the index?
+    pub fn changed(&self) -> bool {
+        self.runs_new + self.runs_updated + self.runs_removed + self.points_added > 0
+    }
+}
+
 /// Progress of reading one store: `done` of `total` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadProgress {

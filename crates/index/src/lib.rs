@@ -15,6 +15,7 @@ mod ingest;
 mod query;
 pub mod schema;
 pub mod series;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 
@@ -170,6 +171,11 @@ impl Index {
         let ids: Vec<i64> = self.conn.prepare("SELECT id FROM stores ORDER BY id")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         report.stores = self.scan_stores(&ids, progress)?;
         Ok(report)
+    }
+
+    /// Rescans the given stores only (what a file watcher reports), incrementally.
+    pub fn rescan(&mut self, store_ids: &[i64], progress: &mut dyn FnMut(Progress)) -> Result<Vec<StoreReport>, IndexError> {
+        self.scan_stores(store_ids, progress)
     }
 
     /// The store's id, registering it first if it is new. A root inside a registered

@@ -127,6 +127,12 @@ impl App {
         }
     }
 
+    /// What a script returns, as text ("" for anything else).
+    async fn script_text(&self, script: &str) -> String {
+        let ret = self.d().execute(script, vec![]).await.unwrap();
+        ret.json().as_str().unwrap_or_default().to_string()
+    }
+
     /// Delivers a folder drop exactly as Tauri does: the `tauri://drag-drop` event, which
     /// the UI's real drop listener turns into the `add_paths` command.
     async fn drop_paths(&self, paths: &[String]) {
@@ -238,5 +244,81 @@ async fn a_missing_folder_is_a_dialog_not_a_blank_screen() {
     // The window is still usable: close the dialog, the empty state is there.
     dialog.find(By::Css("button")).await.unwrap().click().await.unwrap();
     app.wait_css("[data-testid='empty-state']").await;
+    app.quit().await;
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The MLflow run folder below `dir` whose meta.yaml names the run `name`.
+fn mlflow_run_folder(dir: &Path, name: &str) -> Option<PathBuf> {
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        let p = e.path();
+        let meta = std::fs::read_to_string(p.join("meta.yaml")).unwrap_or_default();
+        if meta.lines().any(|l| l == format!("run_name: {name}")) {
+            return Some(p);
+        }
+        if p.is_dir() {
+            if let Some(found) = mlflow_run_folder(&p, name) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_is_still_writing_updates_live() {
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("mlflow-file");
+    copy_tree(&repo_root().join("tests/fixtures/mlflow-file"), &store);
+    let app = App::start(&[store.to_string_lossy().into_owned()]).await;
+    app.texts("[data-testid='run-name']", 10).await;
+    // The text of one cell (a CSS selector inside the row) of the still-training row.
+    let cell = |selector: &str| {
+        format!(
+            "const row = [...document.querySelectorAll('[data-testid=run-row]')]
+               .find(r => r.querySelector('[data-testid=run-name]').innerText === 'still-training');
+             const c = row && row.querySelector({});
+             return c ? c.innerText : null;",
+            json!(selector)
+        )
+    };
+    assert_eq!(app.script_text(&cell("[data-testid=run-status]")).await, "running");
+
+    // The training process writes two more points and finishes the run.
+    let run = mlflow_run_folder(&store, "still-training");
+    let run = run.expect("the still-training run folder");
+    let written = Instant::now();
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(run.join("metrics/train/loss")).unwrap();
+        f.write_all(b"1715029300000 0.0123 60\n1715029301500 0.0042 61\n").unwrap();
+    }
+    let deadline = Instant::now() + TIMEOUT;
+    while app.script_text(&cell("[data-metric='train/loss']")).await != "0.0042" {
+        assert!(Instant::now() < deadline, "the new point never showed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("new point shown {} ms after the write", written.elapsed().as_millis());
+
+    let meta = std::fs::read_to_string(run.join("meta.yaml")).unwrap();
+    std::fs::write(run.join("meta.yaml"), meta.replace("status: 1", "status: 3").replace("end_time: null", "end_time: 1715029400000")).unwrap();
+    let written = Instant::now();
+    while app.script_text(&cell("[data-testid=run-status]")).await != "finished" {
+        assert!(Instant::now() < deadline, "the status never changed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("status shown {} ms after the write", written.elapsed().as_millis());
+    app.screenshot("live-update").await;
     app.quit().await;
 }

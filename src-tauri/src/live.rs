@@ -1,0 +1,37 @@
+//! Live updates: the index's store watcher, rescanning changed stores and telling the UI.
+
+use runlens_index::watch::{StoreWatcher, WatchConfig};
+use runlens_index::Index;
+use tauri::{AppHandle, Emitter, Manager};
+
+use crate::ipc::events;
+use crate::AppState;
+
+/// (Re)starts watching every registered store. Called at start-up and after each add.
+pub fn watch_stores(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let db = state.db_path.clone();
+    let stores = match Index::open(&db).and_then(|i| i.stores()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("runlens-app: cannot watch stores: {e}");
+            return;
+        }
+    };
+    let handle = app.clone();
+    let watcher = StoreWatcher::start(&stores, WatchConfig::default(), move |ids| {
+        let changed = Index::open(&db)
+            .and_then(|mut index| index.rescan(&ids, &mut |_| {}))
+            .map(|reports| reports.iter().any(|r| r.stats.changed()));
+        match changed {
+            Ok(true) => {
+                let _ = handle.emit(events::INDEX_CHANGED, ());
+            }
+            Ok(false) => {}
+            Err(e) => eprintln!("runlens-app: rescan failed: {e}"),
+        }
+    });
+    if let Ok(mut slot) = state.watcher.lock() {
+        *slot = Some(watcher);
+    }
+}

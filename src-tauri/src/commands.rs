@@ -20,7 +20,7 @@ pub fn list_stores(state: State<'_, AppState>) -> Result<Vec<StoreView>, IpcErro
 
 #[tauri::command]
 pub fn list_runs(state: State<'_, AppState>, include_deleted: bool) -> Result<Vec<RunRow>, IpcError> {
-    Ok(open(&state)?.runs(&RunsQuery { include_deleted })?.into_iter().map(Into::into).collect())
+    Ok(open(&state)?.runs(&RunsQuery { include_deleted, ..Default::default() })?.into_iter().map(Into::into).collect())
 }
 
 #[tauri::command]

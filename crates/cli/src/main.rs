@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use runlens_index::{Index, Progress, RunsQuery, ScanReport};
+use runlens_index::{Index, IndexError, Progress, RunsQuery, ScanReport};
 
 #[derive(Parser)]
 #[command(name = "runlens", version, about = "Index and query your ML run stores (MLflow, TensorBoard, W&B, ...)")]
@@ -32,7 +32,7 @@ enum Command {
     },
     /// Rescan every registered store incrementally (unchanged files are not read).
     Scan,
-    /// List runs.
+    /// List runs, optionally filtered and sorted.
     Runs {
         /// Print a JSON array, one object per run.
         #[arg(long)]
@@ -40,6 +40,12 @@ enum Command {
         /// Include runs deleted in their tracker.
         #[arg(long)]
         all: bool,
+        /// Only runs matching this filter, e.g. "metrics.acc > 0.9 and params.optimizer = 'adam'".
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+        /// Sort by an attribute, param or metric aggregate ("-started", "metrics.loss.min"); repeatable.
+        #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
+        sort: Vec<String>,
     },
     /// Show one run: params, tags, metric summaries and artifacts.
     Show {
@@ -92,8 +98,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = with_progress(|p| index.scan(p))?;
             print_report(&mut out, &report)?;
         }
-        Command::Runs { json, all } => {
-            let runs = index.runs(&RunsQuery { include_deleted: all })?;
+        Command::Runs { json, all, filter, sort } => {
+            let query = RunsQuery { include_deleted: all, filter: filter.clone(), sort: sort.clone() };
+            let runs = match index.runs(&query) {
+                Ok(runs) => runs,
+                Err(IndexError::Filter(e)) => {
+                    // Show where: under the filter, or under the sort key it came from.
+                    let text = sort.iter().find(|s| runlens_index::filter::parse_sort(s).is_err()).or(filter.as_ref());
+                    eprintln!("runlens: bad filter or sort key:\n{}", e.render(text.map(String::as_str).unwrap_or("")));
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(e.into()),
+            };
             if json {
                 serde_json::to_writer_pretty(&mut out, &json::runs(&runs))?;
                 writeln!(out)?;

@@ -11,6 +11,7 @@
 //! cache tables can always be rebuilt from the stores; user data lives apart (see
 //! [`schema`]). Nothing here writes anywhere but the index file.
 
+pub mod filter;
 mod ingest;
 mod query;
 pub mod schema;
@@ -42,6 +43,8 @@ pub enum IndexError {
     UnknownRun(String),
     #[error("no store with id {0}")]
     UnknownStore(i64),
+    #[error("bad filter {0}")]
+    Filter(#[from] filter::FilterError),
 }
 
 /// The stable id of a run: the same store and native id always give the same id.
@@ -110,6 +113,7 @@ impl Index {
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;")?;
         schema::migrate(&mut conn)?;
+        filter::register_functions(&conn)?;
         Ok(Index { conn, path: path.to_path_buf() })
     }
 

@@ -54,11 +54,16 @@ pub struct MetricSummary {
     pub latest: f64,
 }
 
-/// Which runs [`Index::runs`] returns.
+/// Which runs [`Index::runs`] returns, in which order.
 #[derive(Debug, Clone, Default)]
 pub struct RunsQuery {
     /// Include runs the user deleted in their tracker.
     pub include_deleted: bool,
+    /// A filter in the filter language (see [`crate::filter`]); `None` or blank: all runs.
+    pub filter: Option<String>,
+    /// Sort keys, most significant first (`metrics.loss.min`, `-started`); after them,
+    /// newest first.
+    pub sort: Vec<String>,
 }
 
 /// A registered store.
@@ -125,27 +130,32 @@ impl Index {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Runs with their params, tags and metric summaries, newest first.
+    /// Runs with their params, tags and metric summaries: those matching the query's
+    /// filter, in its order (newest first by default).
     pub fn runs(&self, query: &RunsQuery) -> Result<Vec<RunRecord>, IndexError> {
-        let deleted = if query.include_deleted { "1" } else { "r.deleted = 0" };
-        self.load_runs(deleted, "1", rusqlite::params![])
+        let (condition, mut params) = run_condition(query)?;
+        let (order, order_params) = run_order(&query.sort)?;
+        params.extend(order_params);
+        let args: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
+        self.load_runs(&condition, &order, "1", &args)
     }
 
     /// One run by id (deleted or not).
     pub fn run(&self, run_id: &str) -> Result<Option<RunRecord>, IndexError> {
         let rid = "rid = (SELECT rid FROM runs WHERE id = ?1)";
-        Ok(self.load_runs("r.id = ?1", rid, rusqlite::params![run_id])?.pop())
+        Ok(self.load_runs("r.id = ?1", "r.rid", rid, rusqlite::params![run_id])?.pop())
     }
 
-    /// Runs matching `run_where` (over `runs r`), with the params, tags and metrics rows
-    /// matching `rid_where`; both take the same SQL parameters.
-    fn load_runs(&self, run_where: &str, rid_where: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<RunRecord>, IndexError> {
+    /// Runs matching `run_where` (over `runs r`) ordered by `order`, with the params, tags
+    /// and metrics rows matching `rid_where` (which takes the same SQL parameters as
+    /// `run_where` when it uses any).
+    fn load_runs(&self, run_where: &str, order: &str, rid_where: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<RunRecord>, IndexError> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT r.rid, r.id, r.store_id, s.root, s.source, r.native_id, r.experiment, r.name, r.status, r.deleted,
                     r.parent, r.start_ms, r.end_ms, r.user, r.git_commit, r.artifact_dir
              FROM runs r JOIN stores s ON s.id = r.store_id
              WHERE {run_where}
-             ORDER BY r.start_ms DESC, r.name, r.id"
+             ORDER BY {order}"
         ))?;
         let mut order: Vec<i64> = Vec::new();
         let mut runs: HashMap<i64, RunRecord> = HashMap::new();
@@ -181,7 +191,7 @@ impl Index {
         }
         for (table, is_params) in [("params", true), ("tags", false)] {
             let mut stmt = self.conn.prepare(&format!("SELECT rid, key, value FROM {table} WHERE {rid_where}"))?;
-            let mut rows = stmt.query(args)?;
+            let mut rows = stmt.query(if rid_where == "1" { &[][..] } else { args })?;
             while let Some(r) = rows.next()? {
                 if let Some(run) = runs.get_mut(&r.get::<_, i64>(0)?) {
                     let map = if is_params { &mut run.params } else { &mut run.tags };
@@ -192,6 +202,7 @@ impl Index {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT rid, key, first, last, min, max, count, first_step, last_step, max_step, latest FROM metrics WHERE {rid_where}"
         ))?;
+        let args = if rid_where == "1" { &[][..] } else { args };
         let mut rows = stmt.query(args)?;
         while let Some(r) = rows.next()? {
             if let Some(run) = runs.get_mut(&r.get::<_, i64>(0)?) {
@@ -235,4 +246,35 @@ impl Index {
             None => Ok(None),
         }
     }
+}
+
+/// The `WHERE` condition (over `runs r`) and parameters for a query.
+fn run_condition(query: &RunsQuery) -> Result<(String, Vec<rusqlite::types::Value>), IndexError> {
+    let deleted = if query.include_deleted { "1" } else { "r.deleted = 0" };
+    match query.filter.as_deref().map(crate::filter::parse).transpose()?.flatten() {
+        Some(expr) => {
+            let compiled = crate::filter::compile(&expr)?;
+            Ok((format!("{deleted} AND {}", compiled.sql), compiled.params))
+        }
+        None => Ok((deleted.to_string(), Vec::new())),
+    }
+}
+
+/// The `ORDER BY` list and parameters for sort keys; newest first breaks ties.
+fn run_order(sort: &[String]) -> Result<(String, Vec<rusqlite::types::Value>), IndexError> {
+    let mut parts = Vec::new();
+    let mut params = Vec::new();
+    for text in sort {
+        let key = crate::filter::parse_sort(text)?;
+        let direction = if key.descending { "DESC" } else { "ASC" };
+        for expr in crate::filter::compile_sort(&key) {
+            // Runs without the value go last whatever the direction; the expression
+            // appears twice, so its parameters do too.
+            parts.push(format!("{0} IS NULL, {0} {direction}", expr.sql));
+            params.extend(expr.params.iter().cloned());
+            params.extend(expr.params);
+        }
+    }
+    parts.push("r.start_ms DESC, r.name, r.id".to_string());
+    Ok((parts.join(", "), params))
 }

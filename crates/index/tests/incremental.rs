@@ -15,7 +15,7 @@ fn append(path: &std::path::Path, text: &str) {
 
 /// The folder of the run named `name` in a copied MLflow file store.
 fn run_dir(t: &TestIndex, name: &str) -> std::path::PathBuf {
-    let runs = t.index.runs(&RunsQuery { include_deleted: true }).unwrap();
+    let runs = t.index.runs(&RunsQuery { include_deleted: true, ..Default::default() }).unwrap();
     let run = runs.iter().find(|r| r.name == name).unwrap();
     let root = std::path::Path::new(&run.store);
     walk_find(root, &run.native_id).unwrap()

@@ -12,7 +12,7 @@ use runlens_index::{RunRecord, RunsQuery};
 /// and returns the number of runs compared.
 fn check_mlflow_kind(kind: &str, t: &TestIndex) -> usize {
     let exp = expected(kind);
-    let runs = t.index.runs(&RunsQuery { include_deleted: true }).unwrap();
+    let runs = t.index.runs(&RunsQuery { include_deleted: true, ..Default::default() }).unwrap();
     let by_id: BTreeMap<&str, &RunRecord> = runs.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut compared = 0;
     for e in exp["experiments"].as_array().unwrap() {
@@ -117,7 +117,7 @@ fn dangling_absolute_artifact_uris_resolve_inside_the_store() {
 fn trashed_experiments_runs_are_deleted_and_keep_their_artifacts() {
     let mut t = TestIndex::new();
     t.add(&fixture("mlflow-file"));
-    let runs = t.index.runs(&RunsQuery { include_deleted: true }).unwrap();
+    let runs = t.index.runs(&RunsQuery { include_deleted: true, ..Default::default() }).unwrap();
     let tmp = runs.iter().find(|r| r.name == "tmp-run").unwrap();
     assert!(tmp.deleted);
     assert_eq!(tmp.experiment.as_deref(), Some("scratch-experiment"));
@@ -131,7 +131,7 @@ fn run_ids_are_stable_across_indexes() {
     let ids = |_: ()| {
         let mut t = TestIndex::new();
         t.add(&fixture("mlflow-file"));
-        let mut ids: Vec<String> = t.index.runs(&RunsQuery { include_deleted: true }).unwrap().into_iter().map(|r| r.id).collect();
+        let mut ids: Vec<String> = t.index.runs(&RunsQuery { include_deleted: true, ..Default::default() }).unwrap().into_iter().map(|r| r.id).collect();
         ids.sort();
         ids
     };

@@ -17,6 +17,9 @@ pub mod readers;
 pub mod sqlite_ro;
 pub mod util;
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use discover::{discover, DiscoverError, Discovery, FoundStore};
 pub use model::*;
 pub use reader::{Detected, DirView, ReadError, Reader, ScanContext, Sink};

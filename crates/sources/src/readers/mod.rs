@@ -5,3 +5,8 @@ mod mlflow_sqlite;
 
 pub use mlflow_file::MlflowFile;
 pub use mlflow_sqlite::MlflowSqlite;
+
+/// Parser entry points for [`crate::fuzzing`].
+pub(crate) fn fuzz_mlflow_metric_lines(data: &[u8], warnings: &mut Vec<crate::Warning>) -> (Vec<crate::Point>, u64) {
+    mlflow_file::parse_metric_lines(data, 0, "fuzz", warnings)
+}

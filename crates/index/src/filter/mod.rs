@@ -1,0 +1,249 @@
+//! The filter language: a superset of MLflow's search syntax, compiled to parameterised
+//! SQL over the index. No user text ever becomes SQL; this module does no IO.
+//!
+//! ```text
+//! metrics.acc > 0.9 and params.optimizer = 'adam'
+//! tags.mlflow.runName like '%bert%' or attributes.status = 'FAILED'
+//! metrics.`val/loss`.min <= 0.2 and not (params.lr in (0.1, 0.01)) and name ~ '^resnet'
+//! started > '2024-05-06' and duration > '5m' and source = 'tensorboard'
+//! ```
+//!
+//! * Fields: `metrics.<key>[.<agg>]` (`agg` one of `latest` — the default, the value at the
+//!   highest step, as MLflow compares —, `last` — the last value logged —, `first`, `min`,
+//!   `max`, `count`, `step`), `params.<key>`, `tags.<key>`, `attributes.<name>` or just
+//!   `<name>` for `id`, `name`, `status`, `experiment`, `source`, `store`, `started`, `ended`,
+//!   `duration`, `user`, `commit`, `deleted` (MLflow spellings `run_name`, `run_id`,
+//!   `start_time`, `end_time`, `user_id`, `created` work too). Keys may contain dots
+//!   (`tags.mlflow.runName`); keys with other characters go in backquotes.
+//! * Operators: `=`, `!=`/`<>`, `<`, `<=`, `>`, `>=`, `[not] in (...)`, `[not] like`,
+//!   `[not] ilike` (`%` and `_` wildcards), `~` / `!~` (regular expression), `is [not] null`,
+//!   combined with `and`, `or`, `not` and parentheses. Keywords are case-insensitive.
+//! * Params compare as numbers when the value given is a number (`params.lr < 0.01`), as
+//!   text otherwise. Statuses compare case-insensitively. `started`/`ended` take epoch ms or
+//!   a UTC date (`'2024-05-06'`, `'2024-05-06 14:30'`); `duration` takes seconds or a string
+//!   with units (`'90s'`, `'5m'`, `'1h30m'`, `'2d'`). `commit = 'abc1234'` matches a prefix.
+//!
+//! A malformed filter is a [`FilterError`] with the character span to underline and what
+//! was expected there.
+
+mod lexer;
+mod parser;
+mod sql;
+
+#[cfg(test)]
+mod tests;
+
+pub use lexer::CmpOp;
+pub use sql::{compile, compile_sort, Compiled};
+pub(crate) use sql::register_functions;
+
+/// Characters `start..end` of the filter text (counted in Unicode scalar values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end: end.max(start) }
+    }
+}
+
+/// A malformed filter: where, what is wrong, and what would have been valid there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterError {
+    pub span: Span,
+    pub message: String,
+    pub expected: Vec<String>,
+}
+
+impl FilterError {
+    pub(crate) fn new(span: Span, message: impl Into<String>, expected: &[&str]) -> FilterError {
+        FilterError { span, message: message.into(), expected: expected.iter().map(|s| s.to_string()).collect() }
+    }
+
+    /// The error under the filter text with a caret line, for terminals:
+    ///
+    /// ```text
+    /// metrics.acc >> 0.9
+    ///              ^ expected a value: a number, a 'string'
+    /// ```
+    pub fn render(&self, text: &str) -> String {
+        let width = (self.span.end - self.span.start).max(1);
+        let mut out = format!("{text}\n{}{} {}", " ".repeat(self.span.start), "^".repeat(width), self.message);
+        if !self.expected.is_empty() {
+            out.push_str(&format!(" (expected {})", self.expected.join(", ")));
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for FilterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "at {}..{}: {}", self.span.start, self.span.end, self.message)?;
+        if !self.expected.is_empty() {
+            write!(f, " (expected {})", self.expected.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for FilterError {}
+
+/// A parsed filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    Test { field: Field, pred: Pred, span: Span },
+}
+
+/// What a test looks at.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    Metric { key: String, agg: Agg },
+    Param(String),
+    Tag(String),
+    Attr(Attr),
+}
+
+/// Which number of a metric's summary a test compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agg {
+    Latest,
+    Last,
+    First,
+    Min,
+    Max,
+    Count,
+    Step,
+}
+
+impl Agg {
+    pub(crate) fn parse(word: &str) -> Option<Agg> {
+        Some(match word.to_ascii_lowercase().as_str() {
+            "latest" => Agg::Latest,
+            "last" => Agg::Last,
+            "first" => Agg::First,
+            "min" => Agg::Min,
+            "max" => Agg::Max,
+            "count" => Agg::Count,
+            "step" | "max_step" => Agg::Step,
+            _ => return None,
+        })
+    }
+
+    /// The column of the `metrics` table holding it.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Agg::Latest => "latest",
+            Agg::Last => "last",
+            Agg::First => "first",
+            Agg::Min => "min",
+            Agg::Max => "max",
+            Agg::Count => "count",
+            Agg::Step => "max_step",
+        }
+    }
+}
+
+/// Attributes of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attr {
+    Id,
+    Name,
+    Status,
+    Experiment,
+    Source,
+    Store,
+    Started,
+    Ended,
+    Duration,
+    User,
+    Commit,
+    Deleted,
+}
+
+impl Attr {
+    pub(crate) fn parse(word: &str) -> Option<Attr> {
+        Some(match word.to_ascii_lowercase().as_str() {
+            "id" | "run_id" | "run_uuid" => Attr::Id,
+            "name" | "run_name" => Attr::Name,
+            "status" => Attr::Status,
+            "experiment" | "experiment_name" => Attr::Experiment,
+            "source" | "kind" => Attr::Source,
+            "store" => Attr::Store,
+            "started" | "start_time" | "created" | "start" => Attr::Started,
+            "ended" | "end_time" | "end" => Attr::Ended,
+            "duration" => Attr::Duration,
+            "user" | "user_id" => Attr::User,
+            "commit" | "git_commit" => Attr::Commit,
+            "deleted" => Attr::Deleted,
+            _ => return None,
+        })
+    }
+
+    pub(crate) const NAMES: &'static [&'static str] = &[
+        "id", "name", "status", "experiment", "source", "store", "started", "ended", "duration", "user", "commit", "deleted",
+    ];
+}
+
+/// What a test asks of its field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pred {
+    Cmp(CmpOp, Value),
+    In { values: Vec<Value>, negated: bool },
+    Like { pattern: String, case_insensitive: bool, negated: bool },
+    Regex { pattern: String, negated: bool },
+    IsNull { negated: bool },
+}
+
+/// A literal, with its span for error messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    pub kind: Literal,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Num(f64),
+    Str(String),
+    Bool(bool),
+}
+
+/// Parses a filter. An empty (or blank) filter is `None`: everything matches.
+pub fn parse(text: &str) -> Result<Option<Expr>, FilterError> {
+    let tokens = lexer::lex(text)?;
+    if tokens.is_empty() {
+        return Ok(None);
+    }
+    parser::Parser::new(&tokens, text.chars().count()).parse().map(Some)
+}
+
+/// One sort key: a field (metric aggregates included) and a direction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub field: Field,
+    pub descending: bool,
+}
+
+/// Parses `field [asc|desc]` or `-field` (descending), e.g. `metrics.val_loss.min`,
+/// `-started`, `params.lr desc`.
+pub fn parse_sort(text: &str) -> Result<SortKey, FilterError> {
+    let trimmed = text.trim_start();
+    let offset = text.chars().count() - trimmed.chars().count();
+    let (descending_prefix, rest, shift) = match trimmed.strip_prefix('-') {
+        Some(rest) => (true, rest, offset + 1),
+        None => (false, trimmed, offset),
+    };
+    let mut tokens = lexer::lex(rest)?;
+    for t in &mut tokens {
+        t.span = Span::new(t.span.start + shift, t.span.end + shift);
+    }
+    let mut key = parser::Parser::new(&tokens, text.chars().count()).parse_sort()?;
+    key.descending ^= descending_prefix;
+    Ok(key)
+}

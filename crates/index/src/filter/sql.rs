@@ -1,0 +1,444 @@
+//! Compiling a filter to a parameterised SQL condition over `runs r`. Every literal and
+//! key becomes a `?` parameter; only fixed SQL text from this file is concatenated.
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::Connection;
+
+use super::lexer::CmpOp;
+use super::{Attr, Expr, Field, FilterError, Literal, Pred, SortKey, Span, Value};
+
+/// A condition over the `runs` table aliased `r`, and its parameters in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compiled {
+    pub sql: String,
+    pub params: Vec<SqlValue>,
+}
+
+/// Compiles a parsed filter. Type errors (a metric compared with text, a bad date) are
+/// positioned like syntax errors.
+pub fn compile(expr: &Expr) -> Result<Compiled, FilterError> {
+    let mut c = Compiled { sql: String::new(), params: Vec::new() };
+    emit(expr, &mut c)?;
+    Ok(c)
+}
+
+/// The `ORDER BY` expressions for a sort key (without the direction), each with its own
+/// parameters: params sort by their number first, then by their text.
+pub fn compile_sort(key: &SortKey) -> Vec<Compiled> {
+    let one = |sql: &str, key: &str| Compiled { sql: sql.to_string(), params: vec![SqlValue::Text(key.to_string())] };
+    match &key.field {
+        Field::Metric { key, agg } => {
+            vec![one(&format!("(SELECT m.{} FROM metrics m WHERE m.rid = r.rid AND m.key = ?)", agg.column()), key)]
+        }
+        Field::Param(k) => vec![
+            one("(SELECT p.num FROM params p WHERE p.rid = r.rid AND p.key = ?)", k),
+            one("(SELECT p.value FROM params p WHERE p.rid = r.rid AND p.key = ?)", k),
+        ],
+        Field::Tag(k) => vec![one("(SELECT t.value FROM tags t WHERE t.rid = r.rid AND t.key = ?)", k)],
+        Field::Attr(a) => vec![Compiled { sql: attr_sql(*a).to_string(), params: Vec::new() }],
+    }
+}
+
+/// SQL for an attribute of `runs r`.
+fn attr_sql(a: Attr) -> &'static str {
+    match a {
+        Attr::Id => "r.id",
+        Attr::Name => "r.name",
+        Attr::Status => "r.status",
+        Attr::Experiment => "r.experiment",
+        Attr::Source => "(SELECT s.source FROM stores s WHERE s.id = r.store_id)",
+        Attr::Store => "(SELECT s.root FROM stores s WHERE s.id = r.store_id)",
+        Attr::Started => "r.start_ms",
+        Attr::Ended => "r.end_ms",
+        Attr::Duration => "((r.end_ms - r.start_ms) / 1000.0)",
+        Attr::User => "r.user",
+        Attr::Commit => "r.git_commit",
+        Attr::Deleted => "r.deleted",
+    }
+}
+
+fn emit(expr: &Expr, c: &mut Compiled) -> Result<(), FilterError> {
+    match expr {
+        Expr::And(parts) | Expr::Or(parts) => {
+            let joiner = if matches!(expr, Expr::And(_)) { " AND " } else { " OR " };
+            c.sql.push('(');
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    c.sql.push_str(joiner);
+                }
+                emit(p, c)?;
+            }
+            c.sql.push(')');
+        }
+        Expr::Not(inner) => {
+            c.sql.push_str("NOT ");
+            emit(inner, c)?;
+        }
+        Expr::Test { field, pred, span } => test(field, pred, *span, c)?,
+    }
+    Ok(())
+}
+
+fn text(s: &str) -> SqlValue {
+    SqlValue::Text(s.to_string())
+}
+
+fn test(field: &Field, pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterError> {
+    match field {
+        Field::Metric { key, agg } => {
+            // A run matches when it has the metric and its summary passes.
+            c.sql.push_str("r.rid IN (SELECT m.rid FROM metrics m WHERE m.key = ? AND ");
+            c.params.push(text(key));
+            numeric_pred(&format!("m.{}", agg.column()), pred, span, c, "metrics")?;
+            c.sql.push(')');
+        }
+        Field::Param(key) => {
+            c.sql.push_str("r.rid IN (SELECT p.rid FROM params p WHERE p.key = ? AND ");
+            c.params.push(text(key));
+            mixed_pred("p.value", "p.num", pred, span, c)?;
+            c.sql.push(')');
+        }
+        Field::Tag(key) => {
+            c.sql.push_str("r.rid IN (SELECT t.rid FROM tags t WHERE t.key = ? AND ");
+            c.params.push(text(key));
+            mixed_pred("t.value", "rl_num(t.value)", pred, span, c)?;
+            c.sql.push(')');
+        }
+        Field::Attr(attr) => attr_pred(*attr, pred, span, c)?,
+    }
+    Ok(())
+}
+
+/// A predicate on a number column: only numbers (and NULL tests) make sense.
+fn numeric_pred(col: &str, pred: &Pred, span: Span, c: &mut Compiled, what: &str) -> Result<(), FilterError> {
+    let number = |v: &Value| match v.kind {
+        Literal::Num(n) => Ok(n),
+        Literal::Bool(b) => Ok(if b { 1.0 } else { 0.0 }),
+        Literal::Str(ref s) => match s.trim().to_ascii_lowercase().as_str() {
+            "inf" | "infinity" => Ok(f64::INFINITY),
+            "-inf" | "-infinity" => Ok(f64::NEG_INFINITY),
+            _ => Err(FilterError::new(v.span, format!("{what} compare with numbers, not text"), &["a number"])),
+        },
+    };
+    match pred {
+        Pred::Cmp(op, v) => {
+            c.sql.push_str(&format!("{col} {} ?", op.sql()));
+            c.params.push(SqlValue::Real(number(v)?));
+        }
+        Pred::In { values, negated } => {
+            c.sql.push_str(&format!("{col} {}IN ({})", if *negated { "NOT " } else { "" }, placeholders(values.len())));
+            for v in values {
+                c.params.push(SqlValue::Real(number(v)?));
+            }
+        }
+        Pred::IsNull { negated } => c.sql.push_str(&format!("{col} IS {}NULL", if *negated { "NOT " } else { "" })),
+        Pred::Like { .. } | Pred::Regex { .. } => {
+            return Err(FilterError::new(
+                span,
+                format!("{what} are numbers: use =, <, >, in (...)"),
+                &["`=`", "`<`", "`>`", "`in`"],
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A predicate on a text value that may also hold a number (`num_col`): numbers given
+/// compare numerically, text compares as text.
+fn mixed_pred(text_col: &str, num_col: &str, pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterError> {
+    match pred {
+        Pred::Cmp(op, Value { kind: Literal::Num(n), .. }) => {
+            c.sql.push_str(&format!("{num_col} {} ?", op.sql()));
+            c.params.push(SqlValue::Real(*n));
+        }
+        Pred::Cmp(op, Value { kind: Literal::Str(s), .. }) => {
+            c.sql.push_str(&format!("{text_col} {} ?", op.sql()));
+            c.params.push(text(s));
+        }
+        Pred::Cmp(op, Value { kind: Literal::Bool(b), .. }) => {
+            // Python writes True/False; JSON and YAML true/false.
+            c.sql.push_str(&format!("lower({text_col}) {} ?", op.sql()));
+            c.params.push(text(if *b { "true" } else { "false" }));
+        }
+        Pred::In { values, negated } => {
+            let nums: Vec<f64> = values.iter().filter_map(|v| if let Literal::Num(n) = v.kind { Some(n) } else { None }).collect();
+            let texts: Vec<String> = values
+                .iter()
+                .filter_map(|v| match &v.kind {
+                    Literal::Str(s) => Some(s.clone()),
+                    Literal::Bool(b) => Some(b.to_string()),
+                    Literal::Num(_) => None,
+                })
+                .collect();
+            let mut parts = Vec::new();
+            if !nums.is_empty() {
+                parts.push(format!("{num_col} IN ({})", placeholders(nums.len())));
+            }
+            if !texts.is_empty() {
+                parts.push(format!("{text_col} IN ({})", placeholders(texts.len())));
+            }
+            let joined = parts.join(" OR ");
+            c.sql.push_str(&match (*negated, parts.len()) {
+                (false, 1) => joined,
+                (false, _) => format!("({joined})"),
+                (true, _) => format!("NOT ({joined})"),
+            });
+            c.params.extend(nums.into_iter().map(SqlValue::Real));
+            c.params.extend(texts.into_iter().map(SqlValue::Text));
+        }
+        Pred::Like { pattern, case_insensitive, negated } => {
+            c.sql.push_str(&format!("{}rl_like({text_col}, ?, ?)", if *negated { "NOT " } else { "" }));
+            c.params.push(text(pattern));
+            c.params.push(SqlValue::Integer(i64::from(*case_insensitive)));
+        }
+        Pred::Regex { pattern, negated } => {
+            check_regex(pattern, span)?;
+            c.sql.push_str(&format!("{}rl_regexp({text_col}, ?)", if *negated { "NOT " } else { "" }));
+            c.params.push(text(pattern));
+        }
+        Pred::IsNull { negated } => c.sql.push_str(&format!("{text_col} IS {}NULL", if *negated { "NOT " } else { "" })),
+    }
+    Ok(())
+}
+
+fn attr_pred(attr: Attr, pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterError> {
+    let col = attr_sql(attr);
+    match attr {
+        Attr::Started | Attr::Ended => {
+            let pred = convert_values(pred, |v| match &v.kind {
+                Literal::Num(n) => Ok(*n),
+                Literal::Str(s) => parse_date_ms(s).map(|ms| ms as f64).ok_or_else(|| {
+                    FilterError::new(v.span, format!("`{s}` is not a date"), &["'YYYY-MM-DD'", "'YYYY-MM-DD HH:MM'", "ms since the epoch"])
+                }),
+                Literal::Bool(_) => Err(FilterError::new(v.span, "expected a date", &["'YYYY-MM-DD'"])),
+            })?;
+            numeric_pred(col, &pred, span, c, "times")
+        }
+        Attr::Duration => {
+            let pred = convert_values(pred, |v| match &v.kind {
+                Literal::Num(n) => Ok(*n),
+                Literal::Str(s) => parse_duration_s(s).ok_or_else(|| {
+                    FilterError::new(v.span, format!("`{s}` is not a duration"), &["seconds", "'90s'", "'5m'", "'1h30m'", "'2d'"])
+                }),
+                Literal::Bool(_) => Err(FilterError::new(v.span, "expected a duration", &["seconds"])),
+            })?;
+            numeric_pred(col, &pred, span, c, "durations")
+        }
+        Attr::Deleted => numeric_pred(col, pred, span, c, "deleted"),
+        Attr::Status => match pred {
+            // Statuses are stored lower-case; MLflow users write FINISHED.
+            Pred::Cmp(op, Value { kind: Literal::Str(s), .. }) => {
+                c.sql.push_str(&format!("{col} {} ?", op.sql()));
+                c.params.push(text(&normalise_status(s)));
+                Ok(())
+            }
+            Pred::In { values, negated } => {
+                let values: Vec<Value> = values
+                    .iter()
+                    .map(|v| match &v.kind {
+                        Literal::Str(s) => Value { kind: Literal::Str(normalise_status(s)), span: v.span },
+                        _ => v.clone(),
+                    })
+                    .collect();
+                mixed_pred(col, "NULL", &Pred::In { values, negated: *negated }, span, c)
+            }
+            other => mixed_pred(col, "NULL", other, span, c),
+        },
+        Attr::Commit => match pred {
+            // A short hash matches the commits it starts.
+            Pred::Cmp(CmpOp::Eq, Value { kind: Literal::Str(s), .. }) if s.len() < 40 && !s.is_empty() => {
+                c.sql.push_str(&format!("substr({col}, 1, ?) = ?"));
+                c.params.push(SqlValue::Integer(s.chars().count() as i64));
+                c.params.push(text(s));
+                Ok(())
+            }
+            other => mixed_pred(col, "NULL", other, span, c),
+        },
+        Attr::Id => match pred {
+            // Runlens ids and the tracker's own run ids both work.
+            Pred::Cmp(op @ (CmpOp::Eq | CmpOp::Ne), Value { kind: Literal::Str(s), .. }) => {
+                let joiner = if *op == CmpOp::Eq { "OR" } else { "AND" };
+                c.sql.push_str(&format!("(r.id {0} ? {joiner} r.native_id {0} ?)", op.sql()));
+                c.params.push(text(s));
+                c.params.push(text(s));
+                Ok(())
+            }
+            other => mixed_pred(col, "NULL", other, span, c),
+        },
+        _ => mixed_pred(col, "NULL", pred, span, c),
+    }
+}
+
+/// The same predicate with its values turned into numbers.
+fn convert_values(pred: &Pred, f: impl Fn(&Value) -> Result<f64, FilterError>) -> Result<Pred, FilterError> {
+    let conv = |v: &Value| f(v).map(|n| Value { kind: Literal::Num(n), span: v.span });
+    Ok(match pred {
+        Pred::Cmp(op, v) => Pred::Cmp(*op, conv(v)?),
+        Pred::In { values, negated } => Pred::In { values: values.iter().map(conv).collect::<Result<_, _>>()?, negated: *negated },
+        other => other.clone(),
+    })
+}
+
+fn normalise_status(s: &str) -> String {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "completed" | "success" => "finished".into(),
+        "interrupted" => "killed".into(),
+        other => other.to_string(),
+    }
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+fn check_regex(pattern: &str, span: Span) -> Result<(), FilterError> {
+    regex::Regex::new(pattern).map(|_| ()).map_err(|e| {
+        let first_line = e.to_string().lines().last().unwrap_or("").trim().to_string();
+        FilterError::new(span, format!("invalid regular expression: {first_line}"), &["a valid regular expression"])
+    })
+}
+
+/// `YYYY-MM-DD`, optionally followed by ` HH:MM[:SS]` (or `T`), as UTC ms.
+fn parse_date_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (date, time) = match s.find([' ', 'T']) {
+        Some(i) => (&s[..i], Some(s[i + 1..].trim_end_matches('Z'))),
+        None => (s, None),
+    };
+    let mut d = date.split('-');
+    let (y, m, day): (i64, i64, i64) = (d.next()?.parse().ok()?, d.next()?.parse().ok()?, d.next()?.parse().ok()?);
+    if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, m, day) * 86_400;
+    if let Some(t) = time {
+        let mut parts = t.split(':');
+        let h: i64 = parts.next()?.parse().ok()?;
+        let min: i64 = parts.next().unwrap_or("0").parse().ok()?;
+        let sec: f64 = parts.next().unwrap_or("0").parse().ok()?;
+        if h > 23 || min > 59 || !(0.0..61.0).contains(&sec) {
+            return None;
+        }
+        secs += h * 3600 + min * 60;
+        return Some(secs * 1000 + (sec * 1000.0) as i64);
+    }
+    Some(secs * 1000)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `90`, `90s`, `5m`, `1h30m`, `2d`, `1.5h` as seconds.
+fn parse_duration_s(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<f64>() {
+        return Some(n);
+    }
+    let mut total = 0.0;
+    let mut number = String::new();
+    let mut any = false;
+    for ch in s.chars() {
+        if ch.is_ascii_digit() || ch == '.' {
+            number.push(ch);
+            continue;
+        }
+        let unit = match ch {
+            's' => 1.0,
+            'm' => 60.0,
+            'h' => 3600.0,
+            'd' => 86_400.0,
+            'w' => 604_800.0,
+            ' ' => continue,
+            _ => return None,
+        };
+        total += number.parse::<f64>().ok()? * unit;
+        number.clear();
+        any = true;
+    }
+    (any && number.is_empty()).then_some(total)
+}
+
+/// Registers the SQL functions compiled filters use: `rl_like(value, pattern,
+/// case_insensitive)`, `rl_regexp(value, pattern)` and `rl_num(text)` (the text as a
+/// number, or NULL).
+pub(crate) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("rl_regexp", 2, flags, |ctx| {
+        let re: std::sync::Arc<regex::Regex> = ctx.get_or_create_aux(1, |v| {
+            regex::Regex::new(v.as_str().unwrap_or("")).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        })?;
+        Ok(ctx.get::<Option<String>>(0)?.is_some_and(|s| re.is_match(&s)))
+    })?;
+    conn.create_scalar_function("rl_like", 3, flags, |ctx| {
+        let ci = ctx.get::<i64>(2)? != 0;
+        let re: std::sync::Arc<regex::Regex> = ctx.get_or_create_aux(1, |v| {
+            let pattern = v.as_str().unwrap_or("");
+            like_regex(pattern, ci).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        })?;
+        Ok(ctx.get::<Option<String>>(0)?.is_some_and(|s| re.is_match(&s)))
+    })?;
+    conn.create_scalar_function("rl_num", 1, flags, |ctx| {
+        Ok(ctx.get::<Option<String>>(0)?.and_then(|s| s.trim().parse::<f64>().ok()).filter(|f| f.is_finite()))
+    })?;
+    Ok(())
+}
+
+/// SQL `LIKE` (`%` any run, `_` one character, `\` escapes) as an anchored regex.
+fn like_regex(pattern: &str, case_insensitive: bool) -> Result<regex::Regex, regex::Error> {
+    let mut re = String::from(if case_insensitive { "(?is)^" } else { "(?s)^" });
+    let mut chars = pattern.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '%' => re.push_str(".*"),
+            '_' => re.push('.'),
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    re.push_str(&regex::escape(&next.to_string()));
+                }
+            }
+            other => re.push_str(&regex::escape(&other.to_string())),
+        }
+    }
+    re.push('$');
+    regex::Regex::new(&re)
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn dates_and_durations() {
+        assert_eq!(parse_date_ms("1970-01-01"), Some(0));
+        assert_eq!(parse_date_ms("2024-05-06"), Some(1_714_953_600_000));
+        assert_eq!(parse_date_ms("2024-05-06 09:00"), Some(1_714_986_000_000));
+        assert_eq!(parse_date_ms("2024-05-06T09:00:00Z"), Some(1_714_986_000_000));
+        assert_eq!(parse_date_ms("2024-13-06"), None);
+        assert_eq!(parse_date_ms("yesterday"), None);
+        assert_eq!(parse_duration_s("90"), Some(90.0));
+        assert_eq!(parse_duration_s("1h30m"), Some(5400.0));
+        assert_eq!(parse_duration_s("2d"), Some(172_800.0));
+        assert_eq!(parse_duration_s("5 minutes"), None);
+    }
+
+    #[test]
+    fn like_patterns() {
+        let re = like_regex("%bert%", false).unwrap();
+        assert!(re.is_match("distilbert-base"));
+        assert!(!re.is_match("DistilBERT"));
+        assert!(like_regex("%bert%", true).unwrap().is_match("DistilBERT"));
+        assert!(like_regex("ÜN_CODE", true).unwrap().is_match("ünicode"), "Unicode case folding");
+        assert!(like_regex("100\\%", false).unwrap().is_match("100%"));
+        assert!(!like_regex("100\\%", false).unwrap().is_match("1000"));
+        assert!(like_regex("a.b", false).unwrap().is_match("a.b") && !like_regex("a.b", false).unwrap().is_match("axb"));
+    }
+}

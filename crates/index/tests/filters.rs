@@ -1,0 +1,112 @@
+//! The filter language and sort keys against the real fixtures: the runs each query
+//! returns, by name.
+
+mod common;
+
+use common::{fixture, TestIndex};
+use runlens_index::{IndexError, RunsQuery};
+
+fn indexed() -> TestIndex {
+    let mut t = TestIndex::new();
+    t.add(&fixture("mlflow-file"));
+    t.add(&fixture("mlflow-sqlite"));
+    t
+}
+
+fn names(t: &TestIndex, filter: &str, sort: &[&str]) -> Vec<String> {
+    let query = RunsQuery { filter: Some(filter.into()), sort: sort.iter().map(|s| s.to_string()).collect(), ..Default::default() };
+    t.index.runs(&query).unwrap().into_iter().map(|r| r.name).collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[test]
+fn mlflow_style_filters_select_the_right_runs() {
+    let t = indexed();
+    assert_eq!(sorted(names(&t, "params.optimizer = 'adamw' and attributes.status = 'FINISHED'", &[])), sorted(
+        t.index.runs(&RunsQuery::default()).unwrap().into_iter()
+            .filter(|r| r.params.get("optimizer").map(String::as_str) == Some("adamw") && r.status == "finished")
+            .map(|r| r.name).collect()
+    ));
+    assert_eq!(names(&t, "tags.mlflow.runName like 'lr=%'", &["name"]), ["lr=0.001", "lr=0.01", "lr=0.1"]);
+    assert_eq!(names(&t, "status = 'RUNNING'", &["name"]), ["live-training", "still-training"]);
+    assert_eq!(names(&t, "attributes.status in ('FAILED', 'KILLED')", &["name"]), ["diverged-run", "killed-by-user", "oom-crash"]);
+}
+
+#[test]
+fn metrics_compare_their_latest_value_unless_told_otherwise() {
+    let t = indexed();
+    // resnet18-baseline's last logged train/loss is a re-logged step-0 value (2.48); its
+    // latest (step 199) is 0.166.
+    let low = names(&t, "metrics.`train/loss` < 0.2", &[]);
+    assert!(low.contains(&"resnet18-baseline".to_string()), "{low:?}");
+    assert!(!names(&t, "metrics.`train/loss`.last < 0.2", &[]).contains(&"resnet18-baseline".to_string()));
+    assert!(names(&t, "metrics.`train/loss`.max > 2.4", &[]).contains(&"resnet18-baseline".to_string()));
+    // Every run with a train/loss min below its latest value, sorted by that min.
+    let best = names(&t, "metrics.`train/loss`.min < 1", &["metrics.train/loss.min"]);
+    let all = t.index.runs(&RunsQuery::default()).unwrap();
+    let mut expected: Vec<(f64, String)> =
+        all.iter().filter_map(|r| r.metrics.get("train/loss").filter(|m| m.min < 1.0).map(|m| (m.min, r.name.clone()))).collect();
+    expected.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(best, expected.into_iter().map(|(_, n)| n).collect::<Vec<_>>());
+}
+
+#[test]
+fn or_not_parentheses_regex_and_unicode() {
+    let t = indexed();
+    assert_eq!(names(&t, "name ~ '^trial-[01] ' or name = 'hp-search'", &["name"]), ["hp-search", "trial-0 dropout=0.1", "trial-1 dropout=0.3"]);
+    assert_eq!(names(&t, "experiment ilike 'ünïcödé%'", &["name"]), ["Läufer № 1 (σ=0.5)", "run with   spaces & ümlauts 🚀"]);
+    let not_mlflow_file = names(&t, "not (store like '%mlruns') and not status = 'running'", &[]);
+    assert_eq!(not_mlflow_file.len(), 7, "{not_mlflow_file:?}");
+    assert_eq!(names(&t, "metrics.`val accuracy` > 0", &[]), ["Läufer № 1 (σ=0.5)"]);
+    assert_eq!(names(&t, "metrics.точность > 0", &[]), ["Läufer № 1 (σ=0.5)"]);
+}
+
+#[test]
+fn numeric_params_compare_as_numbers_and_sort_numerically() {
+    let t = indexed();
+    // weight_decay: lr=0.1 1.934e-05, lr=0.01 2.45e-06, lr=0.001 4.72e-06. As text these
+    // do not order at all; as numbers two are below 1e-5.
+    assert_eq!(names(&t, "params.weight_decay < 1e-5 and name like 'lr=%'", &["-params.weight_decay"]), ["lr=0.001", "lr=0.01"]);
+    assert_eq!(names(&t, "name like 'lr=%'", &["params.weight_decay"]), ["lr=0.01", "lr=0.001", "lr=0.1"]);
+    assert_eq!(names(&t, "name like 'lr=%' and params.learning_rate = 0.10", &[]), ["lr=0.01"], "0.10 equals '0.1' as a number");
+    assert!(names(&t, "name like 'lr=%' and params.learning_rate = '0.10'", &[]).is_empty(), "but not as text");
+}
+
+#[test]
+fn attributes_times_durations_and_deleted_runs() {
+    let t = indexed();
+    // Fixture runs start at T0 + i × 2 h, T0 = 2024-05-06 09:00 UTC.
+    let early = names(&t, "started < '2024-05-06 10:00'", &["name"]);
+    assert_eq!(early, ["distilbert-baseline", "resnet18-baseline"]);
+    let long = names(&t, "duration > '5m'", &["-duration"]);
+    assert_eq!(long, ["run with   spaces & ümlauts 🚀", "resnet18-baseline"]);
+    assert_eq!(names(&t, "commit = '3083e53' and name = 'quick-check'", &[]), ["quick-check"]);
+    let with_deleted = t
+        .index
+        .runs(&RunsQuery { include_deleted: true, filter: Some("deleted = true".into()), ..Default::default() })
+        .unwrap();
+    assert_eq!(with_deleted.len(), 4);
+}
+
+#[test]
+fn a_bad_filter_is_a_positioned_error_not_an_empty_table() {
+    let t = indexed();
+    let err = t.index.runs(&RunsQuery { filter: Some("metrics.acc >".into()), ..Default::default() }).unwrap_err();
+    let IndexError::Filter(e) = err else { panic!("{err}") };
+    assert_eq!(e.span.start, 13);
+    let err = t.index.runs(&RunsQuery { sort: vec!["metrics.".into()], ..Default::default() }).unwrap_err();
+    assert!(matches!(err, IndexError::Filter(_)));
+}
+
+#[test]
+fn user_text_never_becomes_sql() {
+    let t = indexed();
+    let hostile = "name = 'x'' OR 1=1; DROP TABLE runs; --'";
+    assert!(names(&t, hostile, &[]).is_empty());
+    assert_eq!(t.index.runs(&RunsQuery::default()).unwrap().len(), 18, "the runs table is intact");
+    assert!(names(&t, "tags.`'; DROP TABLE runs; --` = 'x'", &[]).is_empty());
+}

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::{expected, fixture, points_added, TestIndex};
+use common::{TestIndex, expected, fixture, points_added};
 use runlens_index::{RunRecord, RunsQuery};
 
 /// `(run id, key, points, first, last, min, max, last step)` of every metric, as decoded
@@ -102,7 +102,11 @@ fn check_run(t: &TestIndex, er: &serde_json::Value) {
     assert_eq!(Some(r.metrics.values().map(|m| m.count).max().unwrap()), er["history_rows"].as_u64(), "{what}: rows");
     for &(_, key, count, first, last, min, max, last_step) in CURVES.iter().filter(|c| c.0 == id) {
         let m = &r.metrics[key];
-        assert_eq!((m.count, m.first, m.last, m.min, m.max, m.last_step), (count, first, last, min, max, last_step), "{what}: {key}");
+        assert_eq!(
+            (m.count, m.first, m.last, m.min, m.max, m.last_step),
+            (count, first, last, min, max, last_step),
+            "{what}: {key}"
+        );
     }
 
     // Files: everything below the run's files/ folder, media included.
@@ -249,7 +253,10 @@ fn a_growing_log_is_read_from_its_last_complete_record() {
     for key in whole.metrics.keys() {
         assert_eq!(t.index.series(&done.id, key).unwrap(), reference.index.series(&whole.id, key).unwrap(), "{key}");
     }
-    assert_eq!((done.start_ms, done.end_ms, &done.params, &done.tags), (whole.start_ms, whole.end_ms, &whole.params, &whole.tags));
+    assert_eq!(
+        (done.start_ms, done.end_ms, &done.params, &done.tags),
+        (whole.start_ms, whole.end_ms, &whole.params, &whole.tags)
+    );
 
     let report = t.scan();
     assert_eq!((report.stores[0].stats.runs_updated, points_added(&report)), (0, 0));

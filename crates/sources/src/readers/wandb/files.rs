@@ -72,7 +72,9 @@ pub fn read_config_yaml(path: &Path) -> Result<Map<String, Value>, String> {
 /// become numbers inside lists, whose JSON text is the param.
 fn to_json(y: &Yaml, in_list: bool) -> Value {
     match y {
-        Yaml::Real(s) if in_list => s.parse::<f64>().ok().and_then(Number::from_f64).map_or_else(|| Value::String(s.clone()), Value::Number),
+        Yaml::Real(s) if in_list => {
+            s.parse::<f64>().ok().and_then(Number::from_f64).map_or_else(|| Value::String(s.clone()), Value::Number)
+        }
         Yaml::Real(s) | Yaml::String(s) => Value::String(s.clone()),
         Yaml::Integer(i) => Value::Number((*i).into()),
         Yaml::Boolean(b) => Value::Bool(*b),

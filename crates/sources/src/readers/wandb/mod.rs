@@ -37,9 +37,9 @@ use rayon::prelude::*;
 
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::util::{list_artifacts, resume, Fingerprint, Resume};
+use crate::util::{Fingerprint, Resume, list_artifacts, resume};
 use proto::Record;
-use state::{history_points, RunState};
+use state::{RunState, history_points};
 
 /// At most this many warnings per file; the rest are counted in one more warning.
 const MAX_WARNINGS_PER_FILE: usize = 10;
@@ -546,3 +546,6 @@ fn push_problems(rel: &str, problems: Vec<(u64, String)>, warnings: &mut Vec<War
         warnings.push(Warning::new(rel, None, format!("{} more problems in this file", n - MAX_WARNINGS_PER_FILE)));
     }
 }
+
+#[cfg(test)]
+mod tests;

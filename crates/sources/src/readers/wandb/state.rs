@@ -338,7 +338,9 @@ mod tests {
     fn row(items: Vec<Item>) -> (BTreeMap<String, Vec<Point>>, Vec<String>) {
         let mut series = BTreeMap::new();
         let mut warnings = Vec::new();
-        history_points(&HistoryRecord { item: items, step: Some(HistoryStep { num: 9 }) }, &mut series, &mut |w| warnings.push(w));
+        history_points(&HistoryRecord { item: items, step: Some(HistoryStep { num: 9 }) }, &mut series, &mut |w| {
+            warnings.push(w)
+        });
         (series, warnings)
     }
 
@@ -421,7 +423,11 @@ mod tests {
     fn a_resumed_session_decides_status_and_end() {
         let mut state = RunState::default();
         let mut warn = |w: String| panic!("{w}");
-        let start = |s| RunRecord { start_time: Some(Timestamp { seconds: s, nanos: 0 }), runtime: if s > 100 { 30 } else { 0 }, ..Default::default() };
+        let start = |s| RunRecord {
+            start_time: Some(Timestamp { seconds: s, nanos: 0 }),
+            runtime: if s > 100 { 30 } else { 0 },
+            ..Default::default()
+        };
         state.apply(&Record { run: Some(start(100)), ..Default::default() }, &mut warn);
         state.begin_session();
         state.apply(&Record { run: Some(start(1000)), ..Default::default() }, &mut warn);

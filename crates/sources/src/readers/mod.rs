@@ -2,9 +2,11 @@
 
 mod mlflow_file;
 mod mlflow_sqlite;
+mod wandb;
 
 pub use mlflow_file::MlflowFile;
 pub use mlflow_sqlite::MlflowSqlite;
+pub use wandb::Wandb;
 
 /// Parser entry points for [`crate::fuzzing`].
 pub(crate) fn fuzz_mlflow_metric_lines(data: &[u8], warnings: &mut Vec<crate::Warning>) -> (Vec<crate::Point>, u64) {

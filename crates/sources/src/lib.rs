@@ -26,7 +26,13 @@ pub use reader::{Detected, DirView, ReadError, Reader, ScanContext, Sink};
 
 /// Every reader this build knows, in detection order.
 pub fn all_readers() -> Vec<Box<dyn Reader>> {
-    vec![Box::new(readers::MlflowFile), Box::new(readers::MlflowSqlite), Box::new(readers::Wandb)]
+    vec![
+        Box::new(readers::MlflowFile),
+        Box::new(readers::MlflowSqlite),
+        Box::new(readers::Wandb),
+        Box::new(readers::Neptune),
+        Box::new(readers::Sacred),
+    ]
 }
 
 /// The reader with the given [`Reader::id`].

@@ -12,3 +12,10 @@ pub use wandb::Wandb;
 pub(crate) fn fuzz_mlflow_metric_lines(data: &[u8], warnings: &mut Vec<crate::Warning>) -> (Vec<crate::Point>, u64) {
     mlflow_file::parse_metric_lines(data, 0, "fuzz", warnings)
 }
+mod neptune;
+mod sacred;
+
+pub use mlflow_file::MlflowFile;
+pub use mlflow_sqlite::MlflowSqlite;
+pub use neptune::Neptune;
+pub use sacred::Sacred;

@@ -228,3 +228,12 @@ fn corrupt_rows_and_a_half_written_params_file_are_warnings_and_the_rest_is_kept
     assert_eq!(t.index.warnings(None).unwrap().len(), 2, "the TSV warnings stay: those rows are still there");
     assert_eq!(run(&self::runs(&t), "baseline/dvclive").params.len(), 15);
 }
+
+#[test]
+fn no_other_fixture_is_taken_for_dvclive_output() {
+    let mut t = TestIndex::new();
+    let report = t.add(&fixture(""));
+    let roots: Vec<&str> = report.stores.iter().filter(|s| s.store.reader == "dvclive").map(|s| s.store.root.as_str()).collect();
+    assert_eq!(roots.len(), 1, "{roots:?}");
+    assert!(roots[0].ends_with("fixtures/dvclive"), "{roots:?}");
+}

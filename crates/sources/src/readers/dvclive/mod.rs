@@ -38,6 +38,8 @@ use crate::util::{list_artifacts, read_text, resume, walk_files, yaml_str, Finge
 const ARTIFACT_FOLDERS: &[&str] = &["plots/images", "plots/sklearn", "plots/custom", "artifacts"];
 /// The default output folder name: with it, `metrics.json` or `params.yaml` alone is enough.
 const DEFAULT_DIR: &str = "dvclive";
+/// A `dvc.yaml` larger than this is not read during detection.
+const MAX_DVC_YAML_BYTES: u64 = 1 << 20;
 
 pub struct Dvclive;
 
@@ -51,7 +53,9 @@ impl Reader for Dvclive {
     }
 
     fn detect(&self, dir: &DirView) -> Vec<Detected> {
-        if is_run_folder(dir.path, |d| dir.has_dir(d), |f| dir.has_file(f)) {
+        // DVC's temporary experiment workspaces (`.dvc/tmp/exps/...`) hold copies.
+        let in_dvc = dir.path.components().any(|c| c.as_os_str() == ".dvc");
+        if !in_dvc && is_run_folder(dir.path, |d| dir.has_dir(d), |f| dir.has_file(f)) {
             vec![Detected::lone_run(dir.path.to_path_buf())]
         } else {
             Vec::new()
@@ -85,7 +89,8 @@ impl Reader for Dvclive {
 
 /// True for a DVCLive output folder, given its path and tests for its child folders and
 /// files: `plots/metrics/` (1.0+), `scalars/` with the `<dir>.json` summary beside it
-/// (before 1.0), or a folder with DVCLive's default name holding its files.
+/// (before 1.0), or `metrics.json`/`params.yaml` in a folder with DVCLive's default name
+/// or listed in the `dvc.yaml` beside it.
 fn is_run_folder(path: &Path, has_dir: impl Fn(&str) -> bool, has_file: impl Fn(&str) -> bool) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if has_dir("plots") && path.join("plots/metrics").is_dir() {
@@ -94,7 +99,17 @@ fn is_run_folder(path: &Path, has_dir: impl Fn(&str) -> bool, has_file: impl Fn(
     if has_dir("scalars") && (name == DEFAULT_DIR || path.with_file_name(format!("{name}.json")).is_file()) {
         return true;
     }
-    name == DEFAULT_DIR && (has_file("metrics.json") || has_file("params.yaml"))
+    (has_file("metrics.json") || has_file("params.yaml")) && (name == DEFAULT_DIR || named_in_dvc_yaml(path, &name))
+}
+
+/// True when the `dvc.yaml` DVCLive writes beside its folder (3.x) lists the folder's files.
+fn named_in_dvc_yaml(path: &Path, name: &str) -> bool {
+    let Some(dvc_yaml) = path.parent().map(|p| p.join("dvc.yaml")) else { return false };
+    if !std::fs::metadata(&dvc_yaml).is_ok_and(|m| m.len() <= MAX_DVC_YAML_BYTES) {
+        return false;
+    }
+    let text = read_text(&dvc_yaml).unwrap_or_default();
+    text.contains(&format!("{name}/metrics.json")) || text.contains(&format!("{name}/params.yaml"))
 }
 
 /// DVCLive folders at or below `root`, relative to it (`""` for the root itself), sorted.
@@ -428,8 +443,11 @@ mod tests {
         std::fs::create_dir_all(p.join("pipeline")).unwrap();
         std::fs::write(p.join("pipeline/params.yaml"), "a: 1\n").unwrap();
         std::fs::write(p.join("pipeline/metrics.json"), "{}").unwrap();
+        std::fs::create_dir_all(p.join("custom/out")).unwrap();
+        std::fs::write(p.join("custom/out/params.yaml"), "a: 1\n").unwrap();
+        std::fs::write(p.join("custom/dvc.yaml"), "params:\n- out/params.yaml\n").unwrap();
         std::fs::create_dir_all(p.join(".git/dvclive/plots/metrics")).unwrap();
-        assert_eq!(find_runs(p), vec!["legacy/logs", "new/out", "old/dvclive", "params-only/dvclive"]);
+        assert_eq!(find_runs(p), vec!["custom/out", "legacy/logs", "new/out", "old/dvclive", "params-only/dvclive"]);
         assert_eq!(find_runs(&p.join("new/out")), vec![""]);
     }
 }

@@ -32,6 +32,8 @@ pub fn all_readers() -> Vec<Box<dyn Reader>> {
         Box::new(readers::Wandb),
         Box::new(readers::Neptune),
         Box::new(readers::Sacred),
+        Box::new(readers::Dvclive),
+        Box::new(readers::Trackio),
     ]
 }
 

@@ -1,21 +1,22 @@
 //! One module per store format, each implementing [`crate::Reader`].
 
+mod dvclive;
 mod mlflow_file;
 mod mlflow_sqlite;
+mod neptune;
+mod sacred;
+mod trackio;
 mod wandb;
 
+pub use dvclive::Dvclive;
 pub use mlflow_file::MlflowFile;
 pub use mlflow_sqlite::MlflowSqlite;
+pub use neptune::Neptune;
+pub use sacred::Sacred;
+pub use trackio::Trackio;
 pub use wandb::Wandb;
 
 /// Parser entry points for [`crate::fuzzing`].
 pub(crate) fn fuzz_mlflow_metric_lines(data: &[u8], warnings: &mut Vec<crate::Warning>) -> (Vec<crate::Point>, u64) {
     mlflow_file::parse_metric_lines(data, 0, "fuzz", warnings)
 }
-mod neptune;
-mod sacred;
-
-pub use mlflow_file::MlflowFile;
-pub use mlflow_sqlite::MlflowSqlite;
-pub use neptune::Neptune;
-pub use sacred::Sacred;

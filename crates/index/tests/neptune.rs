@@ -13,7 +13,7 @@ use runlens_index::{RunRecord, RunsQuery};
 use serde_json::Value;
 
 fn all_runs(t: &TestIndex) -> Vec<RunRecord> {
-    t.index.runs(&RunsQuery { include_deleted: true }).unwrap()
+    t.index.runs(&RunsQuery { include_deleted: true, ..Default::default() }).unwrap()
 }
 
 fn by_name<'a>(runs: &'a [RunRecord], name: &str) -> &'a RunRecord {

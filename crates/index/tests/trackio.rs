@@ -11,7 +11,7 @@ use common::{expected, fixture, points_added, TestIndex};
 use runlens_index::{RunRecord, RunsQuery};
 
 fn runs(t: &TestIndex) -> Vec<RunRecord> {
-    t.index.runs(&RunsQuery { include_deleted: true }).unwrap()
+    t.index.runs(&RunsQuery { include_deleted: true, ..Default::default() }).unwrap()
 }
 
 fn run<'a>(runs: &'a [RunRecord], name: &str) -> &'a RunRecord {

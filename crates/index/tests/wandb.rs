@@ -47,7 +47,7 @@ fn experiments(t: &TestIndex) -> Vec<(String, String)> {
 }
 
 fn runs(t: &TestIndex) -> Vec<RunRecord> {
-    t.index.runs(&RunsQuery { include_deleted: true }).unwrap()
+    t.index.runs(&RunsQuery { include_deleted: true, ..Default::default() }).unwrap()
 }
 
 fn run(t: &TestIndex, native_id: &str) -> RunRecord {

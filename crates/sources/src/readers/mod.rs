@@ -2,6 +2,8 @@
 
 mod mlflow_file;
 mod mlflow_sqlite;
+mod tensorboard;
 
 pub use mlflow_file::MlflowFile;
 pub use mlflow_sqlite::MlflowSqlite;
+pub use tensorboard::Tensorboard;

@@ -29,6 +29,7 @@ pub fn all_readers() -> Vec<Box<dyn Reader>> {
     vec![
         Box::new(readers::MlflowFile),
         Box::new(readers::MlflowSqlite),
+        Box::new(readers::Tensorboard),
         Box::new(readers::Wandb),
         Box::new(readers::Neptune),
         Box::new(readers::Sacred),

@@ -5,6 +5,7 @@ mod mlflow_file;
 mod mlflow_sqlite;
 mod neptune;
 mod sacred;
+mod tensorboard;
 mod trackio;
 mod wandb;
 
@@ -13,6 +14,7 @@ pub use mlflow_file::MlflowFile;
 pub use mlflow_sqlite::MlflowSqlite;
 pub use neptune::Neptune;
 pub use sacred::Sacred;
+pub use tensorboard::Tensorboard;
 pub use trackio::Trackio;
 pub use wandb::Wandb;
 

@@ -174,7 +174,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 writeln!(out)?;
             } else {
                 for s in &stores {
-                    writeln!(out, "{:<8} {:>6} runs {:>4} warnings  {}", s.source, s.runs, s.warnings, s.root)?;
+                    writeln!(out, "{:<11} {:>6} runs {:>4} warnings  {}", s.source, s.runs, s.warnings, s.root)?;
                     if let Some(e) = &s.error {
                         writeln!(out, "         error: {e}")?;
                     }
@@ -227,7 +227,7 @@ fn print_report(out: &mut impl Write, report: &ScanReport) -> Result<()> {
         } else {
             format!("{} new, {} updated, {} removed, {} points read", s.runs_new, s.runs_updated, s.runs_removed, s.points_added)
         };
-        writeln!(out, "{:<8} {:>6} runs ({what}), {} warnings  {}", r.store.source, r.store.runs, r.store.warnings, r.store.root)?;
+        writeln!(out, "{:<11} {:>6} runs ({what}), {} warnings  {}", r.store.source, r.store.runs, r.store.warnings, r.store.root)?;
         if let Some(e) = &s.error {
             writeln!(out, "         error: {e}")?;
         }

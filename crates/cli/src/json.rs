@@ -1,6 +1,7 @@
 //! The CLI's JSON shapes (a stable contract, documented in the README). Non-finite numbers
 //! are the strings `"NaN"`, `"Infinity"`, `"-Infinity"`; times are ms since the epoch.
 
+use runlens_index::chart::{SeriesView, XAxis};
 use runlens_index::{Artifact, Point, RunRecord, StoreInfo, StoreWarning};
 use serde_json::{json, Map, Value};
 
@@ -67,6 +68,19 @@ pub fn run_detail(r: &RunRecord, artifacts: &[Artifact]) -> Value {
 /// `runlens series --json`: `[[step, time_ms, value], ...]`.
 pub fn points(points: &[Point]) -> Value {
     Value::Array(points.iter().map(|p| json!([p.step, p.time_ms, num(p.value)])).collect())
+}
+
+/// `runlens series --max-points/--from/--to --json`: the points plus how many there are.
+pub fn series_view(view: &SeriesView, axis: XAxis) -> Value {
+    json!({
+        "x": match axis { XAxis::Step => "step", XAxis::WallTime => "time", XAxis::Relative => "relative" },
+        "origin_ms": view.origin_ms,
+        "stored": view.stored,
+        "in_range": view.in_range,
+        "shown": view.points.len(),
+        "reduced": view.reduced,
+        "points": points(&view.points),
+    })
 }
 
 /// `runlens stores --json`.

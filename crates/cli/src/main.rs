@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use runlens_index::chart::{SeriesRequest, XAxis};
 use runlens_index::{Index, IndexError, Progress, RunsQuery, ScanReport};
 
 #[derive(Parser)]
@@ -53,13 +54,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print every stored point of one metric of one run.
+    /// Print the points of one metric of one run: every stored point, or with
+    /// `--max-points` a min/max-preserving reduction for a chart.
     Series {
         run: String,
         key: String,
-        /// Print `[[step, time_ms, value], ...]`.
+        /// Print `[[step, time_ms, value], ...]` (with `--max-points`: an object, see README).
         #[arg(long)]
         json: bool,
+        /// Reduce to at most N points (N/2 buckets keeping each one's lowest and highest point).
+        #[arg(long, value_name = "N")]
+        max_points: Option<usize>,
+        /// X axis for --from/--to and the reduction: step, time (ms since the epoch) or relative (ms).
+        #[arg(long, default_value = "step")]
+        x: String,
+        /// Start of the visible x range.
+        #[arg(long, allow_hyphen_values = true)]
+        from: Option<f64>,
+        /// End of the visible x range.
+        #[arg(long, allow_hyphen_values = true)]
+        to: Option<f64>,
     },
     /// List registered stores with their run counts and warnings.
     Stores {
@@ -99,7 +113,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print_report(&mut out, &report)?;
         }
         Command::Runs { json, all, filter, sort } => {
-            let query = RunsQuery { include_deleted: all, filter: filter.clone(), sort: sort.clone() };
+            let query = RunsQuery { include_deleted: all, filter: filter.clone(), sort: sort.clone(), ..Default::default() };
             let runs = match index.runs(&query) {
                 Ok(runs) => runs,
                 Err(IndexError::Filter(e)) => {
@@ -153,7 +167,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Series { run, key, json } => {
+        Command::Series { run, key, json, max_points, x, from, to } => {
+            let axis = XAxis::parse(&x).ok_or_else(|| anyhow::anyhow!("--x must be step, time or relative, not {x:?}"))?;
+            if max_points.is_some() || from.is_some() || to.is_some() {
+                let range = (from.is_some() || to.is_some()).then(|| (from.unwrap_or(f64::NEG_INFINITY), to.unwrap_or(f64::INFINITY)));
+                let request = SeriesRequest { run_id: run.clone(), key: key.clone(), x: axis, range, max_points: max_points.unwrap_or(usize::MAX) };
+                let Some(view) = index.series_view(&request)? else {
+                    anyhow::bail!("run {run} has no metric {key:?}");
+                };
+                if json {
+                    serde_json::to_writer(&mut out, &json::series_view(&view, axis))?;
+                    writeln!(out)?;
+                } else {
+                    writeln!(out, "# {} of {} points in range, {} stored{}", view.points.len(), view.in_range, view.stored, if view.reduced { " (reduced)" } else { "" })?;
+                    for p in &view.points {
+                        writeln!(out, "{}\t{}\t{}", p.step, p.time_ms, p.value)?;
+                    }
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let Some(points) = index.series(&run, &key)? else {
                 anyhow::bail!("run {run} has no metric {key:?}");
             };

@@ -448,10 +448,24 @@ impl<'c> StoreWriter<'c> {
     /// Writes `points` as chunks numbered from `first_seq` (replacing a chunk of that number).
     fn write_chunks(&mut self, sid: i64, first_seq: i64, points: &[Point]) -> rusqlite::Result<()> {
         let mut insert =
-            self.conn.prepare_cached("INSERT OR REPLACE INTO chunks (sid, seq, n, step_min, step_max, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+            self.conn.prepare_cached(
+                "INSERT OR REPLACE INTO chunks (sid, seq, n, step_min, step_max, time_min, time_max, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
         for (i, chunk) in points.chunks(CHUNK_POINTS).enumerate() {
             let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else { continue };
-            insert.execute(params![sid, first_seq + i as i64, chunk.len() as i64, first.step, last.step, series::encode(chunk)])?;
+            let time_min = chunk.iter().map(|p| p.time_ms).min().unwrap_or(0);
+            let time_max = chunk.iter().map(|p| p.time_ms).max().unwrap_or(0);
+            insert.execute(params![
+                sid,
+                first_seq + i as i64,
+                chunk.len() as i64,
+                first.step,
+                last.step,
+                time_min,
+                time_max,
+                series::encode(chunk)
+            ])?;
         }
         Ok(())
     }

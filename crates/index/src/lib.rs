@@ -11,6 +11,7 @@
 //! cache tables can always be rebuilt from the stores; user data lives apart (see
 //! [`schema`]). Nothing here writes anywhere but the index file.
 
+pub mod chart;
 pub mod filter;
 mod ingest;
 mod query;

@@ -64,6 +64,10 @@ pub struct RunsQuery {
     /// Sort keys, most significant first (`metrics.loss.min`, `-started`); after them,
     /// newest first.
     pub sort: Vec<String>,
+    /// Skip this many matching runs (paging).
+    pub offset: u64,
+    /// Return at most this many (paging); `None`: all.
+    pub limit: Option<u64>,
 }
 
 /// A registered store.
@@ -136,26 +140,32 @@ impl Index {
         let (condition, mut params) = run_condition(query)?;
         let (order, order_params) = run_order(&query.sort)?;
         params.extend(order_params);
+        let page = format!("LIMIT {} OFFSET {}", query.limit.map(|l| l as i64).unwrap_or(-1), query.offset);
         let args: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
-        self.load_runs(&condition, &order, "1", &args)
+        self.load_runs(&condition, &order, &page, &args)
+    }
+
+    /// How many runs match the query's filter (ignoring its paging).
+    pub fn count_runs(&self, query: &RunsQuery) -> Result<u64, IndexError> {
+        let (condition, params) = run_condition(query)?;
+        let sql = format!("SELECT count(*) FROM runs r WHERE {condition}");
+        Ok(self.conn.query_row(&sql, rusqlite::params_from_iter(params.iter()), |r| r.get::<_, i64>(0))? as u64)
     }
 
     /// One run by id (deleted or not).
     pub fn run(&self, run_id: &str) -> Result<Option<RunRecord>, IndexError> {
-        let rid = "rid = (SELECT rid FROM runs WHERE id = ?1)";
-        Ok(self.load_runs("r.id = ?1", "r.rid", rid, rusqlite::params![run_id])?.pop())
+        Ok(self.load_runs("r.id = ?1", "r.rid", "", rusqlite::params![run_id])?.pop())
     }
 
-    /// Runs matching `run_where` (over `runs r`) ordered by `order`, with the params, tags
-    /// and metrics rows matching `rid_where` (which takes the same SQL parameters as
-    /// `run_where` when it uses any).
-    fn load_runs(&self, run_where: &str, order: &str, rid_where: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<RunRecord>, IndexError> {
+    /// Runs matching `run_where` (over `runs r`, with parameters `args`) ordered by
+    /// `order`, limited by `page`, with their params, tags and metric summaries.
+    fn load_runs(&self, run_where: &str, order: &str, page: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<RunRecord>, IndexError> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT r.rid, r.id, r.store_id, s.root, s.source, r.native_id, r.experiment, r.name, r.status, r.deleted,
                     r.parent, r.start_ms, r.end_ms, r.user, r.git_commit, r.artifact_dir
              FROM runs r JOIN stores s ON s.id = r.store_id
              WHERE {run_where}
-             ORDER BY {order}"
+             ORDER BY {order} {page}"
         ))?;
         let mut order: Vec<i64> = Vec::new();
         let mut runs: HashMap<i64, RunRecord> = HashMap::new();
@@ -189,9 +199,16 @@ impl Index {
             order.push(rid);
             runs.insert(rid, run);
         }
+        // Details for the selected runs only, unless they are most of the index.
+        let (rid_where, rid_args): (String, Vec<i64>) =
+            if order.len() <= 2000 { (format!("rid IN ({})", vec!["?"; order.len()].join(", ")), order.clone()) } else { ("1".into(), Vec::new()) };
+        if order.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rid_params = rusqlite::params_from_iter(rid_args.iter());
         for (table, is_params) in [("params", true), ("tags", false)] {
             let mut stmt = self.conn.prepare(&format!("SELECT rid, key, value FROM {table} WHERE {rid_where}"))?;
-            let mut rows = stmt.query(if rid_where == "1" { &[][..] } else { args })?;
+            let mut rows = stmt.query(rid_params.clone())?;
             while let Some(r) = rows.next()? {
                 if let Some(run) = runs.get_mut(&r.get::<_, i64>(0)?) {
                     let map = if is_params { &mut run.params } else { &mut run.tags };
@@ -202,8 +219,7 @@ impl Index {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT rid, key, first, last, min, max, count, first_step, last_step, max_step, latest FROM metrics WHERE {rid_where}"
         ))?;
-        let args = if rid_where == "1" { &[][..] } else { args };
-        let mut rows = stmt.query(args)?;
+        let mut rows = stmt.query(rid_params)?;
         while let Some(r) = rows.next()? {
             if let Some(run) = runs.get_mut(&r.get::<_, i64>(0)?) {
                 run.metrics.insert(

@@ -10,7 +10,7 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// Bump when the cache layout changes; the cache is then rebuilt from the stores.
-pub const CACHE_VERSION: i64 = 1;
+pub const CACHE_VERSION: i64 = 2;
 
 /// User-data migrations, applied in order; the user version is their count.
 const USER_MIGRATIONS: &[&str] = &[
@@ -107,6 +107,8 @@ CREATE TABLE chunks (
     n INTEGER NOT NULL,
     step_min INTEGER NOT NULL,
     step_max INTEGER NOT NULL,
+    time_min INTEGER NOT NULL,     -- wall-time bounds, so time-axis zooms skip chunks too
+    time_max INTEGER NOT NULL,
     data BLOB NOT NULL,
     PRIMARY KEY (sid, seq)
 );

@@ -110,3 +110,21 @@ fn user_text_never_becomes_sql() {
     assert_eq!(t.index.runs(&RunsQuery::default()).unwrap().len(), 18, "the runs table is intact");
     assert!(names(&t, "tags.`'; DROP TABLE runs; --` = 'x'", &[]).is_empty());
 }
+
+#[test]
+fn pages_of_a_sorted_filtered_table() {
+    let t = indexed();
+    let query = |offset, limit| RunsQuery {
+        filter: Some("source = 'mlflow'".into()),
+        sort: vec!["name".into()],
+        offset,
+        limit: Some(limit),
+        ..Default::default()
+    };
+    let all: Vec<String> = t.index.runs(&RunsQuery { sort: vec!["name".into()], ..Default::default() }).unwrap().into_iter().map(|r| r.name).collect();
+    assert_eq!(t.index.count_runs(&query(0, 5)).unwrap(), 18);
+    let pages: Vec<String> = [0, 5, 10, 15].iter().flat_map(|o| t.index.runs(&query(*o, 5)).unwrap()).map(|r| r.name).collect();
+    assert_eq!(pages, all);
+    let page = t.index.runs(&query(5, 5)).unwrap();
+    assert!(page.iter().all(|r| !r.params.is_empty() && !r.tags.is_empty()), "a page carries its runs' details");
+}

@@ -1,0 +1,211 @@
+//! Series for charts: the points of one metric over a visible range of an x axis,
+//! reduced to a bounded number while keeping every extreme, so one spike among a million
+//! points survives at every zoom level. Only the chunks that overlap the range are read.
+
+use rusqlite::{params, OptionalExtension};
+use runlens_sources::Point;
+
+use crate::series;
+use crate::{Index, IndexError};
+
+/// What the x axis of a chart is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum XAxis {
+    #[default]
+    Step,
+    /// Wall time, ms since the epoch.
+    WallTime,
+    /// Ms since the run's first point of this metric.
+    Relative,
+}
+
+impl XAxis {
+    pub fn parse(s: &str) -> Option<XAxis> {
+        match s {
+            "step" => Some(XAxis::Step),
+            "time" | "wall" | "wall_time" | "walltime" => Some(XAxis::WallTime),
+            "relative" | "rel" => Some(XAxis::Relative),
+            _ => None,
+        }
+    }
+}
+
+/// A request for one chart line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesRequest {
+    pub run_id: String,
+    pub key: String,
+    pub x: XAxis,
+    /// Visible x range, inclusive, in the axis' units; `None`: everything.
+    pub range: Option<(f64, f64)>,
+    /// At most this many points come back: the first and last point of the range plus
+    /// `(max_points - 2) / 2` buckets, each keeping its lowest and highest point. When the
+    /// range holds no more than this, every point.
+    pub max_points: usize,
+}
+
+/// One chart line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesView {
+    /// Real stored points (not averages), sorted by x.
+    pub points: Vec<Point>,
+    /// Points stored for this metric.
+    pub stored: u64,
+    /// Points inside the requested range.
+    pub in_range: u64,
+    /// True when `points` is a reduction of `in_range` points.
+    pub reduced: bool,
+    /// For `XAxis::Relative`: the wall time (ms) that x = 0 stands for.
+    pub origin_ms: i64,
+}
+
+impl SeriesView {
+    /// The x value of a point on `axis`.
+    pub fn x(&self, axis: XAxis, p: &Point) -> f64 {
+        x_of(axis, self.origin_ms, p)
+    }
+}
+
+fn x_of(axis: XAxis, origin_ms: i64, p: &Point) -> f64 {
+    match axis {
+        XAxis::Step => p.step as f64,
+        XAxis::WallTime => p.time_ms as f64,
+        XAxis::Relative => (p.time_ms - origin_ms) as f64,
+    }
+}
+
+impl Index {
+    /// One metric of one run for a chart (see [`SeriesRequest`]). `Ok(None)` when the
+    /// run has no such metric.
+    pub fn series_view(&self, req: &SeriesRequest) -> Result<Option<SeriesView>, IndexError> {
+        let rid: Option<i64> = self.conn.query_row("SELECT rid FROM runs WHERE id = ?1", [&req.run_id], |r| r.get(0)).optional()?;
+        let rid = rid.ok_or_else(|| IndexError::UnknownRun(req.run_id.clone()))?;
+        let meta: Option<(i64, i64, i64)> = self
+            .conn
+            .query_row(
+                "SELECT m.sid, m.count, (SELECT min(c.time_min) FROM chunks c WHERE c.sid = m.sid)
+                 FROM metrics m WHERE m.rid = ?1 AND m.key = ?2",
+                params![rid, req.key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<i64>>(2)?.unwrap_or(0))),
+            )
+            .optional()?;
+        let Some((sid, stored, origin_ms)) = meta else { return Ok(None) };
+
+        // Read only the chunks overlapping the range.
+        let (lo, hi) = req.range.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+        let (column_min, column_max, shift) = match req.x {
+            XAxis::Step => ("step_min", "step_max", 0.0),
+            XAxis::WallTime => ("time_min", "time_max", 0.0),
+            XAxis::Relative => ("time_min", "time_max", origin_ms as f64),
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT data FROM chunks WHERE sid = ?1 AND {column_max} >= ?2 AND {column_min} <= ?3 ORDER BY seq"
+        ))?;
+        let (qlo, qhi) = (clamp_i64(lo + shift, f64::floor), clamp_i64(hi + shift, f64::ceil));
+        let mut rows = stmt.query(params![sid, qlo, qhi])?;
+        let mut points = Vec::new();
+        while let Some(r) = rows.next()? {
+            let data: &[u8] = r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+            series::decode_into(data, &mut points)
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e)))?;
+        }
+        let x = |p: &Point| x_of(req.x, origin_ms, p);
+        points.retain(|p| (lo..=hi).contains(&x(p)));
+        if req.x != XAxis::Step && !points.windows(2).all(|w| x(&w[0]) <= x(&w[1])) {
+            points.sort_by(|a, b| x(a).total_cmp(&x(b)));
+        }
+        let in_range = points.len() as u64;
+        let reduced = points.len() > req.max_points.max(2);
+        if reduced {
+            points = reduce(&points, x, (req.max_points.saturating_sub(2) / 2).max(1));
+        }
+        Ok(Some(SeriesView { points, stored: stored as u64, in_range, reduced, origin_ms }))
+    }
+}
+
+fn clamp_i64(v: f64, round: fn(f64) -> f64) -> i64 {
+    if v.is_nan() {
+        0
+    } else {
+        round(v).clamp(i64::MIN as f64, i64::MAX as f64) as i64
+    }
+}
+
+/// Min/max decimation: splits the x extent of `points` (sorted by x) into `buckets`
+/// equal-width buckets and keeps, per bucket, its lowest and highest point in x order,
+/// plus the first and last point so the line spans the whole range. NaN values never
+/// win a bucket; a bucket of only NaNs keeps one, so gaps stay visible.
+pub fn reduce(points: &[Point], x: impl Fn(&Point) -> f64, buckets: usize) -> Vec<Point> {
+    let (Some(first), Some(last)) = (points.first(), points.last()) else { return Vec::new() };
+    let (x0, x1) = (x(first), x(last));
+    let width = (x1 - x0) / buckets as f64;
+    let bucket_of = |p: &Point| if width > 0.0 { (((x(p) - x0) / width) as usize).min(buckets - 1) } else { 0 };
+    let mut out = Vec::with_capacity(buckets * 2 + 2);
+    out.push(*first);
+    let mut i = 0;
+    while i < points.len() {
+        let b = bucket_of(&points[i]);
+        let (mut lo, mut hi): (Option<usize>, Option<usize>) = (None, None);
+        let mut nan = None;
+        let start = i;
+        while i < points.len() && bucket_of(&points[i]) == b {
+            let v = points[i].value;
+            if v.is_nan() {
+                nan.get_or_insert(i);
+            } else {
+                if lo.is_none_or(|l| v < points[l].value) {
+                    lo = Some(i);
+                }
+                if hi.is_none_or(|h| v > points[h].value) {
+                    hi = Some(i);
+                }
+            }
+            i += 1;
+        }
+        match (lo, hi) {
+            (Some(a), Some(b)) if a == b => out.push(points[a]),
+            (Some(a), Some(b)) => {
+                out.push(points[a.min(b)]);
+                out.push(points[a.max(b)]);
+            }
+            _ => out.push(points[nan.unwrap_or(start)]),
+        }
+    }
+    out.push(*last);
+    // The first and last point may also be a bucket's extreme: keep each point once.
+    out.dedup_by(|a, b| a == b || (a.value.is_nan() && b.value.is_nan() && a.step == b.step && a.time_ms == b.time_ms));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(n: i64) -> Vec<Point> {
+        (0..n).map(|i| Point { step: i, time_ms: 1000 * i, value: (i as f64 * 0.001).sin() }).collect()
+    }
+
+    #[test]
+    fn a_single_spike_survives_reduction() {
+        let mut points = line(1_000_000);
+        points[777_777].value = 50.0;
+        points[123_456].value = -50.0;
+        let reduced = reduce(&points, |p| p.step as f64, 999);
+        assert!(reduced.len() <= 2000);
+        assert_eq!((reduced[0].step, reduced[reduced.len() - 1].step), (0, 999_999), "the line spans the range");
+        assert!(reduced.iter().any(|p| p.step == 777_777 && p.value == 50.0));
+        assert!(reduced.iter().any(|p| p.step == 123_456 && p.value == -50.0));
+        assert!(reduced.windows(2).all(|w| w[0].step < w[1].step), "x order kept");
+    }
+
+    #[test]
+    fn nan_only_buckets_leave_a_gap_marker() {
+        let mut points = line(100);
+        for p in &mut points[40..60] {
+            p.value = f64::NAN;
+        }
+        let reduced = reduce(&points, |p| p.step as f64, 10);
+        assert!(reduced.iter().any(|p| p.value.is_nan()));
+        assert!(reduced.iter().filter(|p| !p.value.is_nan()).count() >= 10);
+    }
+}

@@ -23,7 +23,12 @@ pub use reader::{Detected, DirView, ReadError, Reader, ScanContext, Sink};
 
 /// Every reader this build knows, in detection order.
 pub fn all_readers() -> Vec<Box<dyn Reader>> {
-    vec![Box::new(readers::MlflowFile), Box::new(readers::MlflowSqlite)]
+    vec![
+        Box::new(readers::MlflowFile),
+        Box::new(readers::MlflowSqlite),
+        Box::new(readers::HfTrainer),
+        Box::new(readers::CsvLogger),
+    ]
 }
 
 /// The reader with the given [`Reader::id`].

@@ -260,84 +260,86 @@ fn read_run(ctx: &ScanContext, run: &RunDir, experiment: &str, nested: &[&str]) 
         return RunUpdate { native_id, ..Default::default() };
     }
 
-    let mut update = RunUpdate { native_id, ..Default::default() };
+    let mut update = RunUpdate { native_id, params: Some(Vec::new()), tags: Some(Vec::new()), ..Default::default() };
     let mut marks = vec![(listing_key, listing_mark)];
     if listing_changed {
         update.artifacts = Some(artifacts);
     }
-
-    // History: the first state file that parses. Broken files are marked too, so they
-    // are not read again until they change; their warnings stay until then.
-    let mut chosen: Option<(&Input, TrainerState)> = None;
-    for input in &inputs.states {
-        update.reread.push(input.rel.clone());
-        marks.push((input.rel.clone(), input.mark));
-        match read_json(input).and_then(|doc| state::trainer_state(&doc)) {
-            Ok(s) => {
-                chosen = Some((input, s));
-                break;
-            }
-            Err(e) => update.warnings.push(warning(input, e)),
-        }
-    }
-    let mut params = Vec::new();
-    let mut tags = Vec::new();
-    let mut known_keys: Vec<String> = Vec::new();
-    let mut last_step = 0;
-    if let Some((input, s)) = &chosen {
-        let state_file = input.rel.strip_prefix(&format!("{}/", run.rel)).unwrap_or(&input.rel);
-        tags.push(("hf-trainer.state_file".to_string(), state_file.to_string()));
-        tags.extend(s.tags.iter().cloned());
-        params.extend(s.params.iter().cloned());
-        for (at, reason) in &s.problems {
-            update.warnings.push(Warning::new(input.rel.clone(), Some(at.clone()), reason.clone()));
-        }
-        last_step = s.global_step.unwrap_or_else(|| s.series.iter().flat_map(|(_, p)| p.last()).map(|p| p.step).max().unwrap_or(0));
-        for (key, points) in &s.series {
-            known_keys.push(key.clone());
-            update.series.push(SeriesUpdate { key: key.clone(), mode: SeriesMode::Replace, points: points.clone() });
-        }
-    }
-
+    let state = read_state(run, &inputs, &mut update, &mut marks);
     if let Some(input) = &inputs.config {
-        update.reread.push(input.rel.clone());
-        marks.push((input.rel.clone(), input.mark));
-        match read_json(input).and_then(|doc| state::config_params(&doc)) {
-            Ok(p) => params.extend(p),
-            Err(e) => update.warnings.push(warning(input, e)),
-        }
+        read_config(input, &mut update, &mut marks);
     }
-
-    // Final metrics the history does not already have: one point at the last step.
+    let last_step = state.as_ref().map_or(0, TrainerState::last_step);
     for input in &inputs.results {
-        update.reread.push(input.rel.clone());
-        marks.push((input.rel.clone(), input.mark));
-        match read_json(input).and_then(|doc| state::results(&doc)) {
-            Ok(values) => {
-                for (key, value) in values {
-                    if known_keys.contains(&key) {
-                        continue;
-                    }
-                    known_keys.push(key.clone());
-                    let points = vec![Point { step: last_step, time_ms: 0, value }];
-                    update.series.push(SeriesUpdate { key, mode: SeriesMode::Replace, points });
-                }
-            }
-            Err(e) => update.warnings.push(warning(input, e)),
-        }
+        read_results(input, last_step, &mut update, &mut marks);
     }
-
     update.info = Some(RunInfo {
         experiment: Some(experiment.to_string()),
         name: update.native_id.clone(),
-        status: state::status(chosen.as_ref().map(|(_, s)| s), !inputs.results.is_empty()),
+        status: state::status(state.as_ref(), !inputs.results.is_empty()),
         artifact_dir: Some(run.path.clone()),
         ..Default::default()
     });
-    update.params = Some(params);
-    update.tags = Some(tags);
     update.marks = Some(marks);
     update
+}
+
+/// Reads the first state file that parses into the update: its history as series that
+/// replace the stored ones, its params and tags. Broken files are marked too, so they
+/// are not read again until they change; their warnings stay until then.
+fn read_state(run: &RunDir, inputs: &Inputs, update: &mut RunUpdate, marks: &mut Vec<(String, FileMark)>) -> Option<TrainerState> {
+    for input in &inputs.states {
+        update.reread.push(input.rel.clone());
+        marks.push((input.rel.clone(), input.mark));
+        let state = match read_json(input).and_then(|doc| state::trainer_state(&doc)) {
+            Ok(state) => state,
+            Err(e) => {
+                update.warnings.push(warning(input, e));
+                continue;
+            }
+        };
+        let state_file = input.rel.strip_prefix(&format!("{}/", run.rel)).unwrap_or(&input.rel);
+        let tags = update.tags.get_or_insert_with(Vec::new);
+        tags.push(("hf-trainer.state_file".to_string(), state_file.to_string()));
+        tags.extend(state.tags.iter().cloned());
+        update.params.get_or_insert_with(Vec::new).extend(state.params.iter().cloned());
+        for (at, reason) in &state.problems {
+            update.warnings.push(Warning::new(input.rel.clone(), Some(at.clone()), reason.clone()));
+        }
+        for (key, points) in &state.series {
+            update.series.push(SeriesUpdate { key: key.clone(), mode: SeriesMode::Replace, points: points.clone() });
+        }
+        return Some(state);
+    }
+    None
+}
+
+/// Reads the model config into `model.*` params.
+fn read_config(input: &Input, update: &mut RunUpdate, marks: &mut Vec<(String, FileMark)>) {
+    update.reread.push(input.rel.clone());
+    marks.push((input.rel.clone(), input.mark));
+    match read_json(input).and_then(|doc| state::config_params(&doc)) {
+        Ok(params) => update.params.get_or_insert_with(Vec::new).extend(params),
+        Err(e) => update.warnings.push(warning(input, e)),
+    }
+}
+
+/// Reads the final metrics of a results file that the history does not already have,
+/// each as one point at the last step.
+fn read_results(input: &Input, last_step: i64, update: &mut RunUpdate, marks: &mut Vec<(String, FileMark)>) {
+    update.reread.push(input.rel.clone());
+    marks.push((input.rel.clone(), input.mark));
+    let values = match read_json(input).and_then(|doc| state::results(&doc)) {
+        Ok(values) => values,
+        Err(e) => return update.warnings.push(warning(input, e)),
+    };
+    for (key, value) in values {
+        if update.series.iter().any(|s| s.key == key) {
+            continue;
+        }
+        let points = vec![Point { step: last_step, time_ms: 0, value }];
+        update.series.push(SeriesUpdate { key, mode: SeriesMode::Replace, points });
+    }
 }
 
 /// Reads and parses one JSON input.

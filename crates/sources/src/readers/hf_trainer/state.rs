@@ -32,6 +32,13 @@ pub(super) struct TrainerState {
     pub problems: Vec<(String, String)>,
 }
 
+impl TrainerState {
+    /// The global step the state was saved at, else the highest logged step.
+    pub(super) fn last_step(&self) -> i64 {
+        self.global_step.unwrap_or_else(|| self.series.iter().filter_map(|(_, p)| p.last()).map(|p| p.step).max().unwrap_or(0))
+    }
+}
+
 /// A file that could not be parsed: where (`line 12`) and why.
 #[derive(Debug, PartialEq)]
 pub(super) struct ParseError {

@@ -35,6 +35,8 @@ pub fn all_readers() -> Vec<Box<dyn Reader>> {
         Box::new(readers::Sacred),
         Box::new(readers::Dvclive),
         Box::new(readers::Trackio),
+        Box::new(readers::HfTrainer),
+        Box::new(readers::CsvLogger),
     ]
 }
 

@@ -1,6 +1,8 @@
 //! One module per store format, each implementing [`crate::Reader`].
 
+mod csv_logger;
 mod dvclive;
+mod hf_trainer;
 mod mlflow_file;
 mod mlflow_sqlite;
 mod neptune;
@@ -9,7 +11,9 @@ mod tensorboard;
 mod trackio;
 mod wandb;
 
+pub use csv_logger::CsvLogger;
 pub use dvclive::Dvclive;
+pub use hf_trainer::HfTrainer;
 pub use mlflow_file::MlflowFile;
 pub use mlflow_sqlite::MlflowSqlite;
 pub use neptune::Neptune;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use runlens_index::{Index, RunsQuery};
 use tauri::{AppHandle, Emitter, State};
 
-use crate::ipc::{events, AddOutcome, IndexProgress, IpcError, RunRow, StoreView, WarningView};
+use crate::ipc::{events, AddOutcome, IndexProgress, IpcError, MetricKey, RunsPage, RunsRequest, SeriesData, SeriesQuery, StoreView, WarningView};
 use crate::AppState;
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -18,9 +18,25 @@ pub fn list_stores(state: State<'_, AppState>) -> Result<Vec<StoreView>, IpcErro
     Ok(open(&state)?.stores()?.into_iter().map(Into::into).collect())
 }
 
+/// One page of the runs table; a malformed filter or sort key is a `bad_query` error.
 #[tauri::command]
-pub fn list_runs(state: State<'_, AppState>, include_deleted: bool) -> Result<Vec<RunRow>, IpcError> {
-    Ok(open(&state)?.runs(&RunsQuery { include_deleted, ..Default::default() })?.into_iter().map(Into::into).collect())
+pub fn query_runs(state: State<'_, AppState>, request: RunsRequest) -> Result<RunsPage, IpcError> {
+    let index = open(&state)?;
+    let query: RunsQuery = request.into();
+    Ok(RunsPage { total: index.count_runs(&query)?, runs: index.runs(&query)?.into_iter().map(Into::into).collect() })
+}
+
+/// Metric keys of the selected runs, the most shared first.
+#[tauri::command]
+pub fn metric_keys(state: State<'_, AppState>, run_ids: Vec<String>) -> Result<Vec<MetricKey>, IpcError> {
+    Ok(open(&state)?.metric_keys(&run_ids)?.into_iter().map(|(key, runs)| MetricKey { key, runs }).collect())
+}
+
+/// One chart line: the metric over the visible range, reduced for the screen.
+#[tauri::command]
+pub fn series(state: State<'_, AppState>, query: SeriesQuery) -> Result<Option<SeriesData>, IpcError> {
+    let request = query.to_request()?;
+    Ok(open(&state)?.series_view(&request)?.map(|v| SeriesData::new(&query, request.x, v)))
 }
 
 #[tauri::command]
@@ -43,6 +59,24 @@ pub async fn pick_folder() -> Option<String> {
         .pick_folder()
         .await
         .map(|f| f.path().to_string_lossy().into_owned())
+}
+
+/// Rescans every store (and looks for new ones in the added folders) on a blocking
+/// thread, emitting progress events, then announces that the index changed. Run at start-up,
+/// so what changed while the app was closed (or a cache rebuilt by an update) shows up.
+pub async fn scan_in_background(app: AppHandle, db: PathBuf) -> Result<(), IpcError> {
+    let emitter = app.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let mut current = String::new();
+        Index::open(&db)?.scan(&mut |p| {
+            let _ = emitter.emit(events::INDEX_PROGRESS, IndexProgress::from_progress(p, &mut current));
+        })
+    })
+    .await
+    .map_err(IpcError::internal)??;
+    crate::live::watch_stores(&app);
+    let _ = app.emit(events::INDEX_CHANGED, ());
+    Ok(())
 }
 
 /// Runs [`Index::add`] on a blocking thread, emitting progress events, then announces

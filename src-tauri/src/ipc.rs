@@ -4,8 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use runlens_index::{IndexError, MetricSummary, Progress, RunRecord, ScanReport, StoreInfo, StoreReport, StoreWarning};
-use serde::{Serialize, Serializer};
+use runlens_index::chart::{SeriesRequest, SeriesView, XAxis};
+use runlens_index::filter::FilterError;
+use runlens_index::{IndexError, MetricSummary, Progress, RunRecord, RunsQuery, ScanReport, StoreInfo, StoreReport, StoreWarning};
+use serde::{Deserialize, Serialize, Serializer};
 use ts_rs::TS;
 
 /// TypeScript for numbers that may be non-finite (JSON has no NaN or infinities).
@@ -143,6 +145,129 @@ impl From<RunRecord> for RunRow {
     }
 }
 
+/// Which runs the table asks for.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RunsRequest {
+    pub include_deleted: bool,
+    /// In the filter language; blank for all runs.
+    pub filter: String,
+    /// Sort keys, most significant first (`-started`, ``metrics.`val/loss`.min``).
+    pub sort: Vec<String>,
+    #[ts(type = "number")]
+    pub offset: u64,
+    #[ts(type = "number")]
+    pub limit: u64,
+}
+
+impl From<RunsRequest> for RunsQuery {
+    fn from(r: RunsRequest) -> Self {
+        RunsQuery {
+            include_deleted: r.include_deleted,
+            filter: Some(r.filter).filter(|f| !f.trim().is_empty()),
+            sort: r.sort,
+            offset: r.offset,
+            limit: Some(r.limit),
+        }
+    }
+}
+
+/// One page of the runs table.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RunsPage {
+    pub runs: Vec<RunRow>,
+    /// Runs matching the filter, all pages together.
+    #[ts(type = "number")]
+    pub total: u64,
+}
+
+/// Where a filter or sort key is malformed, for the UI to underline.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryError {
+    /// `filter` or `sort`.
+    pub input: String,
+    /// Character span (Unicode scalar values) in that input.
+    #[ts(type = "number")]
+    pub start: usize,
+    #[ts(type = "number")]
+    pub end: usize,
+    pub message: String,
+    pub expected: Vec<String>,
+}
+
+impl QueryError {
+    fn new(input: &str, e: FilterError) -> QueryError {
+        QueryError { input: input.into(), start: e.span.start, end: e.span.end, message: e.message, expected: e.expected }
+    }
+}
+
+/// A chart line request.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SeriesQuery {
+    pub run_id: String,
+    pub key: String,
+    /// `step`, `time` or `relative`.
+    pub x: String,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    #[ts(type = "number")]
+    pub max_points: usize,
+    pub smoothing: f64,
+}
+
+impl SeriesQuery {
+    pub fn to_request(&self) -> Result<SeriesRequest, IpcError> {
+        let x = XAxis::parse(&self.x).ok_or_else(|| IpcError::invalid(format!("unknown x axis {:?}", self.x)))?;
+        let range = (self.from.is_some() || self.to.is_some())
+            .then(|| (self.from.unwrap_or(f64::NEG_INFINITY), self.to.unwrap_or(f64::INFINITY)));
+        Ok(SeriesRequest { run_id: self.run_id.clone(), key: self.key.clone(), x, range, max_points: self.max_points, smoothing: self.smoothing })
+    }
+}
+
+/// One chart line, columnar for uPlot: `ys[i]` is null where the value is not finite.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SeriesData {
+    pub run_id: String,
+    pub key: String,
+    pub xs: Vec<f64>,
+    pub ys: Vec<Option<f64>>,
+    #[ts(type = "number")]
+    pub stored: u64,
+    #[ts(type = "number")]
+    pub in_range: u64,
+    pub reduced: bool,
+    #[ts(type = "number")]
+    pub origin_ms: i64,
+}
+
+impl SeriesData {
+    pub fn new(q: &SeriesQuery, axis: XAxis, v: SeriesView) -> SeriesData {
+        SeriesData {
+            run_id: q.run_id.clone(),
+            key: q.key.clone(),
+            xs: v.points.iter().map(|p| v.x(axis, p)).collect(),
+            ys: v.points.iter().map(|p| p.value.is_finite().then_some(p.value)).collect(),
+            stored: v.stored,
+            in_range: v.in_range,
+            reduced: v.reduced,
+            origin_ms: v.origin_ms,
+        }
+    }
+}
+
+/// A metric key and how many of the asked runs have it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricKey {
+    pub key: String,
+    #[ts(type = "number")]
+    pub runs: u64,
+}
+
 /// What adding (or rescanning) did to one store.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -232,6 +357,10 @@ pub mod events {
 pub enum ErrorCode {
     /// A path the user gave does not exist.
     MissingPath,
+    /// A malformed filter or sort key; `query` says where.
+    BadQuery,
+    /// A request the UI should never make (unknown axis, ...).
+    Invalid,
     /// No such run or store.
     NotFound,
     /// The index database could not be read or written.
@@ -245,22 +374,31 @@ pub enum ErrorCode {
 pub struct IpcError {
     pub code: ErrorCode,
     pub message: String,
+    /// For `bad_query`: where to underline.
+    pub query: Option<QueryError>,
 }
 
 impl From<IndexError> for IpcError {
     fn from(e: IndexError) -> Self {
-        let code = match &e {
-            IndexError::Discover(runlens_sources::DiscoverError::Missing(_)) => ErrorCode::MissingPath,
-            IndexError::UnknownRun(_) | IndexError::UnknownStore(_) => ErrorCode::NotFound,
-            _ => ErrorCode::Index,
+        let message = e.to_string();
+        let (code, query) = match e {
+            IndexError::Discover(runlens_sources::DiscoverError::Missing(_)) => (ErrorCode::MissingPath, None),
+            IndexError::UnknownRun(_) | IndexError::UnknownStore(_) => (ErrorCode::NotFound, None),
+            IndexError::Filter(f) => (ErrorCode::BadQuery, Some(QueryError::new("filter", f))),
+            IndexError::Sort(f) => (ErrorCode::BadQuery, Some(QueryError::new("sort", f))),
+            _ => (ErrorCode::Index, None),
         };
-        IpcError { code, message: e.to_string() }
+        IpcError { code, message, query }
     }
 }
 
 impl IpcError {
     pub fn internal(message: impl ToString) -> IpcError {
-        IpcError { code: ErrorCode::Internal, message: message.to_string() }
+        IpcError { code: ErrorCode::Internal, message: message.to_string(), query: None }
+    }
+
+    pub fn invalid(message: impl ToString) -> IpcError {
+        IpcError { code: ErrorCode::Invalid, message: message.to_string(), query: None }
     }
 }
 
@@ -272,6 +410,12 @@ pub fn typescript_bindings() -> String {
         WarningView::decl(&cfg),
         MetricCell::decl(&cfg),
         RunRow::decl(&cfg),
+        RunsRequest::decl(&cfg),
+        RunsPage::decl(&cfg),
+        QueryError::decl(&cfg),
+        SeriesQuery::decl(&cfg),
+        SeriesData::decl(&cfg),
+        MetricKey::decl(&cfg),
         StoreOutcome::decl(&cfg),
         AddOutcome::decl(&cfg),
         IndexProgress::decl(&cfg),

@@ -30,7 +30,9 @@ pub fn run() {
         .manage(AppState { db_path: db_path.clone(), watcher: Mutex::new(None) })
         .invoke_handler(tauri::generate_handler![
             commands::list_stores,
-            commands::list_runs,
+            commands::query_runs,
+            commands::metric_keys,
+            commands::series,
             commands::store_warnings,
             commands::add_paths,
             commands::pick_folder,
@@ -38,15 +40,18 @@ pub fn run() {
         .setup(move |app| {
             live::watch_stores(app.handle());
             let paths = paths_from_args();
-            if !paths.is_empty() {
-                let handle = app.handle().clone();
-                tauri::async_runtime::spawn(async move {
-                    if let Err(e) = commands::add_paths_in_background(handle.clone(), db_path, paths).await {
-                        eprintln!("runlens-app: {}", e.message);
-                        let _ = tauri::Emitter::emit(&handle, ipc::events::INDEX_ERROR, e);
-                    }
-                });
-            }
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                // First what changed while the app was closed, then the folders given.
+                let mut result = commands::scan_in_background(handle.clone(), db_path.clone()).await;
+                if result.is_ok() && !paths.is_empty() {
+                    result = commands::add_paths_in_background(handle.clone(), db_path, paths).await.map(|_| ());
+                }
+                if let Err(e) = result {
+                    eprintln!("runlens-app: {}", e.message);
+                    let _ = tauri::Emitter::emit(&handle, ipc::events::INDEX_ERROR, e);
+                }
+            });
             if let Some(window) = app.get_webview_window("main") {
                 let _ = window.set_title("Runlens");
             }

@@ -74,6 +74,9 @@ enum Command {
         /// End of the visible x range.
         #[arg(long, allow_hyphen_values = true)]
         to: Option<f64>,
+        /// Exponential smoothing weight in [0, 1), as in TensorBoard.
+        #[arg(long, default_value_t = 0.0)]
+        smoothing: f64,
     },
     /// List registered stores with their run counts and warnings.
     Stores {
@@ -117,9 +120,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let runs = match index.runs(&query) {
                 Ok(runs) => runs,
                 Err(IndexError::Filter(e)) => {
-                    // Show where: under the filter, or under the sort key it came from.
-                    let text = sort.iter().find(|s| runlens_index::filter::parse_sort(s).is_err()).or(filter.as_ref());
-                    eprintln!("runlens: bad filter or sort key:\n{}", e.render(text.map(String::as_str).unwrap_or("")));
+                    eprintln!("runlens: bad filter:\n{}", e.render(filter.as_deref().unwrap_or("")));
+                    return Ok(ExitCode::from(2));
+                }
+                Err(IndexError::Sort(e)) => {
+                    let text = sort.iter().find(|s| runlens_index::filter::parse_sort(s).is_err()).map(String::as_str).unwrap_or("");
+                    eprintln!("runlens: bad sort key:\n{}", e.render(text));
                     return Ok(ExitCode::from(2));
                 }
                 Err(e) => return Err(e.into()),
@@ -167,11 +173,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Series { run, key, json, max_points, x, from, to } => {
+        Command::Series { run, key, json, max_points, x, from, to, smoothing } => {
             let axis = XAxis::parse(&x).ok_or_else(|| anyhow::anyhow!("--x must be step, time or relative, not {x:?}"))?;
-            if max_points.is_some() || from.is_some() || to.is_some() {
+            if max_points.is_some() || from.is_some() || to.is_some() || smoothing > 0.0 {
                 let range = (from.is_some() || to.is_some()).then(|| (from.unwrap_or(f64::NEG_INFINITY), to.unwrap_or(f64::INFINITY)));
-                let request = SeriesRequest { run_id: run.clone(), key: key.clone(), x: axis, range, max_points: max_points.unwrap_or(usize::MAX) };
+                let request = SeriesRequest { run_id: run.clone(), key: key.clone(), x: axis, range, max_points: max_points.unwrap_or(usize::MAX), smoothing };
                 let Some(view) = index.series_view(&request)? else {
                     anyhow::bail!("run {run} has no metric {key:?}");
                 };

@@ -42,6 +42,9 @@ pub struct SeriesRequest {
     /// `(max_points - 2) / 2` buckets, each keeping its lowest and highest point. When the
     /// range holds no more than this, every point.
     pub max_points: usize,
+    /// Exponential smoothing weight in [0, 1) as TensorBoard applies it (debiased EMA
+    /// over the full-resolution points, before reduction); 0 = none.
+    pub smoothing: f64,
 }
 
 /// One chart line.
@@ -114,6 +117,9 @@ impl Index {
         if req.x != XAxis::Step && !points.windows(2).all(|w| x(&w[0]) <= x(&w[1])) {
             points.sort_by(|a, b| x(a).total_cmp(&x(b)));
         }
+        if req.smoothing > 0.0 {
+            smooth(&mut points, req.smoothing.min(0.999));
+        }
         let in_range = points.len() as u64;
         let reduced = points.len() > req.max_points.max(2);
         if reduced {
@@ -128,6 +134,21 @@ fn clamp_i64(v: f64, round: fn(f64) -> f64) -> i64 {
         0
     } else {
         round(v).clamp(i64::MIN as f64, i64::MAX as f64) as i64
+    }
+}
+
+/// TensorBoard's debiased exponential moving average, in place. Non-finite values are
+/// left as they are and do not feed the average.
+pub fn smooth(points: &mut [Point], weight: f64) {
+    let mut last = 0.0;
+    let mut debias_weight = 0.0;
+    for p in points.iter_mut() {
+        if !p.value.is_finite() {
+            continue;
+        }
+        last = last * weight + (1.0 - weight) * p.value;
+        debias_weight = debias_weight * weight + (1.0 - weight);
+        p.value = last / debias_weight;
     }
 }
 
@@ -196,6 +217,16 @@ mod tests {
         assert!(reduced.iter().any(|p| p.step == 777_777 && p.value == 50.0));
         assert!(reduced.iter().any(|p| p.step == 123_456 && p.value == -50.0));
         assert!(reduced.windows(2).all(|w| w[0].step < w[1].step), "x order kept");
+    }
+
+    #[test]
+    fn smoothing_is_debiased_and_skips_non_finite_values() {
+        let mut points: Vec<Point> = [1.0, f64::NAN, 3.0].iter().enumerate().map(|(i, v)| Point { step: i as i64, time_ms: 0, value: *v }).collect();
+        smooth(&mut points, 0.5);
+        assert_eq!(points[0].value, 1.0, "the first value is itself");
+        assert!(points[1].value.is_nan());
+        // (0.5 * 0.5 * 1 + 0.5 * 3) / (1 - 0.25) = 1.75 / 0.75
+        assert!((points[2].value - 1.75 / 0.75).abs() < 1e-12);
     }
 
     #[test]

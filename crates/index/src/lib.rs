@@ -46,6 +46,8 @@ pub enum IndexError {
     UnknownStore(i64),
     #[error("bad filter {0}")]
     Filter(#[from] filter::FilterError),
+    #[error("bad sort key {0}")]
+    Sort(filter::FilterError),
 }
 
 /// The stable id of a run: the same store and native id always give the same id.

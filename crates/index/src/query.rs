@@ -152,6 +152,21 @@ impl Index {
         Ok(self.conn.query_row(&sql, rusqlite::params_from_iter(params.iter()), |r| r.get::<_, i64>(0))? as u64)
     }
 
+    /// The metric keys of the given runs, those most runs share first (then by name).
+    pub fn metric_keys(&self, run_ids: &[String]) -> Result<Vec<(String, u64)>, IndexError> {
+        if run_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT m.key, count(*) AS n FROM metrics m JOIN runs r ON r.rid = m.rid WHERE r.id IN ({})
+             GROUP BY m.key ORDER BY n DESC, m.key",
+            vec!["?"; run_ids.len()].join(", ")
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(run_ids.iter()), |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// One run by id (deleted or not).
     pub fn run(&self, run_id: &str) -> Result<Option<RunRecord>, IndexError> {
         Ok(self.load_runs("r.id = ?1", "r.rid", "", rusqlite::params![run_id])?.pop())
@@ -281,7 +296,7 @@ fn run_order(sort: &[String]) -> Result<(String, Vec<rusqlite::types::Value>), I
     let mut parts = Vec::new();
     let mut params = Vec::new();
     for text in sort {
-        let key = crate::filter::parse_sort(text)?;
+        let key = crate::filter::parse_sort(text).map_err(IndexError::Sort)?;
         let direction = if key.descending { "DESC" } else { "ASC" };
         for expr in crate::filter::compile_sort(&key) {
             // Runs without the value go last whatever the direction; the expression

@@ -15,7 +15,7 @@ fn long_run() -> (TestIndex, String) {
 }
 
 fn request(id: &str, x: XAxis, range: Option<(f64, f64)>, max_points: usize) -> SeriesRequest {
-    SeriesRequest { run_id: id.to_string(), key: "loss".into(), x, range, max_points }
+    SeriesRequest { run_id: id.to_string(), key: "loss".into(), x, range, max_points, smoothing: 0.0 }
 }
 
 #[test]

@@ -99,7 +99,7 @@ fn a_bad_filter_is_a_positioned_error_not_an_empty_table() {
     let IndexError::Filter(e) = err else { panic!("{err}") };
     assert_eq!(e.span.start, 13);
     let err = t.index.runs(&RunsQuery { sort: vec!["metrics.".into()], ..Default::default() }).unwrap_err();
-    assert!(matches!(err, IndexError::Filter(_)));
+    assert!(matches!(err, IndexError::Sort(_)));
 }
 
 #[test]

@@ -8,7 +8,11 @@ import {
   type AddOutcome,
   type IndexProgress,
   type IpcError,
-  type RunRow,
+  type MetricKey,
+  type RunsPage,
+  type RunsRequest,
+  type SeriesData,
+  type SeriesQuery,
   type StoreView,
   type WarningView,
 } from "./bindings";
@@ -18,12 +22,14 @@ export * from "./bindings";
 /** Turns whatever a command rejected with into an IpcError. */
 export function asIpcError(e: unknown): IpcError {
   if (e && typeof e === "object" && "code" in e && "message" in e) return e as IpcError;
-  return { code: "internal", message: String(e) };
+  return { code: "internal", message: String(e), query: null };
 }
 
 export const api = {
   listStores: () => invoke<StoreView[]>("list_stores"),
-  listRuns: (includeDeleted: boolean) => invoke<RunRow[]>("list_runs", { includeDeleted }),
+  queryRuns: (request: RunsRequest) => invoke<RunsPage>("query_runs", { request }),
+  metricKeys: (runIds: string[]) => invoke<MetricKey[]>("metric_keys", { runIds }),
+  series: (query: SeriesQuery) => invoke<SeriesData | null>("series", { query }),
   storeWarnings: (storeId: number) => invoke<WarningView[]>("store_warnings", { storeId }),
   addPaths: (paths: string[]) => invoke<AddOutcome>("add_paths", { paths }),
   pickFolder: () => invoke<string | null>("pick_folder"),

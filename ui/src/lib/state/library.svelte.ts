@@ -1,5 +1,5 @@
-// What the window shows: registered stores, the runs table, indexing progress and errors.
-// Everything comes from the backend; this module only keeps it and asks for refreshes.
+// Stores, indexing progress, errors and warnings. Tells subscribers when the index
+// changed (an add finished, or a watched store was written to).
 import {
   api,
   asIpcError,
@@ -7,15 +7,12 @@ import {
   type AddOutcome,
   type IndexProgress,
   type IpcError,
-  type RunRow,
   type StoreView,
   type WarningView,
 } from "../ipc";
 
 class Library {
   stores = $state.raw<StoreView[]>([]);
-  runs = $state.raw<RunRow[]>([]);
-  showDeleted = $state(false);
   /** True until the first load finished. */
   loading = $state(true);
   /** Set while an add runs. */
@@ -29,6 +26,13 @@ class Library {
   /** Warnings of the store whose warnings dialog is open. */
   warnings = $state.raw<{ store: StoreView; items: WarningView[] } | null>(null);
 
+  #listeners: (() => void)[] = [];
+
+  /** Calls `f` whenever the index changed. */
+  onChanged(f: () => void): void {
+    this.#listeners.push(f);
+  }
+
   /** Registers the backend event listeners, then loads. Resolves when the UI is live. */
   async start(): Promise<void> {
     await events.onIndexProgress((p) => {
@@ -38,7 +42,7 @@ class Library {
     await events.onIndexChanged(() => {
       this.indexing = false;
       this.progress = null;
-      void this.refresh();
+      void this.changed();
     });
     await events.onIndexError((e) => {
       this.indexing = false;
@@ -49,24 +53,19 @@ class Library {
       this.dropHover = kind === "over";
       if (kind === "drop" && paths.length > 0) void this.add(paths);
     });
-    await this.refresh();
+    await this.changed();
   }
 
-  async refresh(): Promise<void> {
+  /** Reloads the stores and tells the subscribers. */
+  async changed(): Promise<void> {
     try {
-      const [stores, runs] = await Promise.all([api.listStores(), api.listRuns(this.showDeleted)]);
-      this.stores = stores;
-      this.runs = runs;
+      this.stores = await api.listStores();
     } catch (e) {
       this.error = asIpcError(e);
     } finally {
       this.loading = false;
     }
-  }
-
-  async setShowDeleted(value: boolean): Promise<void> {
-    this.showDeleted = value;
-    await this.refresh();
+    for (const f of this.#listeners) f();
   }
 
   /** Indexes the given folders (from the Open dialog or a drop). */
@@ -81,7 +80,7 @@ class Library {
     } finally {
       this.indexing = false;
       this.progress = null;
-      await this.refresh();
+      await this.changed();
     }
   }
 

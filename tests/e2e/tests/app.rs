@@ -322,3 +322,83 @@ async fn a_run_that_is_still_writing_updates_live() {
     app.screenshot("live-update").await;
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typing_a_filter_narrows_the_table_and_a_bad_one_is_explained_in_place() {
+    let app = App::start(&[fixture("mlflow-file"), fixture("mlflow-sqlite")]).await;
+    app.texts("[data-testid='run-name']", 18).await;
+    let input = app.wait_css("[data-testid='filter-input']").await;
+    input.send_keys("status = 'RUNNING'").await.unwrap();
+    app.wait_text("[data-testid='run-count']", "2 runs").await;
+    let mut names = app.texts("[data-testid='run-name']", 2).await;
+    names.sort();
+    assert_eq!(names, ["live-training", "still-training"]);
+
+    // A malformed filter: the message says what was expected, the last good rows stay.
+    input.send_keys(" and metrics.acc >").await.unwrap();
+    let error = app.wait_text("[data-testid='filter-error']", "expected a value").await;
+    assert!(error.contains("a number"), "{error}");
+    assert_eq!(app.texts("[data-testid='run-name']", 2).await.len(), 2);
+    app.screenshot("filter-error").await;
+
+    // Sorting by a column is done by the index: names ascending, then descending.
+    input.clear().await.unwrap();
+    input.send_keys("experiment = 'image-classification'").await.unwrap();
+    app.wait_text("[data-testid='run-count']", "7 runs").await;
+    app.d().find(By::Css("[data-testid='sort-name']")).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let names = app.texts("[data-testid='run-name']", 7).await;
+        let mut sorted = names.clone();
+        sorted.sort();
+        if names == sorted {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never sorted by name: {names:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn selected_runs_are_charted_and_zooming_reads_every_point() {
+    let app = App::start(&[fixture("tensorboard")]).await;
+    app.texts("[data-testid='run-name']", 8).await;
+    let input = app.wait_css("[data-testid='filter-input']").await;
+    input.send_keys("name = 'long-run'").await.unwrap();
+    app.wait_text("[data-testid='run-count']", "1 runs").await;
+    app.wait_css("[data-testid='run-select']").await.click().await.unwrap();
+    let counts = app.wait_text("[data-testid='chart-counts']", "of 101,000 points shown").await;
+    assert!(counts.contains("min/max per pixel"), "a reduction, said so: {counts}");
+    app.screenshot("chart-reduced").await;
+
+    // Drag across a narrow band of the plot: the zoomed window comes back whole.
+    let over = app.wait_css(".u-over").await;
+    let rect = over.rect().await.unwrap();
+    let (x0, y) = ((rect.width * 0.5) as i64, (rect.height * 0.5) as i64);
+    app.d()
+        .action_chain()
+        .move_to_element_with_offset(&over, x0 - (rect.width / 2.0) as i64, 0)
+        .click_and_hold()
+        .move_by_offset(4, 0)
+        .move_by_offset(6, 0)
+        .release()
+        .perform()
+        .await
+        .unwrap();
+    let _ = y;
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let text = app.script_text("return document.querySelector(\"[data-testid='chart-counts']\").innerText").await;
+        if !text.contains("101,000") && !text.contains("min/max") {
+            // "N of N points shown": every point of the window.
+            let numbers: Vec<&str> = text.split(' ').collect();
+            assert_eq!(numbers[0], numbers[2], "{text}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the zoom never came back: {text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.screenshot("chart-zoomed").await;
+    app.quit().await;
+}

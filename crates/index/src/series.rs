@@ -1,18 +1,21 @@
 //! Compact storage of metric points and their summaries.
 //!
 //! A series is stored sorted by step (ties keep arrival order) in chunks of at most
-//! [`CHUNK_POINTS`] points. Chunk layout (version 1):
+//! [`CHUNK_POINTS`] points. Chunk layout:
 //!
 //! ```text
 //! u8      flags: bit 0 = values stored as f32 (every value is exactly an f32)
+//!                bit 1 = steps run-length encoded, bit 2 = times run-length encoded
 //! varint  n
-//! n ×     zigzag varint: step, then step deltas
-//! n ×     zigzag varint: time_ms, then time deltas
-//! n ×     value as little-endian f32 or f64
+//! steps   n zigzag varints: the first step, then deltas; or, run-length encoded: the
+//!         first step, then (delta, repeat count) pairs covering the n - 1 deltas
+//! times   the same for time_ms
+//! values  n little-endian f32 or f64
 //! ```
 //!
-//! Steps usually advance by one and times by a constant, so a point costs about
-//! 2–4 bytes plus its value, with no precision lost.
+//! Steps usually advance by one and times by a constant, so their run-length form takes a
+//! few bytes per chunk; irregular ones take 1–3 bytes per point as plain deltas (the
+//! encoder picks the smaller form per column). Values are kept bit for bit.
 
 use runlens_sources::Point;
 
@@ -21,6 +24,8 @@ use runlens_sources::Point;
 pub const CHUNK_POINTS: usize = 4096;
 
 const FLAG_F32: u8 = 1;
+const FLAG_STEPS_RLE: u8 = 2;
+const FLAG_TIMES_RLE: u8 = 4;
 
 /// Why a chunk could not be decoded (a damaged index; a rebuild fixes it).
 #[derive(Debug, thiserror::Error)]
@@ -30,19 +35,20 @@ pub struct ChunkError(&'static str);
 /// Encodes points (already in storage order) into one chunk.
 pub fn encode(points: &[Point]) -> Vec<u8> {
     let as_f32 = points.iter().all(|p| (p.value as f32) as f64 == p.value || p.value.is_nan());
-    let mut out = Vec::with_capacity(points.len() * if as_f32 { 7 } else { 11 } + 8);
-    out.push(if as_f32 { FLAG_F32 } else { 0 });
+    let steps = encode_column(points.iter().map(|p| p.step));
+    let times = encode_column(points.iter().map(|p| p.time_ms));
+    let mut flags = if as_f32 { FLAG_F32 } else { 0 };
+    if steps.0 {
+        flags |= FLAG_STEPS_RLE;
+    }
+    if times.0 {
+        flags |= FLAG_TIMES_RLE;
+    }
+    let mut out = Vec::with_capacity(steps.1.len() + times.1.len() + points.len() * if as_f32 { 4 } else { 8 } + 12);
+    out.push(flags);
     put_varint(&mut out, points.len() as u64);
-    let mut prev = 0i64;
-    for p in points {
-        put_varint(&mut out, zigzag(p.step.wrapping_sub(prev)));
-        prev = p.step;
-    }
-    prev = 0;
-    for p in points {
-        put_varint(&mut out, zigzag(p.time_ms.wrapping_sub(prev)));
-        prev = p.time_ms;
-    }
+    out.extend_from_slice(&steps.1);
+    out.extend_from_slice(&times.1);
     for p in points {
         if as_f32 {
             out.extend_from_slice(&(p.value as f32).to_le_bytes());
@@ -53,6 +59,76 @@ pub fn encode(points: &[Point]) -> Vec<u8> {
     out
 }
 
+/// One integer column as plain deltas or as run-length encoded deltas, whichever is
+/// smaller; `true` for the run-length form.
+fn encode_column(values: impl Iterator<Item = i64> + Clone) -> (bool, Vec<u8>) {
+    let mut plain = Vec::new();
+    let mut prev = 0i64;
+    for v in values.clone() {
+        put_varint(&mut plain, zigzag(v.wrapping_sub(prev)));
+        prev = v;
+    }
+    let mut rle = Vec::new();
+    let mut iter = values;
+    if let Some(first) = iter.next() {
+        put_varint(&mut rle, zigzag(first));
+        let mut prev = first;
+        let mut run: Option<(i64, u64)> = None;
+        for v in iter {
+            let delta = v.wrapping_sub(prev);
+            prev = v;
+            run = match run {
+                Some((d, n)) if d == delta => Some((d, n + 1)),
+                Some((d, n)) => {
+                    put_varint(&mut rle, zigzag(d));
+                    put_varint(&mut rle, n);
+                    if rle.len() >= plain.len() {
+                        return (false, plain);
+                    }
+                    Some((delta, 1))
+                }
+                None => Some((delta, 1)),
+            };
+        }
+        if let Some((d, n)) = run {
+            put_varint(&mut rle, zigzag(d));
+            put_varint(&mut rle, n);
+        }
+    }
+    if rle.len() < plain.len() { (true, rle) } else { (false, plain) }
+}
+
+/// Reads `n` values of one integer column into `set` (called with the index and value).
+fn decode_column(input: &mut &[u8], n: usize, rle: bool, mut set: impl FnMut(usize, i64)) -> Result<(), ChunkError> {
+    if n == 0 {
+        return Ok(());
+    }
+    if !rle {
+        let mut v = 0i64;
+        for i in 0..n {
+            v = v.wrapping_add(unzigzag(get_varint(input)?));
+            set(i, v);
+        }
+        return Ok(());
+    }
+    let mut v = unzigzag(get_varint(input)?);
+    set(0, v);
+    let mut i = 1;
+    while i < n {
+        let delta = unzigzag(get_varint(input)?);
+        let count = get_varint(input)? as usize;
+        if count == 0 || count > n - i {
+            return Err(ChunkError("bad run length"));
+        }
+        for _ in 0..count {
+            v = v.wrapping_add(delta);
+            set(i, v);
+            i += 1;
+        }
+    }
+    Ok(())
+}
+
 /// Appends the points of one chunk to `out`.
 pub fn decode_into(data: &[u8], out: &mut Vec<Point>) -> Result<(), ChunkError> {
     let (&flags, mut rest) = data.split_first().ok_or(ChunkError("empty"))?;
@@ -61,29 +137,28 @@ pub fn decode_into(data: &[u8], out: &mut Vec<Point>) -> Result<(), ChunkError> 
         return Err(ChunkError("point count larger than the chunk"));
     }
     let start = out.len();
-    out.reserve(n);
-    let mut step = 0i64;
-    for _ in 0..n {
-        step = step.wrapping_add(unzigzag(get_varint(&mut rest)?));
-        out.push(Point { step, time_ms: 0, value: 0.0 });
+    out.resize(start + n, Point { step: 0, time_ms: 0, value: 0.0 });
+    let result = (|| {
+        let points = &mut out[start..];
+        decode_column(&mut rest, n, flags & FLAG_STEPS_RLE != 0, |i, v| points[i].step = v)?;
+        decode_column(&mut rest, n, flags & FLAG_TIMES_RLE != 0, |i, v| points[i].time_ms = v)?;
+        let width = if flags & FLAG_F32 != 0 { 4 } else { 8 };
+        if rest.len() != n * width {
+            return Err(ChunkError("value bytes do not match the point count"));
+        }
+        for (p, bytes) in points.iter_mut().zip(rest.chunks_exact(width)) {
+            p.value = if width == 4 {
+                f32::from_le_bytes(bytes.try_into().unwrap_or_default()) as f64
+            } else {
+                f64::from_le_bytes(bytes.try_into().unwrap_or_default())
+            };
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        out.truncate(start);
     }
-    let mut time = 0i64;
-    for p in &mut out[start..] {
-        time = time.wrapping_add(unzigzag(get_varint(&mut rest)?));
-        p.time_ms = time;
-    }
-    let width = if flags & FLAG_F32 != 0 { 4 } else { 8 };
-    if rest.len() != n * width {
-        return Err(ChunkError("value bytes do not match the point count"));
-    }
-    for (p, bytes) in out[start..].iter_mut().zip(rest.chunks_exact(width)) {
-        p.value = if width == 4 {
-            f32::from_le_bytes(bytes.try_into().unwrap_or_default()) as f64
-        } else {
-            f64::from_le_bytes(bytes.try_into().unwrap_or_default())
-        };
-    }
-    Ok(())
+    result
 }
 
 fn zigzag(v: i64) -> u64 {
@@ -209,6 +284,21 @@ mod tests {
             assert_eq!((a.step, a.time_ms), (b.step, b.time_ms));
             assert!(a.value == b.value || (a.value.is_nan() && b.value.is_nan()));
         }
+    }
+
+    #[test]
+    fn regular_steps_and_times_cost_almost_nothing() {
+        let points: Vec<Point> = (0..4096).map(|i| Point { step: i, time_ms: 1_714_986_000_000 + 1500 * i, value: 0.5 }).collect();
+        let data = encode(&points);
+        assert!(data.len() < 4096 * 4 + 32, "{} bytes: values only", data.len());
+        let mut back = Vec::new();
+        decode_into(&data, &mut back).unwrap();
+        assert_eq!(back, points);
+        // Irregular times fall back to plain deltas, still exact.
+        let jitter: Vec<Point> = (0..1000).map(|i| Point { step: i, time_ms: 1000 * i + (i * 7919) % 13, value: i as f64 }).collect();
+        let mut back = Vec::new();
+        decode_into(&encode(&jitter), &mut back).unwrap();
+        assert_eq!(back, jitter);
     }
 
     #[test]

@@ -57,12 +57,7 @@ fn dvclive_runs_match_what_dvclive_wrote() {
         assert_eq!(r.metrics.keys().collect::<Vec<_>>(), metrics.keys().collect::<Vec<_>>(), "{what}: metric keys");
         for (key, m) in metrics {
             let got = &r.metrics[key];
-            assert_eq!(Some(got.count), m["points"].as_u64(), "{what}: {key} points");
-            assert_eq!(Some(got.first_step), m["first_step"].as_i64(), "{what}: {key} first_step");
-            assert_eq!(Some(got.last_step), m["last_step"].as_i64(), "{what}: {key} last_step");
-            for (field, value) in [("first", got.first), ("last", got.last), ("min", got.min), ("max", got.max)] {
-                assert_eq!(Some(value), m[field].as_f64(), "{what}: {key} {field}");
-            }
+            common::check_summary(&what, key, got, m);
             assert_eq!(m["non_finite"].as_u64(), Some(0));
             let points = t.index.series(&r.id, key).unwrap().unwrap();
             assert_eq!(points.len() as u64, got.count, "{what}: {key} stored points");

@@ -48,11 +48,7 @@ fn check_mlflow_kind(kind: &str, t: &TestIndex) -> usize {
             assert_eq!(r.metrics.len(), metrics.len(), "{what}: metric keys");
             for (key, m) in metrics {
                 let got = &r.metrics[key];
-                assert_eq!(Some(got.count), m["points"].as_u64(), "{what}: {key} points");
-                assert_eq!(Some(got.last_step), m["last_step"].as_i64(), "{what}: {key} last_step");
-                for (field, value) in [("first", got.first), ("last", got.last), ("min", got.min), ("max", got.max)] {
-                    assert_eq!(Some(value), m[field].as_f64(), "{what}: {key} {field}");
-                }
+                common::check_summary(&what, key, got, m);
                 // Every point is stored, and the series reads back at full resolution.
                 let points = t.index.series(&r.id, key).unwrap().unwrap();
                 assert_eq!(points.len() as u64, got.count, "{what}: {key} stored points");

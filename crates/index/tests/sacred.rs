@@ -74,12 +74,7 @@ fn check_against_expected(t: &TestIndex, fixture_root: &Path) -> usize {
             assert_eq!(r.metrics.keys().collect::<Vec<_>>(), metrics.keys().collect::<Vec<_>>(), "{what}: metric keys");
             for (key, m) in metrics {
                 let got = &r.metrics[key];
-                assert_eq!(Some(got.count), m["points"].as_u64(), "{what}: {key} points");
-                assert_eq!(Some(got.first_step), m["first_step"].as_i64(), "{what}: {key} first_step");
-                assert_eq!(Some(got.last_step), m["last_step"].as_i64(), "{what}: {key} last_step");
-                for (field, value) in [("first", got.first), ("last", got.last), ("min", got.min), ("max", got.max)] {
-                    assert_eq!(Some(value), m[field].as_f64(), "{what}: {key} {field}");
-                }
+                common::check_summary(&what, key, got, m);
                 let points = t.index.series(&r.id, key).unwrap().unwrap();
                 assert_eq!(points.len() as u64, got.count, "{what}: {key} stored points");
                 assert!(points.iter().all(|p| p.time_ms >= start), "{what}: {key} timestamps");

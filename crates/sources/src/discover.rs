@@ -115,8 +115,8 @@ fn common_ancestor(a: &Path, b: &Path) -> PathBuf {
 }
 
 fn walk(dir: &Path, readers: &[Box<dyn Reader>], out: &mut Discovery, lone_runs: &mut Vec<(&'static str, PathBuf)>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
+    let (dirs, files) = match crate::util::list_dir(dir) {
+        Ok(listing) => listing,
         Err(e) => {
             out.warnings.push(Warning {
                 file: Some(dir.display().to_string()),
@@ -127,19 +127,6 @@ fn walk(dir: &Path, readers: &[Box<dyn Reader>], out: &mut Discovery, lone_runs:
         }
     };
     out.dirs_visited += 1;
-    let mut dirs = Vec::new();
-    let mut files = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        // Symlinks are not followed: they create cycles and duplicates (W&B's latest-run).
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => dirs.push(name),
-            Ok(t) if t.is_file() => files.push(name),
-            _ => {}
-        }
-    }
-    dirs.sort();
-    files.sort();
     if files.iter().any(|f| f == "pyvenv.cfg") {
         return; // a Python virtual environment
     }

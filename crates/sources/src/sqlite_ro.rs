@@ -5,6 +5,9 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::model::FileMark;
+use crate::reader::{ReadError, ScanContext};
+
 /// True when the file starts with the SQLite header.
 pub fn is_sqlite_file(path: &Path) -> bool {
     use std::io::Read;
@@ -29,6 +32,43 @@ pub fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
+}
+
+/// A database file and its `-wal` as a store sees them: what changed since the last scan,
+/// and the marks to record after this one.
+pub struct DbFiles {
+    /// File name of the database (its mark's key; the store root is the file itself).
+    pub name: String,
+    pub db: FileMark,
+    wal_name: String,
+    wal: FileMark,
+}
+
+impl DbFiles {
+    /// Stats the database and its `-wal` (absent: an empty mark).
+    pub fn of(db_path: &Path) -> Result<DbFiles, ReadError> {
+        let mark_of = |p: &Path| std::fs::metadata(p).ok().map(|m| FileMark::of(&m));
+        let name = db_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let wal_name = format!("{name}-wal");
+        let db = mark_of(db_path).ok_or_else(|| ReadError::io(db_path, std::io::ErrorKind::NotFound.into()))?;
+        let wal = mark_of(&db_path.with_file_name(&wal_name)).unwrap_or_default();
+        Ok(DbFiles { name, db, wal_name, wal })
+    }
+
+    /// Neither the database nor its `-wal` changed since the marks of the last scan.
+    pub fn unchanged(&self, ctx: &ScanContext) -> bool {
+        ctx.previous(&self.name).is_some_and(|p| p.same_file(&self.db)) && ctx.previous(&self.wal_name).copied().unwrap_or_default() == self.wal
+    }
+
+    /// The store-level marks to record: the database's (with a reader-defined high-water
+    /// mark and fingerprint) and the `-wal`'s when there is one.
+    pub fn marks(&self, offset: u64, hash: u64) -> Vec<(String, FileMark)> {
+        let mut marks = vec![(self.name.clone(), FileMark { offset, hash, ..self.db })];
+        if self.wal != FileMark::default() {
+            marks.push((self.wal_name.clone(), self.wal));
+        }
+        marks
+    }
 }
 
 /// Names of the tables in the database.

@@ -71,6 +71,24 @@ pub fn resume(previous: Option<&FileMark>, path: &Path) -> std::io::Result<Resum
     Ok(Resume::Read { mode, from, bytes, mark })
 }
 
+/// Sub-folder and file names of `dir`, each sorted. Symlinks are neither: following them
+/// creates cycles and duplicates (W&B's `latest-run`).
+pub fn list_dir(dir: &Path) -> std::io::Result<(Vec<String>, Vec<String>)> {
+    let mut dirs = Vec::new();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => dirs.push(name),
+            Ok(t) if t.is_file() => files.push(name),
+            _ => {}
+        }
+    }
+    dirs.sort();
+    files.sort();
+    Ok((dirs, files))
+}
+
 /// One regular file found by [`walk_files`].
 pub struct WalkedFile {
     /// Path relative to the walked folder, `/`-separated.

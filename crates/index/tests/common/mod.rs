@@ -68,3 +68,28 @@ impl TestIndex {
 pub fn points_added(report: &ScanReport) -> u64 {
     report.stores.iter().map(|s| s.stats.points_added).sum()
 }
+
+/// A number from expected.json, where non-finite values may be written as strings.
+pub fn expected_f64(v: &serde_json::Value) -> Option<f64> {
+    v.as_f64().or_else(|| match v.as_str()? {
+        "NaN" | "nan" => Some(f64::NAN),
+        "Infinity" | "inf" => Some(f64::INFINITY),
+        "-Infinity" | "-inf" => Some(f64::NEG_INFINITY),
+        _ => None,
+    })
+}
+
+/// Compares one metric's summary with its expected.json entry (`points`, `first_step`
+/// when given, `last_step`, and `first`/`last`/`min`/`max` exactly, NaN equal to NaN).
+pub fn check_summary(what: &str, key: &str, got: &runlens_index::MetricSummary, expected: &serde_json::Value) {
+    assert_eq!(Some(got.count), expected["points"].as_u64(), "{what}: {key} points");
+    if let Some(first_step) = expected.get("first_step").and_then(|v| v.as_i64()) {
+        assert_eq!(got.first_step, first_step, "{what}: {key} first_step");
+    }
+    assert_eq!(Some(got.last_step), expected["last_step"].as_i64(), "{what}: {key} last_step");
+    for (field, value) in [("first", got.first), ("last", got.last), ("min", got.min), ("max", got.max)] {
+        let want = expected_f64(&expected[field]);
+        let same = want.is_some_and(|w| w == value || (w.is_nan() && value.is_nan()));
+        assert!(same, "{what}: {key} {field}: {value} vs {}", expected[field]);
+    }
+}

@@ -15,22 +15,6 @@ pub fn expected_of(kind: &str) -> Value {
     serde_json::from_str(&text).expect("valid expected.json")
 }
 
-/// A number from expected.json, where non-finite values are the strings `NaN`,
-/// `Infinity` and `-Infinity`.
-pub fn number(v: &Value) -> f64 {
-    match v {
-        Value::String(s) if s == "NaN" => f64::NAN,
-        Value::String(s) if s == "Infinity" => f64::INFINITY,
-        Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
-        other => other.as_f64().unwrap_or_else(|| panic!("not a number: {other}")),
-    }
-}
-
-/// Exactly the same f64, NaN included.
-pub fn same(a: f64, b: f64) -> bool {
-    a == b || (a.is_nan() && b.is_nan())
-}
-
 /// The run named `name`.
 pub fn run_named(t: &TestIndex, name: &str) -> RunRecord {
     let runs = t.index.runs(&RunsQuery { include_deleted: true, ..Default::default() }).unwrap();
@@ -79,12 +63,7 @@ fn check_run(t: &TestIndex, r: &RunRecord, er: &Value, source: &str) {
     assert_eq!(keys, expected_keys, "{what}: metric keys");
     for (key, m) in metrics {
         let got = &r.metrics[key];
-        assert_eq!(Some(got.count), m["points"].as_u64(), "{what}: {key} points");
-        assert_eq!(Some(got.first_step), m["first_step"].as_i64(), "{what}: {key} first_step");
-        assert_eq!(Some(got.last_step), m["last_step"].as_i64(), "{what}: {key} last_step");
-        for (field, value) in [("first", got.first), ("last", got.last), ("min", got.min), ("max", got.max)] {
-            assert!(same(value, number(&m[field])), "{what}: {key} {field}: {value} vs {}", m[field]);
-        }
+        crate::common::check_summary(&what, key, got, m);
         // Every point is stored, and the series reads back at full resolution.
         let points = t.index.series(&r.id, key).unwrap().unwrap();
         assert_eq!(points.len() as u64, got.count, "{what}: {key} stored points");

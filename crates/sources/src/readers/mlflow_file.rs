@@ -111,13 +111,7 @@ fn experiment_folders(root: &Path) -> Result<Vec<(String, bool)>, ReadError> {
 }
 
 fn list_dirs(dir: &Path) -> std::io::Result<Vec<String>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir)?.flatten() {
-        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-            out.push(entry.file_name().to_string_lossy().into_owned());
-        }
-    }
-    Ok(out)
+    crate::util::list_dir(dir).map(|(dirs, _)| dirs)
 }
 
 fn run_folders(exp_dir: &Path) -> Vec<String> {

@@ -13,7 +13,7 @@ use rusqlite::Connection;
 
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::sqlite_ro::{column_names, is_sqlite_file, open_read_only, table_names};
+use crate::sqlite_ro::{column_names, is_sqlite_file, open_read_only, table_names, DbFiles};
 use crate::util::{list_artifacts, local_path_of_uri, resolve_moved};
 
 /// Tables every MLflow tracking database has (`alembic_version` tells it from other
@@ -44,16 +44,12 @@ impl Reader for MlflowSqlite {
     fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError> {
         let db_path = ctx.root;
         let db_error = |e: rusqlite::Error| ReadError::Database { path: db_path.to_path_buf(), message: e.to_string() };
-        let name = db_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let wal_name = format!("{name}-wal");
-        let mark_of = |p: &Path| std::fs::metadata(p).ok().map(|m| FileMark::of(&m));
-        let db_mark = mark_of(db_path).ok_or_else(|| ReadError::io(db_path, std::io::ErrorKind::NotFound.into()))?;
-        let wal_mark = mark_of(&db_path.with_file_name(&wal_name)).unwrap_or_default();
-        let previous = ctx.previous(&name).copied();
-        if previous.is_some_and(|p| p.same_file(&db_mark)) && ctx.previous(&wal_name).copied().unwrap_or_default() == wal_mark {
+        let files = DbFiles::of(db_path)?;
+        if files.unchanged(ctx) {
             ctx.send(Update::Unchanged);
             return Ok(());
         }
+        let previous = ctx.previous(&files.name).copied();
 
         let conn = open_read_only(db_path).map_err(db_error)?;
         let schema = Schema::detect(&conn).map_err(db_error)?;
@@ -122,11 +118,7 @@ impl Reader for MlflowSqlite {
             }
         }
         ctx.send(Update::Progress { done: total, total });
-        let mut marks = vec![(name, FileMark { offset: max_rowid as u64, ..db_mark })];
-        if wal_mark != FileMark::default() {
-            marks.push((wal_name, wal_mark));
-        }
-        ctx.send(Update::Store { marks, warnings: Vec::new() });
+        ctx.send(Update::Store { marks: files.marks(max_rowid as u64, 0), warnings: Vec::new() });
         Ok(())
     }
 }

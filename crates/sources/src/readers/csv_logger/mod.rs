@@ -43,7 +43,7 @@ use rayon::prelude::*;
 use crate::discover::skipped_dir;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::util::{list_artifacts, read_text, resume, Resume};
+use crate::util::{list_dir, list_artifacts, read_text, resume, Resume};
 use table::{Header, Layout};
 
 /// Lightning's metrics file (`_ExperimentWriter.NAME_METRICS_FILE`).
@@ -382,22 +382,6 @@ fn join_rel(rel: &str, name: &str) -> String {
     if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") }
 }
 
-/// Sub-folder and file names of `dir`, sorted (symlinks are neither).
-fn list_dir(dir: &Path) -> std::io::Result<(Vec<String>, Vec<String>)> {
-    let mut dirs = Vec::new();
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)?.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => dirs.push(name),
-            Ok(t) if t.is_file() => files.push(name),
-            _ => {}
-        }
-    }
-    dirs.sort();
-    files.sort();
-    Ok((dirs, files))
-}
 
 #[cfg(test)]
 mod tests {

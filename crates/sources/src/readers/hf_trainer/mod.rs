@@ -41,7 +41,7 @@ use rayon::prelude::*;
 use crate::discover::skipped_dir;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::util::{read_text, slash_path, Fingerprint};
+use crate::util::{list_dir, read_text, slash_path, Fingerprint};
 use state::{ParseError, TrainerState};
 
 /// The state file the Trainer writes (`TRAINER_STATE_NAME`).
@@ -173,22 +173,6 @@ fn find_runs(root: &Path) -> std::io::Result<Vec<RunDir>> {
     Ok(runs)
 }
 
-/// Sub-folder and file names of `dir`, sorted (symlinks are neither).
-fn list_dir(dir: &Path) -> std::io::Result<(Vec<String>, Vec<String>)> {
-    let mut dirs = Vec::new();
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)?.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => dirs.push(name),
-            Ok(t) if t.is_file() => files.push(name),
-            _ => {}
-        }
-    }
-    dirs.sort();
-    files.sort();
-    Ok((dirs, files))
-}
 
 /// A file a run is read from, with its current mark.
 struct Input {

@@ -29,7 +29,7 @@ use rusqlite::Connection;
 
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::sqlite_ro::{column_names, is_sqlite_file, open_read_only, table_names};
+use crate::sqlite_ro::{column_names, is_sqlite_file, open_read_only, table_names, DbFiles};
 use crate::util::{list_artifacts, Fingerprint};
 use values::{canonical_project, time_ms, Config, RunSeries};
 
@@ -62,16 +62,12 @@ impl Reader for Trackio {
     fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError> {
         let db_path = ctx.root;
         let db_error = |e: rusqlite::Error| ReadError::Database { path: db_path.to_path_buf(), message: e.to_string() };
-        let name = db_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let wal_name = format!("{name}-wal");
-        let mark_of = |p: &Path| std::fs::metadata(p).ok().map(|m| FileMark::of(&m));
-        let db_mark = mark_of(db_path).ok_or_else(|| ReadError::io(db_path, std::io::ErrorKind::NotFound.into()))?;
-        let wal_mark = mark_of(&db_path.with_file_name(&wal_name)).unwrap_or_default();
-        let previous = ctx.previous(&name).copied();
-        if previous.is_some_and(|p| p.same_file(&db_mark)) && ctx.previous(&wal_name).copied().unwrap_or_default() == wal_mark {
+        let files = DbFiles::of(db_path)?;
+        if files.unchanged(ctx) {
             ctx.send(Update::Unchanged);
             return Ok(());
         }
+        let previous = ctx.previous(&files.name).copied();
 
         let conn = open_read_only(db_path).map_err(db_error)?;
         // One snapshot for every query: rows committed meanwhile wait for the next scan.
@@ -92,7 +88,7 @@ impl Reader for Trackio {
         let runs = merge_runs(counts.iter(), &configs, &stem);
         send_experiments(ctx, &runs);
         let media = db_path.parent().unwrap_or(Path::new("/")).join("media");
-        let scan = DbScan { ctx, conn: &conn, schema: &schema, db_name: &name, media: &media, max_id, after: if replace { 0 } else { previous_id }, replace };
+        let scan = DbScan { ctx, conn: &conn, schema: &schema, db_name: &files.name, media: &media, max_id, after: if replace { 0 } else { previous_id }, replace };
         let total = runs.len() as u64;
         ctx.send(Update::Progress { done: 0, total });
         for (done, run) in runs.iter().enumerate() {
@@ -102,11 +98,7 @@ impl Reader for Trackio {
             }
         }
         ctx.send(Update::Progress { done: total, total });
-        let mut marks = vec![(name, FileMark { offset: max_id as u64, hash: counts_fingerprint(&counts, |c| c.rows), ..db_mark })];
-        if wal_mark != FileMark::default() {
-            marks.push((wal_name, wal_mark));
-        }
-        ctx.send(Update::Store { marks, warnings: Vec::new() });
+        ctx.send(Update::Store { marks: files.marks(max_id as u64, counts_fingerprint(&counts, |c| c.rows)), warnings: Vec::new() });
         Ok(())
     }
 }

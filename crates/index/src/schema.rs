@@ -10,7 +10,7 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// Bump when the cache layout changes; the cache is then rebuilt from the stores.
-pub const CACHE_VERSION: i64 = 2;
+pub const CACHE_VERSION: i64 = 3;
 
 /// User-data migrations, applied in order; the user version is their count.
 const USER_MIGRATIONS: &[&str] = &[
@@ -142,6 +142,12 @@ CREATE TABLE warnings (
 );
 CREATE INDEX warnings_owner ON warnings (store_id, owner);
 CREATE INDEX runs_store ON runs (store_id);
+-- Filters look rows up by key (`metrics.acc > 0.9`), the table orders by start time.
+CREATE INDEX metrics_key ON metrics (key, latest);
+CREATE INDEX params_key ON params (key, value);
+CREATE INDEX params_key_num ON params (key, num);
+CREATE INDEX tags_key ON tags (key, value);
+CREATE INDEX runs_started ON runs (start_ms DESC, name, id);
 ";
 
 /// Brings the database to the current schema. Returns true when the cache was (re)built

@@ -134,3 +134,36 @@ fn the_index_database_itself_is_not_taken_for_an_mlflow_store() {
     let report = t.add(&folder);
     assert!(report.stores.is_empty(), "{:?}", report.stores);
 }
+
+#[test]
+fn a_meta_yaml_cut_short_that_still_parses_is_a_warning_not_a_wrong_run() {
+    let mut t = TestIndex::new();
+    let store = t.copy_of("mlflow-file");
+    t.add(&store);
+    let run = t.index.runs(&RunsQuery::default()).unwrap().into_iter().find(|r| r.name == "still-training").unwrap();
+    let meta = walkdir_find(std::path::Path::new(&run.store), &run.native_id).unwrap().join("meta.yaml");
+    let good = std::fs::read_to_string(&meta).unwrap();
+    // The first line and a half: valid YAML (one key), but not the run's whole meta.
+    std::fs::write(&meta, &good[..good.find('\n').unwrap() + 10]).unwrap();
+    t.scan();
+    let again = t.index.run(&run.id).unwrap().unwrap();
+    assert_eq!((again.status.as_str(), again.start_ms), ("running", run.start_ms), "the run keeps what was indexed");
+    let warnings = t.index.warnings(None).unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].message.contains("incomplete meta.yaml"), "{}", warnings[0].message);
+}
+
+/// The folder named `name` below `dir`.
+fn walkdir_find(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        if e.file_type().ok()?.is_dir() {
+            if e.file_name() == name {
+                return Some(e.path());
+            }
+            if let Some(p) = walkdir_find(&e.path(), name) {
+                return Some(p);
+            }
+        }
+    }
+    None
+}

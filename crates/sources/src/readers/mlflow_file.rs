@@ -200,7 +200,11 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
         update.reread.push(meta_rel.clone());
         let params: Vec<_> = params.iter().map(|f| (f.rel.clone(), read_text(&f.path).unwrap_or_default())).collect();
         let tags: Vec<_> = tags.iter().map(|f| (f.rel.clone(), read_text(&f.path).unwrap_or_default())).collect();
-        match load_yaml(&meta_path) {
+        match load_yaml(&meta_path).and_then(|doc| {
+            // Every MLflow version writes the run id; a meta.yaml without it is not a run's whole.
+            let has_id = yaml_str(&doc["run_id"]).or_else(|| yaml_str(&doc["run_uuid"])).is_some();
+            if has_id { Ok(doc) } else { Err("incomplete meta.yaml: no run_id (being written?)".to_string()) }
+        }) {
             Ok(doc) => {
                 update.info = Some(run_info(&doc, run, &tags));
                 meta_doc = Some(doc);
@@ -301,6 +305,11 @@ fn load_yaml(path: &Path) -> Result<Yaml, String> {
     let text = read_text(path).map_err(|e| format!("cannot read: {e}"))?;
     if text.trim().is_empty() {
         return Err("empty meta.yaml (being written?)".into());
+    }
+    // yaml.safe_dump ends every file with a newline: without it, the write was cut short
+    // (what is there may still parse, with keys missing).
+    if !text.ends_with('\n') {
+        return Err("incomplete meta.yaml: no final newline (being written?)".into());
     }
     let docs = YamlLoader::load_from_str(&text).map_err(|e| format!("invalid YAML: {e}"))?;
     match docs.into_iter().next() {

@@ -25,11 +25,14 @@ pub struct WatchConfig {
     pub debounce: Duration,
     /// How often polled stores are reported for a rescan.
     pub poll_interval: Duration,
+    /// Poll every store, even where file events work (for filesystems that look local but
+    /// do not deliver events, and for tests of the fallback).
+    pub always_poll: bool,
 }
 
 impl Default for WatchConfig {
     fn default() -> Self {
-        WatchConfig { debounce: Duration::from_millis(400), poll_interval: Duration::from_secs(2) }
+        WatchConfig { debounce: Duration::from_millis(400), poll_interval: Duration::from_secs(2), always_poll: false }
     }
 }
 
@@ -90,7 +93,8 @@ impl StoreWatcher {
         .ok();
         let mut modes = Vec::new();
         for w in &watched {
-            let events = !on_network_filesystem(&w.root)
+            let events = !config.always_poll
+                && !on_network_filesystem(&w.root)
                 && os.as_mut().is_some_and(|os| {
                     let (target, mode) = match (w.is_file, w.root.parent()) {
                         (true, Some(dir)) => (dir, RecursiveMode::NonRecursive),
@@ -211,7 +215,7 @@ mod tests {
         std::fs::create_dir_all(&b).unwrap();
         std::fs::write(b.join("mlflow.db"), "x").unwrap();
         let (tx, rx) = channel();
-        let config = WatchConfig { debounce: Duration::from_millis(50), poll_interval: Duration::from_secs(60) };
+        let config = WatchConfig { debounce: Duration::from_millis(50), poll_interval: Duration::from_secs(60), always_poll: false };
         let w = StoreWatcher::start(&[store(1, &a), store(2, &b.join("mlflow.db"))], config, move |ids| {
             let _ = tx.send(ids);
         });
@@ -222,5 +226,19 @@ mod tests {
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), vec![2]);
         std::fs::write(b.join("unrelated.txt"), "z").unwrap();
         assert!(rx.recv_timeout(Duration::from_millis(500)).is_err(), "a neighbour of a database is not the database");
+    }
+
+    #[test]
+    fn polled_stores_are_reported_every_interval_without_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = channel();
+        let config = WatchConfig { debounce: Duration::from_millis(10), poll_interval: Duration::from_millis(200), always_poll: true };
+        let w = StoreWatcher::start(&[store(7, dir.path())], config, move |ids| {
+            let _ = tx.send(ids);
+        });
+        assert_eq!(w.modes(), &[(7, WatchMode::Polling)]);
+        // Nothing is written, yet the store is offered for a (cheap, incremental) rescan.
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), vec![7]);
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), vec![7]);
     }
 }

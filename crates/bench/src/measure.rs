@@ -194,6 +194,13 @@ pub fn machine() -> String {
     format!("{model}, {cores} cores, {mem_gib:.1} GiB RAM, Linux {}", kernel.trim())
 }
 
+/// The 1-, 5- and 15-minute load averages (`/proc/loadavg`): other work on the machine
+/// while the benchmark ran.
+pub fn loadavg() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
 /// Today's date (UTC) as `YYYY-MM-DD`, and the time `HH:MM`.
 pub fn utc_now() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);

@@ -66,6 +66,8 @@ pub struct Report {
     pub commit: String,
     pub command: String,
     pub machine: String,
+    /// Load averages before and after the measurements.
+    pub load: (String, String),
     pub scale: String,
     pub data: Vec<String>,
     pub rows: Vec<Row>,
@@ -94,7 +96,9 @@ impl Report {
             "* **Conditions:** warm page cache (the stores were read or written just before; caches are not dropped). \
              Cold `add` and peak RSS are the release `runlens` CLI run as a child process (`wait4`'s `ru_maxrss`) with a \
              new index each repetition; everything else is timed in-process through `runlens-index`. Each time is the \
-             median (and minimum) of the repetitions shown."
+             median (and minimum) of the repetitions shown. Load average (1/5/15 min) before the measurements \
+             {}, after {} (the machine is shared: other work running at the same time slows the numbers).",
+            self.load.0, self.load.1
         );
         let _ = writeln!(md, "* **Scale:** `{}`; generated data (deterministic from the seed):", self.scale);
         for d in &self.data {

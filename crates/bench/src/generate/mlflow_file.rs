@@ -119,6 +119,8 @@ fn write_run(root: &Path, exp: &str, index: usize, shape: Shape) -> Result<()> {
         ("mlflow.source.name", "/home/researcher/projects/vision-experiments/train.py"),
         ("mlflow.source.type", "LOCAL"),
         ("mlflow.source.git.commit", commit.as_str()),
+        ("mlflow.source.git.branch", "main"),
+        ("mlflow.source.git.repoURL", "https://github.com/example-org/vision-experiments.git"),
     ];
     for (key, value) in tags {
         fs::write(dir.join("tags").join(key), value)?;

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use crate::rng::Rng;
 
 /// Bump when a generator's output changes, so stale folders are rebuilt.
-const GENERATOR_VERSION: u32 = 1;
+const GENERATOR_VERSION: u32 = 2;
 const MARKER: &str = "generated.txt";
 
 /// Milliseconds since the epoch of the first generated run (2024-05-06 22:40 UTC).

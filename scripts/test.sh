@@ -27,6 +27,16 @@ if ldd "$CARGO_TARGET_DIR/release/runlens" | grep -E 'gtk|webkit|soup'; then
 fi
 "$CARGO_TARGET_DIR/release/runlens" --version
 
+step "Benchmark smoke test (tiny scale)"
+# Benchmarks are not tests: this only checks that runlens-bench still generates its stores,
+# runs every measurement on the CLI just built, and writes its report (not docs/PERFORMANCE.md).
+bench_tmp="$(mktemp -d)"
+tmp="$bench_tmp/PERFORMANCE.md"
+timeout 600 cargo run --locked --release -p runlens-bench -- --scale tiny --out "$tmp" \
+  --work "$bench_tmp/work" --runlens "$CARGO_TARGET_DIR/release/runlens" > "$bench_tmp/stdout"
+grep -q '^| Cold `add`: MLflow folder store' "$tmp"
+rm -rf "$bench_tmp"
+
 step "End to end: the real app through WebDriver"
 RUNLENS_APP="$CARGO_TARGET_DIR/debug/runlens-app" CARGO_TARGET_DIR="$E2E_TARGET_DIR" \
   timeout -k 20 1800 xvfb-run -a -s "-screen 0 1280x800x24" \

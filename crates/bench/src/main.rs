@@ -468,7 +468,7 @@ impl Bench {
         ensure!(runs.len() == 1, "expected one run, found {}", runs.len());
         let key = runs[0].metrics.keys().next().cloned().context("the run has no metric")?;
         let n = shape.steps as f64;
-        let mut req = SeriesRequest { run_id: runs[0].id.clone(), key, x: XAxis::Step, range: None, max_points: 2000 };
+        let mut req = SeriesRequest { run_id: runs[0].id.clone(), key, x: XAxis::Step, range: None, max_points: 2000, smoothing: 0.0 };
         let check = |req: &SeriesRequest, expect_in_range: u64| -> Result<Stat> {
             time_reps(self.scale.query_reps, || {
                 let view = index.series_view(req)?.context("no series")?;

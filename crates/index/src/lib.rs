@@ -22,7 +22,7 @@ pub mod watch;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use runlens_sources::{all_readers, discover, reader_by_id, DiscoverError, Reader, Warning};
+use runlens_sources::{all_readers, discover, discover_with, reader_by_id, DiscoverError, FoundStore, Reader, Warning};
 
 pub use ingest::{ReadProgress, ScanStats};
 pub use query::{MetricSummary, RunRecord, RunsQuery, StoreInfo, StoreWarning};
@@ -162,10 +162,19 @@ impl Index {
         let mut report = ScanReport::default();
         let folders: Vec<String> =
             self.conn.prepare("SELECT path FROM user_folders ORDER BY path")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let known: Vec<FoundStore> = self
+            .conn
+            .prepare("SELECT reader, root FROM stores")?
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .filter_map(|row| {
+                let (reader, root) = row.ok()?;
+                Some(FoundStore { reader: reader_by_id(&reader)?.id(), root: PathBuf::from(root) })
+            })
+            .collect();
         for folder in folders {
             let path = PathBuf::from(&folder);
             progress(Progress::Discovering { path: path.clone() });
-            match discover(&path, &readers) {
+            match discover_with(&path, &readers, &known) {
                 Ok(d) => {
                     report.warnings.extend(d.warnings);
                     for s in d.stores {

@@ -140,9 +140,25 @@ impl Index {
         let (condition, mut params) = run_condition(query)?;
         let (order, order_params) = run_order(&query.sort)?;
         params.extend(order_params);
-        let page = format!("LIMIT {} OFFSET {}", query.limit.map(|l| l as i64).unwrap_or(-1), query.offset);
         let args: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
-        self.load_runs(&condition, &order, &page, &args)
+        match query.limit {
+            // A page: order only run ids (an index walk for the default order), then load
+            // the rows of that page.
+            Some(limit) if limit <= 2000 => {
+                let sql = format!("SELECT r.rid FROM runs r WHERE {condition} ORDER BY {order} LIMIT {limit} OFFSET {}", query.offset);
+                let rids: Vec<i64> = self.conn.prepare(&sql)?.query_map(args.as_slice(), |r| r.get(0))?.collect::<Result<_, _>>()?;
+                if rids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let rid_args: Vec<&dyn rusqlite::ToSql> = rids.iter().map(|r| r as &dyn rusqlite::ToSql).collect();
+                let condition = format!("r.rid IN ({})", vec!["?"; rids.len()].join(", "));
+                self.load_runs(&condition, "r.rid", "", &rid_args, Some(&rids))
+            }
+            limit => {
+                let page = format!("LIMIT {} OFFSET {}", limit.map(|l| l as i64).unwrap_or(-1), query.offset);
+                self.load_runs(&condition, &order, &page, &args, None)
+            }
+        }
     }
 
     /// How many runs match the query's filter (ignoring its paging).
@@ -169,12 +185,20 @@ impl Index {
 
     /// One run by id (deleted or not).
     pub fn run(&self, run_id: &str) -> Result<Option<RunRecord>, IndexError> {
-        Ok(self.load_runs("r.id = ?1", "r.rid", "", rusqlite::params![run_id])?.pop())
+        Ok(self.load_runs("r.id = ?1", "r.rid", "", rusqlite::params![run_id], None)?.pop())
     }
 
     /// Runs matching `run_where` (over `runs r`, with parameters `args`) ordered by
-    /// `order`, limited by `page`, with their params, tags and metric summaries.
-    fn load_runs(&self, run_where: &str, order: &str, page: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<RunRecord>, IndexError> {
+    /// `order`, limited by `page`, with their params, tags and metric summaries; in the
+    /// order of `output_order` (row ids) when given.
+    fn load_runs(
+        &self,
+        run_where: &str,
+        order: &str,
+        page: &str,
+        args: &[&dyn rusqlite::ToSql],
+        output_order: Option<&[i64]>,
+    ) -> Result<Vec<RunRecord>, IndexError> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT r.rid, r.id, r.store_id, s.root, s.source, r.native_id, r.experiment, r.name, r.status, r.deleted,
                     r.parent, r.start_ms, r.end_ms, r.user, r.git_commit, r.artifact_dir
@@ -253,6 +277,7 @@ impl Index {
                 );
             }
         }
+        let order = output_order.map(<[i64]>::to_vec).unwrap_or(order);
         Ok(order.into_iter().filter_map(|rid| runs.remove(&rid)).collect())
     }
 

@@ -60,6 +60,13 @@ pub enum DiscoverError {
 
 /// Finds every store of every kind at or below `path` (a folder, or a single-file store).
 pub fn discover(path: &Path, readers: &[Box<dyn Reader>]) -> Result<Discovery, DiscoverError> {
+    discover_with(path, readers, &[])
+}
+
+/// [`discover`], knowing the stores found before: a reader does not look again inside
+/// its own known stores (it finds their runs itself when it scans them), and known
+/// stores that own their subtree are not entered. So a rescan reads no file content.
+pub fn discover_with(path: &Path, readers: &[Box<dyn Reader>], known: &[FoundStore]) -> Result<Discovery, DiscoverError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => DiscoverError::Missing(path.to_path_buf()),
         _ => DiscoverError::Io { path: path.to_path_buf(), source: e },
@@ -83,7 +90,7 @@ pub fn discover(path: &Path, readers: &[Box<dyn Reader>]) -> Result<Discovery, D
         }
         return Ok(out);
     }
-    walk(&path, readers, &mut out, &mut lone_runs);
+    walk(&path, readers, known, &mut out, &mut lone_runs);
     group_lone_runs(&path, lone_runs, &mut out);
     Ok(out)
 }
@@ -114,7 +121,7 @@ fn common_ancestor(a: &Path, b: &Path) -> PathBuf {
     a.components().zip(b.components()).take_while(|(x, y)| x == y).map(|(x, _)| x).collect()
 }
 
-fn walk(dir: &Path, readers: &[Box<dyn Reader>], out: &mut Discovery, lone_runs: &mut Vec<(&'static str, PathBuf)>) {
+fn walk(dir: &Path, readers: &[Box<dyn Reader>], known: &[FoundStore], out: &mut Discovery, lone_runs: &mut Vec<(&'static str, PathBuf)>) {
     let (dirs, files) = match crate::util::list_dir(dir) {
         Ok(listing) => listing,
         Err(e) => {
@@ -130,11 +137,25 @@ fn walk(dir: &Path, readers: &[Box<dyn Reader>], out: &mut Discovery, lone_runs:
     if files.iter().any(|f| f == "pyvenv.cfg") {
         return; // a Python virtual environment
     }
-    let view = DirView { path: dir, dirs: &dirs, files: &files };
     let mut owned = false;
     for reader in readers {
-        for Detected { root, owns_subtree, lone_run } in reader.detect(&view) {
-            owned |= owns_subtree && root == dir;
+        let mine: Vec<&FoundStore> = known.iter().filter(|k| k.reader == reader.id()).collect();
+        if let Some(store) = mine.iter().find(|k| dir.starts_with(&k.root)) {
+            // This reader already has a store here and finds its runs when scanning it.
+            owned |= reader.owns_subtree() && store.root == dir;
+            continue;
+        }
+        // Single-file stores it already knows (databases) are not opened again.
+        let unknown_files: Vec<String>;
+        let files = if mine.is_empty() {
+            &files
+        } else {
+            unknown_files = files.iter().filter(|f| !mine.iter().any(|k| k.root == dir.join(f))).cloned().collect();
+            &unknown_files
+        };
+        let view = DirView { path: dir, dirs: &dirs, files };
+        for Detected { root, lone_run } in reader.detect(&view) {
+            owned |= reader.owns_subtree() && !lone_run && root == dir;
             if lone_run {
                 lone_runs.push((reader.id(), root));
             } else if !out.stores.iter().any(|s| s.reader == reader.id() && s.root == root) {
@@ -149,7 +170,7 @@ fn walk(dir: &Path, readers: &[Box<dyn Reader>], out: &mut Discovery, lone_runs:
         if skipped_dir(name) {
             continue;
         }
-        walk(&dir.join(name), readers, out, lone_runs);
+        walk(&dir.join(name), readers, known, out, lone_runs);
     }
 }
 

@@ -26,8 +26,6 @@ impl DirView<'_> {
 pub struct Detected {
     /// The store root: a folder, or a file for single-file stores (SQLite databases).
     pub root: PathBuf,
-    /// The store owns every folder below `root`; discovery does not look inside.
-    pub owns_subtree: bool,
     /// `root` is one run's folder (or file) of a format with no store folder of its own
     /// (TensorBoard, DVCLive, ...). Discovery merges a reader's lone runs into one store
     /// rooted at the common ancestor of their parent folders (never above the searched
@@ -37,13 +35,13 @@ pub struct Detected {
 
 impl Detected {
     /// A store rooted at `root`.
-    pub fn store(root: PathBuf, owns_subtree: bool) -> Detected {
-        Detected { root, owns_subtree, lone_run: false }
+    pub fn store(root: PathBuf) -> Detected {
+        Detected { root, lone_run: false }
     }
 
     /// One run of a format whose runs are grouped into a store by discovery.
     pub fn lone_run(root: PathBuf) -> Detected {
-        Detected { root, owns_subtree: false, lone_run: true }
+        Detected { root, lone_run: true }
     }
 }
 
@@ -102,6 +100,11 @@ pub trait Reader: Send + Sync {
     fn id(&self) -> &'static str;
     /// The `source` name users see (`mlflow`); several formats may share one.
     fn source(&self) -> &'static str;
+    /// True when a folder store of this format owns everything below its root (MLflow's
+    /// `mlruns/`, W&B's `wandb/`): discovery does not look inside it.
+    fn owns_subtree(&self) -> bool {
+        false
+    }
     /// Looks at one folder during discovery and returns the stores rooted in it (the
     /// folder itself, or single-file stores among its files). Must not read more than a
     /// few small files.

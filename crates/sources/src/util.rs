@@ -58,6 +58,11 @@ impl Resume {
 /// Decides how to read an append-only file: unchanged, appended (read from the previous
 /// offset) or replaced (read from 0), and reads the new bytes.
 pub fn resume(previous: Option<&FileMark>, path: &Path) -> std::io::Result<Resume> {
+    // A stat decides; an unchanged file is not even opened.
+    let stat = FileMark::of(&std::fs::metadata(path)?);
+    if let Some(p) = previous.filter(|p| p.same_file(&stat)) {
+        return Ok(Resume::Unchanged(*p));
+    }
     let mut file = std::fs::File::open(path)?;
     let mark = FileMark::of(&file.metadata()?);
     let (mode, from) = match previous {

@@ -35,6 +35,10 @@ impl Reader for MlflowFile {
         "mlflow"
     }
 
+    fn owns_subtree(&self) -> bool {
+        true
+    }
+
     fn detect(&self, dir: &DirView) -> Vec<Detected> {
         let looks_like_store = dir
             .dirs
@@ -43,7 +47,7 @@ impl Reader for MlflowFile {
             .take(5)
             .any(|d| is_experiment_meta(&dir.path.join(d).join("meta.yaml")));
         if looks_like_store {
-            vec![Detected::store(dir.path.to_path_buf(), true)]
+            vec![Detected::store(dir.path.to_path_buf())]
         } else {
             Vec::new()
         }

@@ -47,13 +47,17 @@ impl Reader for Sacred {
         "sacred"
     }
 
+    fn owns_subtree(&self) -> bool {
+        true
+    }
+
     fn detect(&self, dir: &DirView) -> Vec<Detected> {
         let has_sources = dir.has_dir("_sources");
         let looks_like_observer = dir.dirs.iter().filter(|d| is_numeric(d)).take(5).any(|d| {
             let run = dir.path.join(d);
             run.join("run.json").is_file() && (has_sources || run.join("config.json").is_file())
         });
-        if looks_like_observer { vec![Detected::store(dir.path.to_path_buf(), true)] } else { Vec::new() }
+        if looks_like_observer { vec![Detected::store(dir.path.to_path_buf())] } else { Vec::new() }
     }
 
     fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError> {

@@ -48,6 +48,10 @@ impl Reader for Neptune {
         "neptune"
     }
 
+    fn owns_subtree(&self) -> bool {
+        true
+    }
+
     fn detect(&self, dir: &DirView) -> Vec<Detected> {
         if !dir.has_dir("offline") {
             return Vec::new();
@@ -55,7 +59,7 @@ impl Reader for Neptune {
         // `.neptune` by default; NEPTUNE_DATA_DIRECTORY may name it otherwise.
         let named = dir.path.file_name().is_some_and(|n| n == ".neptune");
         if named || holds_runs(&dir.path.join("offline")) {
-            vec![Detected::store(dir.path.to_path_buf(), true)]
+            vec![Detected::store(dir.path.to_path_buf())]
         } else {
             Vec::new()
         }
@@ -486,7 +490,7 @@ mod tests {
         let offline = ["offline".to_string()];
         assert!(view(&custom, &offline).is_empty(), "a run folder without a log yet");
         std::fs::write(custom.join(format!("offline/run__{UUID}/last_put_version")), "1").unwrap();
-        assert_eq!(view(&custom, &offline), vec![Detected::store(custom.clone(), true)], "NEPTUNE_DATA_DIRECTORY");
+        assert_eq!(view(&custom, &offline), vec![Detected::store(custom.clone())], "NEPTUNE_DATA_DIRECTORY");
         assert!(view(&custom, &[]).is_empty());
     }
 }

@@ -58,6 +58,10 @@ impl Reader for Wandb {
         "wandb"
     }
 
+    fn owns_subtree(&self) -> bool {
+        true
+    }
+
     fn detect(&self, dir: &DirView) -> Vec<Detected> {
         let holds_runs = dir.dirs.iter().filter(|d| is_run_dir(d)).take(5).any(|d| {
             let run_dir = dir.path.join(d);
@@ -65,7 +69,7 @@ impl Reader for Wandb {
         });
         let is_run = dir.path.file_name().is_some_and(|n| is_run_dir(&n.to_string_lossy()))
             && dir.files.iter().any(|f| log_id(f).is_some() && starts_with_header(&dir.path.join(f)));
-        if holds_runs || is_run { vec![Detected::store(dir.path.to_path_buf(), true)] } else { Vec::new() }
+        if holds_runs || is_run { vec![Detected::store(dir.path.to_path_buf())] } else { Vec::new() }
     }
 
     fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError> {

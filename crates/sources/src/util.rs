@@ -206,6 +206,60 @@ pub fn read_text(path: &Path) -> std::io::Result<String> {
     })
 }
 
+/// Nesting deeper than this is refused by [`load_yaml`]: `yaml-rust2` builds documents
+/// recursively, and `- - - - ...` nests one level per two bytes (a stack overflow within
+/// 64 KiB of text). Real stores' YAML files nest a few levels.
+const MAX_YAML_DEPTH: usize = 128;
+
+/// Parses YAML text into its documents, like `YamlLoader::load_from_str` (the error is a
+/// message), but refuses documents nested deeper than [`MAX_YAML_DEPTH`] and documents
+/// whose aliases expand to more nodes than the text could hold without them (`yaml-rust2`
+/// copies the anchored node for every alias: a 500-byte "billion laughs" file takes
+/// gigabytes). A first pass over the parser's events checks both without building
+/// anything.
+pub fn load_yaml(text: &str) -> Result<Vec<yaml_rust2::Yaml>, String> {
+    use std::collections::HashMap;
+    use yaml_rust2::parser::{Event, Parser};
+
+    let max_nodes = text.len().saturating_mul(4).max(1024);
+    let mut parser = Parser::new_from_str(text);
+    // Nodes so far with aliases expanded, each open collection's anchor and node count at
+    // its start, each anchor's expanded size.
+    let mut nodes = 0usize;
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let mut anchored: HashMap<usize, usize> = HashMap::new();
+    loop {
+        let (event, _) = parser.next_token().map_err(|e| format!("invalid YAML: {e}"))?;
+        match event {
+            Event::StreamEnd => break,
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if open.len() >= MAX_YAML_DEPTH {
+                    return Err(format!("invalid YAML: nested deeper than {MAX_YAML_DEPTH} levels"));
+                }
+                nodes += 1;
+                open.push((anchor, nodes - 1));
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((anchor, start)) = open.pop().filter(|(anchor, _)| *anchor > 0) {
+                    anchored.insert(anchor, nodes - start);
+                }
+            }
+            Event::Scalar(_, _, anchor, _) => {
+                nodes += 1;
+                if anchor > 0 {
+                    anchored.insert(anchor, 1);
+                }
+            }
+            Event::Alias(anchor) => nodes = nodes.saturating_add(anchored.get(&anchor).copied().unwrap_or(1)),
+            _ => {}
+        }
+        if nodes > max_nodes {
+            return Err(format!("invalid YAML: aliases expand to more than {max_nodes} nodes"));
+        }
+    }
+    yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| format!("invalid YAML: {e}"))
+}
+
 /// A YAML scalar as text (`null` and collections give `None`).
 pub fn yaml_str(v: &yaml_rust2::Yaml) -> Option<String> {
     use yaml_rust2::Yaml;
@@ -263,6 +317,33 @@ mod tests {
         std::fs::write(&path, b"x\n").unwrap();
         let Resume::Read { mode, from, .. } = resume(Some(&done), &path).unwrap() else { panic!() };
         assert_eq!((mode, from), (SeriesMode::Replace, 0), "truncated: read again from the start");
+    }
+
+    #[test]
+    fn yaml_nested_too_deeply_is_refused_instead_of_overflowing_the_stack() {
+        let deep = format!("a:\n  {}x\n", "- ".repeat(30_000));
+        let err = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || load_yaml(&deep).unwrap_err())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(err.contains("nested deeper than 128 levels"), "{err}");
+        let fine = format!("a:\n  {}x\n", "- ".repeat(20));
+        assert_eq!(load_yaml(&fine).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn yaml_aliases_expanding_beyond_the_text_are_refused() {
+        let mut laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+        for i in 1..9 {
+            laughs += &format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(", "));
+        }
+        let err = load_yaml(&laughs).unwrap_err();
+        assert!(err.contains("aliases expand to more than"), "{err}");
+        // Ordinary aliases (a shared default block) still load.
+        let docs = load_yaml("base: &base {lr: 0.1, wd: 0.01}\nrun1: *base\nrun2: *base\n").unwrap();
+        assert_eq!(yaml_str(&docs[0]["run2"]["lr"]).as_deref(), Some("0.1"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
@@ -307,6 +307,11 @@ fn run_info(meta: &Yaml, run: &RunFolder, tags: &[(String, String)]) -> RunInfo 
 /// message (MLflow rewrites run metadata in place, so a half-written file is possible).
 fn load_yaml(path: &Path) -> Result<Yaml, String> {
     let text = read_text(path).map_err(|e| format!("cannot read: {e}"))?;
+    parse_yaml(&text)
+}
+
+/// Parses the text of a `meta.yaml` (see [`load_yaml`]).
+fn parse_yaml(text: &str) -> Result<Yaml, String> {
     if text.trim().is_empty() {
         return Err("empty meta.yaml (being written?)".into());
     }
@@ -315,11 +320,23 @@ fn load_yaml(path: &Path) -> Result<Yaml, String> {
     if !text.ends_with('\n') {
         return Err("incomplete meta.yaml: no final newline (being written?)".into());
     }
-    let docs = YamlLoader::load_from_str(&text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let docs = crate::util::load_yaml(text)?;
     match docs.into_iter().next() {
         Some(doc @ Yaml::Hash(_)) => Ok(doc),
         _ => Err("meta.yaml is not a mapping".into()),
     }
+}
+
+/// Drives the parsing of an experiment's or a run's `meta.yaml` on arbitrary bytes (for
+/// [`crate::fuzzing`]), read as [`read_text`] does.
+pub(crate) fn fuzz_meta_yaml(data: &[u8]) {
+    let Ok(doc) = parse_yaml(&String::from_utf8_lossy(data)) else { return };
+    let _ = (yaml_str(&doc["name"]), yaml_str(&doc["lifecycle_stage"]));
+    let run = RunFolder { exp_native: "0", exp_deleted: false, rel: "0/run".into(), id: "run".into() };
+    let tags = [("mlflow.runName".to_string(), "n".to_string())];
+    let info = run_info(&doc, &run, &tags);
+    assert!(!info.name.is_empty());
+    let _ = yaml_str(&doc["artifact_uri"]).and_then(|uri| local_path_of_uri(&uri));
 }
 
 /// Parses `"<ms> <value> [<step> [dataset fields]]"` lines. `base` is the byte offset of
@@ -375,6 +392,17 @@ fn parse_metric_line(line: &[u8]) -> Option<Point> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meta_yaml_whose_aliases_expand_to_gigabytes_is_an_error() {
+        // "Billion laughs" (kept in fuzz/corpus/mlflow_meta_yaml): 500 bytes, 10^9 nodes once expanded.
+        let mut text = "name: x\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+        for i in 1..9 {
+            text += &format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(", "));
+        }
+        assert!(parse_yaml(&text).unwrap_err().contains("aliases expand"));
+        assert!(parse_yaml("name: x\nartifact_uri: &u file:///a\nother: *u\n").is_ok());
+    }
 
     #[test]
     fn metric_lines_keep_non_finite_values_and_leave_a_partial_tail() {

@@ -243,7 +243,12 @@ fn read_run(ctx: &ScanContext, id: &str, previous_experiment: Option<&str>, stor
 /// the parser knows one) and a reason.
 fn load_json(path: &Path) -> Result<Value, (Option<String>, String)> {
     let bytes = std::fs::read(path).map_err(|e| (None, format!("cannot read: {e}")))?;
-    let text = String::from_utf8_lossy(&bytes);
+    parse_json(&bytes)
+}
+
+/// Parses the bytes of one of Sacred's JSON files (see [`load_json`]).
+fn parse_json(bytes: &[u8]) -> Result<Value, (Option<String>, String)> {
+    let text = String::from_utf8_lossy(bytes);
     if text.trim().is_empty() {
         return Err((None, "empty file (being written?)".into()));
     }
@@ -343,6 +348,19 @@ fn parse_metrics(metrics: &Value, rel: &str, warnings: &mut Vec<Warning>) -> Vec
         out.push(SeriesUpdate { key: key.clone(), mode: SeriesMode::Replace, points });
     }
     out
+}
+
+/// Drives the parsing of `run.json`, `config.json` and `metrics.json` on arbitrary bytes
+/// (for [`crate::fuzzing`]): the bytes are read as each of the three files.
+pub(crate) fn fuzz_json(data: &[u8]) {
+    let Ok(doc) = parse_json(data) else { return };
+    let info = run_info(&doc, "1", Path::new("fuzz/1"));
+    assert!(info.name.ends_with("#1"));
+    let _ = run_tags(&doc);
+    let _ = lenient_json::flatten(&lenient_json::unpickle(doc.clone()), ".");
+    let mut warnings = Vec::new();
+    let series = parse_metrics(&doc, "1/metrics.json", &mut warnings);
+    assert!(series.iter().map(|s| s.points.len()).sum::<usize>() <= data.len());
 }
 
 /// Milliseconds since the epoch of an ISO-8601 time; Sacred writes naive UTC times

@@ -27,12 +27,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use crate::discover::skipped_dir;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::util::{list_artifacts, read_text, resume, walk_files, yaml_str, Fingerprint, Resume};
+use crate::util::{list_artifacts, load_yaml, read_text, resume, walk_files, yaml_str, Fingerprint, Resume};
 
 /// Folders of a run listed as its artifacts.
 const ARTIFACT_FOLDERS: &[&str] = &["plots/images", "plots/sklearn", "plots/custom", "artifacts"];
@@ -352,7 +352,7 @@ fn parse_params(text: &str) -> Result<Vec<(String, String)>, String> {
     if text.trim().is_empty() {
         return Err("empty params.yaml (being written?)".into());
     }
-    let docs = YamlLoader::load_from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let docs = load_yaml(text)?;
     let mut out = Vec::new();
     match docs.into_iter().next() {
         Some(doc @ Yaml::Hash(_)) => flatten_yaml(&doc, String::new(), &mut out),
@@ -388,6 +388,26 @@ fn yaml_json(v: &Yaml) -> serde_json::Value {
     }
 }
 
+/// Drives the TSV parser on arbitrary bytes (for [`crate::fuzzing`]): once from the start
+/// of a file, and once resumed after the first line with the header read then.
+pub(crate) fn fuzz_tsv(data: &[u8]) {
+    let mut warnings = Vec::new();
+    let whole = tsv::parse(data, 0, None, "m.tsv", &mut warnings);
+    assert!(whole.consumed as usize <= data.len());
+    assert!(whole.points.len() <= data.len() / 2);
+    let Some(first) = data.iter().position(|&b| b == b'\n') else { return };
+    let rest = tsv::parse(&data[first + 1..], first as u64 + 1, whole.header, "m.tsv", &mut warnings);
+    assert!((rest.consumed as usize) < data.len() - first);
+}
+
+/// Drives the `params.yaml` and `metrics.json` (summary) parsers on arbitrary bytes (for
+/// [`crate::fuzzing`]), read as [`read_text`] does.
+pub(crate) fn fuzz_params_yaml(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = parse_params(&text);
+    let _ = summary_tags(&text, &["step".to_string()]);
+}
+
 /// Tags for the values of `metrics.json` that have no metric file (a summary set by hand,
 /// `best_eval_acc`); the others are the last points of the TSV histories.
 fn summary_tags(text: &str, tsv_keys: &[String]) -> Result<Vec<(String, String)>, String> {
@@ -408,6 +428,14 @@ fn summary_tags(text: &str, tsv_keys: &[String]) -> Result<Vec<(String, String)>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn params_yaml_nested_too_deeply_is_an_error_not_a_stack_overflow() {
+        // Kept in fuzz/corpus/dvclive_params_yaml: each `- ` opens one more level.
+        let text = format!("layers:\n  {}1\n", "- ".repeat(30_000));
+        let result = std::thread::Builder::new().stack_size(256 * 1024).spawn(move || parse_params(&text)).unwrap().join().unwrap();
+        assert!(result.unwrap_err().contains("nested deeper"));
+    }
 
     #[test]
     fn params_flatten_with_dots_and_keep_their_text() {

@@ -328,6 +328,27 @@ fn replay_parts(parts: &[LogPart], pass: Pass, update: &mut RunUpdate) -> Replay
     state
 }
 
+/// Drives the parsing of an operation log and its replay on arbitrary bytes (for
+/// [`crate::fuzzing`]): the first half of the operations replayed as read by an earlier
+/// scan, the rest as new; then the lines after the first parsed again as a resumed read.
+pub(crate) fn fuzz_log(data: &[u8]) {
+    let mut warnings = Vec::new();
+    let (ops, consumed) = parse_lines(data, 0, "run/data-1.log", &mut warnings);
+    assert!(consumed as usize <= data.len());
+    assert!(ops.len() <= data.len() / 2);
+    let mut state = Replay::new(SeriesMode::Replace, 0);
+    for (i, op) in ops.iter().enumerate() {
+        let _ = (op.op.series_only(), op.op.needs_history());
+        state.apply(op, "run/data-1.log", i >= ops.len() / 2, &mut warnings);
+    }
+    let points: usize = state.take_series().iter().map(|s| s.points.len()).sum();
+    assert!(points <= data.len());
+    let _ = (state.tags(), state.status(PutVersion::Value(state.last_version)));
+    let Some(first) = data.iter().position(|&b| b == b'\n') else { return };
+    let (resumed, _) = parse_lines(&data[first + 1..], first as u64 + 1, "run/data-1.log", &mut warnings);
+    assert!(resumed.len() <= ops.len());
+}
+
 /// The first `len` bytes of a file (bytes that earlier scans already read).
 fn read_prefix(path: &Path, len: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;

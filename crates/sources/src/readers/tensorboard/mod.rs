@@ -455,6 +455,48 @@ fn run_info(experiment: &str, run: &RunFolder, state: &RunState) -> RunInfo {
     }
 }
 
+/// Drives the event-file reading (TFRecord framing, event and summary decoding) on the
+/// bytes of a whole file (for [`crate::fuzzing`]). The bytes are read as they are, and once
+/// more with every record's checksums made valid, so the decoding behind the checksums is
+/// reached too.
+pub(crate) fn fuzz_events(data: &[u8]) {
+    fuzz_read(data);
+    let mut fixed = data.to_vec();
+    let mut pos = 0usize;
+    while let Some(len_bytes) = fixed.get(pos..pos + 8) {
+        let len_crc = record::masked_crc(len_bytes);
+        let len = u64::from_le_bytes(len_bytes.try_into().unwrap_or_default());
+        let Some(slot) = fixed.get_mut(pos + 8..pos + 12) else { break };
+        slot.copy_from_slice(&len_crc.to_le_bytes());
+        let data_start = pos + 12;
+        let Some(data_end) = usize::try_from(len).ok().and_then(|n| data_start.checked_add(n)).filter(|&e| e < fixed.len().saturating_sub(3)) else {
+            break;
+        };
+        let crc = record::masked_crc(&fixed[data_start..data_end]);
+        fixed[data_end..data_end + 4].copy_from_slice(&crc.to_le_bytes());
+        pos = data_end + 4;
+    }
+    if fixed != data {
+        fuzz_read(&fixed);
+    }
+}
+
+fn fuzz_read(data: &[u8]) {
+    let bytes = Bytes::copy_from_slice(data);
+    let mut run = RunData::default();
+    let read = run.read_file(bytes.clone(), 0, 0, "events.out.tfevents.1");
+    assert!(read.end <= data.len() as u64);
+    let state = RunState::default().merge(&run, 1);
+    assert_eq!(RunState::from_mark(&state.to_mark()), state);
+    let points: usize = series(&mut run, SeriesMode::Replace).iter().map(|s| s.points.len()).sum();
+    assert!(points <= data.len() / 5 + 1, "{points} points from {} bytes", data.len());
+    let _ = latest_per_path(std::mem::take(&mut run.media));
+    // Read again by a later scan: records before `read.end` only list media.
+    let mut later = RunData::default();
+    later.read_file(bytes, 0, read.end, "events.out.tfevents.1");
+    assert!(later.take_series().is_empty());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -382,6 +382,23 @@ fn bytes(v: rusqlite::types::ValueRef) -> Vec<u8> {
     }
 }
 
+/// Drives the parsing of a `metrics` row's JSON on arbitrary bytes (for
+/// [`crate::fuzzing`]), twice into the same run as consecutive rows.
+pub(crate) fn fuzz_metrics_json(data: &[u8]) {
+    let mut run = RunSeries::default();
+    if run.add_row(data, 0, 0).is_ok() {
+        let _ = run.add_row(data, 1, 1);
+        assert!(run.series.iter().all(|(_, points)| points.len() == 2));
+    }
+}
+
+/// Drives the parsing of a run's `configs` JSON and of timestamps on arbitrary bytes (for
+/// [`crate::fuzzing`]).
+pub(crate) fn fuzz_config_json(data: &[u8]) {
+    let _ = Config::parse(data);
+    let _ = time_ms(&String::from_utf8_lossy(data));
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;

@@ -6,11 +6,11 @@
 use std::path::Path;
 
 use serde_json::{Map, Number, Value};
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use super::state::Environment;
 use crate::lenient_json;
-use crate::util::{read_text, yaml_str};
+use crate::util::{load_yaml, read_text, yaml_str};
 
 pub const METADATA: &str = "wandb-metadata.json";
 pub const CONFIG: &str = "config.yaml";
@@ -18,10 +18,15 @@ pub const CONFIG: &str = "config.yaml";
 /// The environment recorded in `wandb-metadata.json`.
 pub fn read_metadata(path: &Path) -> Result<Environment, String> {
     let text = read_text(path).map_err(|e| format!("cannot read: {e}"))?;
+    parse_metadata(&text)
+}
+
+/// The environment in the text of a `wandb-metadata.json`.
+pub fn parse_metadata(text: &str) -> Result<Environment, String> {
     if text.trim().is_empty() {
         return Err("empty file (being written?)".into());
     }
-    let doc = lenient_json::parse(&text).map_err(|e| format!("invalid JSON: {e}"))?;
+    let doc = lenient_json::parse(text).map_err(|e| format!("invalid JSON: {e}"))?;
     if !doc.is_object() {
         return Err("not a JSON object".into());
     }
@@ -49,10 +54,15 @@ pub fn read_metadata(path: &Path) -> Result<Environment, String> {
 /// The config in `config.yaml`, with the `{value: ...}` wrappers (and `desc`) removed.
 pub fn read_config_yaml(path: &Path) -> Result<Map<String, Value>, String> {
     let text = read_text(path).map_err(|e| format!("cannot read: {e}"))?;
+    parse_config_yaml(&text)
+}
+
+/// The config in the text of a `config.yaml` (see [`read_config_yaml`]).
+pub fn parse_config_yaml(text: &str) -> Result<Map<String, Value>, String> {
     if text.trim().is_empty() {
         return Err("empty file (being written?)".into());
     }
-    let docs = YamlLoader::load_from_str(&text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let docs = load_yaml(text)?;
     let Some(Yaml::Hash(top)) = docs.into_iter().next() else {
         return Err("config.yaml is not a mapping".into());
     };
@@ -88,6 +98,15 @@ fn to_json(y: &Yaml, in_list: bool) -> Value {
 mod tests {
     use super::*;
     use crate::readers::wandb::state::config_params;
+
+    #[test]
+    fn config_yaml_nested_too_deeply_is_an_error_not_a_stack_overflow() {
+        let text = format!("lr:\n  value: {}[1{}\n", "[".repeat(200), "]".repeat(201));
+        assert!(parse_config_yaml(&text).unwrap_err().contains("nested deeper"));
+        let text = format!("layers:\n  value:\n  {}1\n", "- ".repeat(30_000));
+        let result = std::thread::Builder::new().stack_size(256 * 1024).spawn(move || parse_config_yaml(&text)).unwrap().join().unwrap();
+        assert!(result.unwrap_err().contains("nested deeper"));
+    }
 
     #[test]
     fn config_yaml_wrappers_are_removed_in_both_versions() {

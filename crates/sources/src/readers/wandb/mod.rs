@@ -540,6 +540,77 @@ fn run_tags(id: &str, state: &RunState, offline: bool) -> Vec<(String, String)> 
     tags
 }
 
+/// Drives the reading of a `.wandb` log (block/chunk framing, record decoding, history
+/// rows and config values) on the bytes of a whole file (for [`crate::fuzzing`]). The
+/// bytes are read as they are, and once more with a valid file header and every chunk's
+/// checksum made valid, so the decoding behind the checksums is reached too.
+pub(crate) fn fuzz_log(data: &[u8]) {
+    fuzz_read_log(data);
+    let mut fixed = data.to_vec();
+    let header = log::HEADER.len().min(fixed.len());
+    fixed[..header].copy_from_slice(&log::HEADER[..header]);
+    let mut pos = log::HEADER.len();
+    while pos < fixed.len() {
+        let left = (log::BLOCK - pos as u64 % log::BLOCK) as usize;
+        let Some(chunk) = fixed.get(pos..pos + 7) else { break };
+        let (len, kind) = (usize::from(u16::from_le_bytes([chunk[4], chunk[5]])), chunk[6]);
+        if left < 7 || chunk == [0; 7] || 7 + len > left {
+            pos += left;
+            continue;
+        }
+        let Some(payload) = fixed.get(pos + 7..pos + 7 + len) else { break };
+        let crc = log::checksum(kind, payload);
+        fixed[pos..pos + 4].copy_from_slice(&crc.to_le_bytes());
+        pos += 7 + len;
+    }
+    if fixed != data {
+        fuzz_read_log(&fixed);
+    }
+}
+
+fn fuzz_read_log(data: &[u8]) {
+    let read = log::read_log(data, 0);
+    assert!(read.consumed <= data.len() as u64);
+    assert!(read.records.iter().map(|r| r.payload.len()).sum::<usize>() <= data.len());
+    let mut state = RunState::default();
+    state.begin_session();
+    let mut series = BTreeMap::new();
+    let mut problems = Vec::new();
+    for record in &read.records {
+        match Record::decode(record.payload.as_slice()) {
+            Ok(r) => {
+                state.apply(&r, &mut |w| problems.push((record.offset, w)));
+                let _ = describes_run(&r);
+                add_points(&r, record.offset, &mut series, &mut problems);
+            }
+            Err(e) => problems.push((record.offset, format!("cannot decode record: {e}"))),
+        }
+    }
+    let points: usize = series.values().map(Vec::len).sum();
+    assert!(points <= data.len(), "{points} points from {} bytes", data.len());
+    let _ = (state.status(), state.end_ms(), state.params());
+    let _ = run_tags("id", &state, true);
+    let mut warnings = Vec::new();
+    push_problems("run-id.wandb", problems, &mut warnings);
+    assert!(warnings.len() <= MAX_WARNINGS_PER_FILE + 1);
+    // Resumed where the read stopped, as the next scan does.
+    let consumed = read.consumed as usize;
+    let rest = log::read_log(&data[consumed..], read.consumed);
+    assert!(rest.consumed as usize <= data.len() - consumed);
+}
+
+/// Drives the parsing of `files/config.yaml` and `files/wandb-metadata.json` on arbitrary
+/// bytes (for [`crate::fuzzing`]), read as [`crate::util::read_text`] does.
+pub(crate) fn fuzz_files(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(config) = files::parse_config_yaml(&text) {
+        let _ = state::config_params(&config);
+    }
+    if let Ok(env) = files::parse_metadata(&text) {
+        RunState::default().fill_environment(&env);
+    }
+}
+
 /// Positioned warnings (`byte <offset>`) for a file, at most [`MAX_WARNINGS_PER_FILE`].
 fn push_problems(rel: &str, problems: Vec<(u64, String)>, warnings: &mut Vec<Warning>) {
     let n = problems.len();

@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| runlens_sources::fuzzing::trackio_metrics_json(data));

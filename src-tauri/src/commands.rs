@@ -21,9 +21,8 @@ pub fn list_stores(state: State<'_, AppState>) -> Result<Vec<StoreView>, IpcErro
 /// One page of the runs table; a malformed filter or sort key is a `bad_query` error.
 #[tauri::command]
 pub fn query_runs(state: State<'_, AppState>, request: RunsRequest) -> Result<RunsPage, IpcError> {
-    let index = open(&state)?;
-    let query: RunsQuery = request.into();
-    Ok(RunsPage { total: index.count_runs(&query)?, runs: index.runs(&query)?.into_iter().map(Into::into).collect() })
+    let (runs, total) = open(&state)?.runs_page(&request.into())?;
+    Ok(RunsPage { total, runs: runs.into_iter().map(Into::into).collect() })
 }
 
 /// Metric keys of the selected runs, the most shared first.

@@ -260,15 +260,21 @@ impl<'c> StoreWriter<'c> {
             Some(_) if changed => self.stats.runs_updated += 1,
             Some(_) => {}
         }
+        // A run new to the index has nothing to delete or look up.
+        let new = existing.is_none();
         if let Some(params) = &u.params {
-            self.conn.prepare_cached("DELETE FROM params WHERE rid = ?1")?.execute([rid])?;
+            if !new {
+                self.conn.prepare_cached("DELETE FROM params WHERE rid = ?1")?.execute([rid])?;
+            }
             let mut insert = self.conn.prepare_cached("INSERT OR REPLACE INTO params (rid, key, value, num) VALUES (?1, ?2, ?3, ?4)")?;
             for (k, v) in params {
                 insert.execute(params![rid, k, v, numeric(v)])?;
             }
         }
         if let Some(tags) = &u.tags {
-            self.conn.prepare_cached("DELETE FROM tags WHERE rid = ?1")?.execute([rid])?;
+            if !new {
+                self.conn.prepare_cached("DELETE FROM tags WHERE rid = ?1")?.execute([rid])?;
+            }
             let mut insert = self.conn.prepare_cached("INSERT OR REPLACE INTO tags (rid, key, value) VALUES (?1, ?2, ?3)")?;
             for (k, v) in tags {
                 insert.execute(params![rid, k, v])?;
@@ -277,10 +283,12 @@ impl<'c> StoreWriter<'c> {
         for s in u.series {
             self.stats.points_added += s.points.len() as u64;
             self.pending_points += s.points.len();
-            self.write_series(rid, &s.key, s.mode, s.points)?;
+            self.write_series(rid, new, &s.key, s.mode, s.points)?;
         }
         if let Some(artifacts) = &u.artifacts {
-            self.conn.prepare_cached("DELETE FROM artifacts WHERE rid = ?1")?.execute([rid])?;
+            if !new {
+                self.conn.prepare_cached("DELETE FROM artifacts WHERE rid = ?1")?.execute([rid])?;
+            }
             let mut insert =
                 self.conn.prepare_cached("INSERT OR REPLACE INTO artifacts (rid, path, size, origin) VALUES (?1, ?2, ?3, ?4)")?;
             for a in artifacts {
@@ -356,7 +364,10 @@ impl<'c> StoreWriter<'c> {
             )
     }
 
-    fn write_series(&mut self, rid: i64, key: &str, mode: SeriesMode, mut points: Vec<Point>) -> rusqlite::Result<()> {
+    fn write_series(&mut self, rid: i64, new_run: bool, key: &str, mode: SeriesMode, mut points: Vec<Point>) -> rusqlite::Result<()> {
+        if new_run {
+            return self.insert_series(rid, key, points);
+        }
         let existing: Option<(i64, Summary)> = self
             .conn
             .prepare_cached(
@@ -443,6 +454,36 @@ impl<'c> StoreWriter<'c> {
             }
         }
         self.save_summary(sid, &summary)
+    }
+
+    /// A series of a run new to the index: its row with the summary, then its chunks.
+    fn insert_series(&mut self, rid: i64, key: &str, mut points: Vec<Point>) -> rusqlite::Result<()> {
+        let Some(s) = Summary::of(&points) else { return Ok(()) };
+        let sid: i64 = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO metrics (rid, key, count, first, last, min, max, first_step, last_step, last_time_ms, max_step, latest)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING sid",
+            )?
+            .query_row(
+                params![
+                    rid,
+                    key,
+                    s.count as i64,
+                    null_if_nan(s.first),
+                    null_if_nan(s.last),
+                    null_if_nan(s.min),
+                    null_if_nan(s.max),
+                    s.first_step,
+                    s.last_step,
+                    s.last_time_ms,
+                    s.max_step,
+                    null_if_nan(s.latest)
+                ],
+                |r| r.get(0),
+            )?;
+        series::sort_by_step(&mut points);
+        self.write_chunks(sid, 0, &points)
     }
 
     /// Writes `points` as chunks numbered from `first_seq` (replacing a chunk of that number).

@@ -114,9 +114,16 @@ impl Index {
         }
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;")?;
+        // Big ingests (profiled with 100k runs): a 32 MiB page cache and statement
+        // journals in memory keep index maintenance off the disk, and checkpointing every
+        // 32 MiB of WAL instead of every 4 MiB writes pages rewritten many times only once.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;
+             PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8192;",
+        )?;
         schema::migrate(&mut conn)?;
         filter::register_functions(&conn)?;
+        rusqlite::vtab::array::load_module(&conn)?;
         Ok(Index { conn, path: path.to_path_buf() })
     }
 

@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use rusqlite::{params, OptionalExtension, Row};
 use runlens_sources::{Artifact, Point};
 
+use crate::filter::eval::{evaluate, EvalError, RidSet};
+use crate::filter::{Agg, Field, SortKey};
 use crate::ingest::{load_points, nan_if_null};
+use rusqlite::vtab::array::Array;
 use crate::{Index, IndexError};
 
 /// One run, as every consumer (CLI JSON, app, reports) sees it.
@@ -137,35 +140,88 @@ impl Index {
     /// Runs with their params, tags and metric summaries: those matching the query's
     /// filter, in its order (newest first by default).
     pub fn runs(&self, query: &RunsQuery) -> Result<Vec<RunRecord>, IndexError> {
-        let (condition, mut params) = run_condition(query)?;
-        let (order, order_params) = run_order(&query.sort)?;
-        params.extend(order_params);
-        let args: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
-        match query.limit {
-            // A page: order only run ids (an index walk for the default order), then load
-            // the rows of that page.
-            Some(limit) if limit <= 2000 => {
-                let sql = format!("SELECT r.rid FROM runs r WHERE {condition} ORDER BY {order} LIMIT {limit} OFFSET {}", query.offset);
-                let rids: Vec<i64> = self.conn.prepare(&sql)?.query_map(args.as_slice(), |r| r.get(0))?.collect::<Result<_, _>>()?;
-                if rids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let rid_args: Vec<&dyn rusqlite::ToSql> = rids.iter().map(|r| r as &dyn rusqlite::ToSql).collect();
-                let condition = format!("r.rid IN ({})", vec!["?"; rids.len()].join(", "));
-                self.load_runs(&condition, "r.rid", "", &rid_args, Some(&rids))
-            }
-            limit => {
-                let page = format!("LIMIT {} OFFSET {}", limit.map(|l| l as i64).unwrap_or(-1), query.offset);
-                self.load_runs(&condition, &order, &page, &args, None)
-            }
-        }
+        Ok(self.runs_page(query)?.0)
     }
 
     /// How many runs match the query's filter (ignoring its paging).
     pub fn count_runs(&self, query: &RunsQuery) -> Result<u64, IndexError> {
-        let (condition, params) = run_condition(query)?;
-        let sql = format!("SELECT count(*) FROM runs r WHERE {condition}");
-        Ok(self.conn.query_row(&sql, rusqlite::params_from_iter(params.iter()), |r| r.get::<_, i64>(0))? as u64)
+        Ok(self.matching(query)?.len())
+    }
+
+    /// [`Index::runs`] and [`Index::count_runs`] from one evaluation of the filter: what
+    /// a table page needs.
+    pub fn runs_page(&self, query: &RunsQuery) -> Result<(Vec<RunRecord>, u64), IndexError> {
+        let matching = self.matching(query)?;
+        let keys: Vec<SortKey> =
+            query.sort.iter().map(|s| crate::filter::parse_sort(s)).collect::<Result<_, _>>().map_err(IndexError::Sort)?;
+        let rids = self.ordered(&matching, &keys, query.offset, query.limit)?;
+        let runs = if rids.len() <= 2000 {
+            let args: Vec<&dyn rusqlite::ToSql> = rids.iter().map(|r| r as &dyn rusqlite::ToSql).collect();
+            self.load_runs(&format!("r.rid IN ({})", vec!["?"; rids.len()].join(", ")), "r.rid", "", &args, Some(&rids))?
+        } else {
+            let array: Array = std::rc::Rc::new(rids.iter().map(|r| rusqlite::types::Value::Integer(*r)).collect());
+            self.load_runs("r.rid IN rarray(?1)", "r.rid", "", &[&array], Some(&rids))?
+        };
+        Ok((runs, matching.len()))
+    }
+
+    /// The runs the query's filter keeps, as a set of row ids.
+    fn matching(&self, query: &RunsQuery) -> Result<RidSet, IndexError> {
+        let universe_sql = if query.include_deleted { "SELECT rid FROM runs" } else { "SELECT rid FROM runs WHERE deleted = 0" };
+        let universe = RidSet::query(&self.conn, universe_sql, [])?;
+        match query.filter.as_deref().map(crate::filter::parse).transpose()?.flatten() {
+            Some(expr) => evaluate(&self.conn, &expr, &universe).map_err(|e| match e {
+                EvalError::Filter(f) => IndexError::Filter(f),
+                EvalError::Sqlite(e) => IndexError::Sqlite(e),
+            }),
+            None => Ok(universe),
+        }
+    }
+
+    /// The row ids of `set` in the order of `keys` (newest first after them), paged.
+    /// The default order and a leading metric sort walk an index in that order and stop
+    /// once the page is full; other orders sort the set in SQL.
+    fn ordered(&self, set: &RidSet, keys: &[SortKey], offset: u64, limit: Option<u64>) -> Result<Vec<i64>, IndexError> {
+        let wanted = limit.map(|l| offset.saturating_add(l)).unwrap_or(u64::MAX);
+        let mut out: Vec<i64> = Vec::new();
+        let mut taken = RidSet::default();
+        // Appends the set's members from `sql` (a query of row ids) in its order.
+        let mut walk = |sql: &str, params: &[&dyn rusqlite::ToSql], out: &mut Vec<i64>| -> rusqlite::Result<()> {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            let mut rows = stmt.query(params)?;
+            while (out.len() as u64) < wanted {
+                let Some(row) = rows.next()? else { break };
+                let rid: i64 = row.get(0)?;
+                if set.contains(rid) && !taken.contains(rid) {
+                    taken.insert(rid);
+                    out.push(rid);
+                }
+            }
+            Ok(())
+        };
+        const NEWEST_FIRST: &str = "SELECT rid FROM runs INDEXED BY runs_started ORDER BY start_ms DESC, name, id";
+        match keys {
+            [] => walk(NEWEST_FIRST, &[], &mut out)?,
+            [SortKey { field: Field::Metric { key, agg }, descending }] if indexed_aggregate(*agg) => {
+                // Runs with a value in the metric's index order, then the others, newest first.
+                let column = agg.column();
+                let sql = format!(
+                    "SELECT rid FROM metrics INDEXED BY metrics_{column} WHERE key = ?1 AND {column} IS NOT NULL ORDER BY {column} {}, rid",
+                    if *descending { "DESC" } else { "ASC" }
+                );
+                walk(&sql, &[key], &mut out)?;
+                walk(NEWEST_FIRST, &[], &mut out)?;
+            }
+            _ => {
+                let (order, params) = run_order(keys);
+                let array: Array = std::rc::Rc::new(set.iter().map(rusqlite::types::Value::Integer).collect());
+                let sql = format!("SELECT r.rid FROM runs r WHERE r.rid IN rarray(?) ORDER BY {order}");
+                let mut args: Vec<&dyn rusqlite::ToSql> = vec![&array];
+                args.extend(params.iter().map(|p| p as &dyn rusqlite::ToSql));
+                walk(&sql, &args, &mut out)?;
+            }
+        }
+        Ok(out.into_iter().skip(offset as usize).collect())
     }
 
     /// The metric keys of the given runs, those most runs share first (then by name).
@@ -304,26 +360,18 @@ impl Index {
     }
 }
 
-/// The `WHERE` condition (over `runs r`) and parameters for a query.
-fn run_condition(query: &RunsQuery) -> Result<(String, Vec<rusqlite::types::Value>), IndexError> {
-    let deleted = if query.include_deleted { "1" } else { "r.deleted = 0" };
-    match query.filter.as_deref().map(crate::filter::parse).transpose()?.flatten() {
-        Some(expr) => {
-            let compiled = crate::filter::compile(&expr)?;
-            Ok((format!("{deleted} AND {}", compiled.sql), compiled.params))
-        }
-        None => Ok((deleted.to_string(), Vec::new())),
-    }
+/// Metric aggregates with a `metrics_<column>` index of `(key, <column>, rid)`.
+fn indexed_aggregate(agg: Agg) -> bool {
+    matches!(agg, Agg::Latest | Agg::Min | Agg::Max)
 }
 
 /// The `ORDER BY` list and parameters for sort keys; newest first breaks ties.
-fn run_order(sort: &[String]) -> Result<(String, Vec<rusqlite::types::Value>), IndexError> {
+fn run_order(keys: &[SortKey]) -> (String, Vec<rusqlite::types::Value>) {
     let mut parts = Vec::new();
     let mut params = Vec::new();
-    for text in sort {
-        let key = crate::filter::parse_sort(text).map_err(IndexError::Sort)?;
+    for key in keys {
         let direction = if key.descending { "DESC" } else { "ASC" };
-        for expr in crate::filter::compile_sort(&key) {
+        for expr in crate::filter::compile_sort(key) {
             // Runs without the value go last whatever the direction; the expression
             // appears twice, so its parameters do too.
             parts.push(format!("{0} IS NULL, {0} {direction}", expr.sql));
@@ -332,5 +380,5 @@ fn run_order(sort: &[String]) -> Result<(String, Vec<rusqlite::types::Value>), I
         }
     }
     parts.push("r.start_ms DESC, r.name, r.id".to_string());
-    Ok((parts.join(", "), params))
+    (parts.join(", "), params)
 }

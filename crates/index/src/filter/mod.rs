@@ -26,6 +26,7 @@
 //! A malformed filter is a [`FilterError`] with the character span to underline and what
 //! was expected there.
 
+pub mod eval;
 mod lexer;
 mod parser;
 mod sql;

@@ -85,29 +85,70 @@ fn text(s: &str) -> SqlValue {
 }
 
 fn test(field: &Field, pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterError> {
-    match field {
+    let leaf = leaf(field, pred, span)?;
+    match leaf.kind {
+        LeafKind::RunIds => c.sql.push_str(&format!("r.rid IN ({})", leaf.compiled.sql)),
+        LeafKind::RunCondition => c.sql.push_str(&leaf.compiled.sql),
+    }
+    c.params.extend(leaf.compiled.params);
+    Ok(())
+}
+
+/// How a [`Leaf`] selects runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeafKind {
+    /// A `SELECT` of run ids (`rid`) from the metrics, params or tags table.
+    RunIds,
+    /// A condition over `runs r`.
+    RunCondition,
+}
+
+/// One test of a filter as SQL on its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Leaf {
+    pub kind: LeafKind,
+    pub compiled: Compiled,
+}
+
+impl Leaf {
+    /// A `SELECT` of the ids of the runs that pass the test.
+    pub fn select_rids(&self) -> String {
+        match self.kind {
+            LeafKind::RunIds => self.compiled.sql.clone(),
+            LeafKind::RunCondition => format!("SELECT r.rid FROM runs r WHERE {}", self.compiled.sql),
+        }
+    }
+}
+
+/// The SQL of one test.
+pub fn leaf(field: &Field, pred: &Pred, span: Span) -> Result<Leaf, FilterError> {
+    let mut c = Compiled { sql: String::new(), params: Vec::new() };
+    let kind = match field {
         Field::Metric { key, agg } => {
-            // A run matches when it has the metric and its summary passes.
-            c.sql.push_str("r.rid IN (SELECT m.rid FROM metrics m WHERE m.key = ? AND ");
+            // A run passes when it has the metric and its summary passes.
+            c.sql.push_str("SELECT m.rid FROM metrics m WHERE m.key = ? AND ");
             c.params.push(text(key));
-            numeric_pred(&format!("m.{}", agg.column()), pred, span, c, "metrics")?;
-            c.sql.push(')');
+            numeric_pred(&format!("m.{}", agg.column()), pred, span, &mut c, "metrics")?;
+            LeafKind::RunIds
         }
         Field::Param(key) => {
-            c.sql.push_str("r.rid IN (SELECT p.rid FROM params p WHERE p.key = ? AND ");
+            c.sql.push_str("SELECT p.rid FROM params p WHERE p.key = ? AND ");
             c.params.push(text(key));
-            mixed_pred("p.value", "p.num", pred, span, c)?;
-            c.sql.push(')');
+            mixed_pred("p.value", "p.num", pred, span, &mut c)?;
+            LeafKind::RunIds
         }
         Field::Tag(key) => {
-            c.sql.push_str("r.rid IN (SELECT t.rid FROM tags t WHERE t.key = ? AND ");
+            c.sql.push_str("SELECT t.rid FROM tags t WHERE t.key = ? AND ");
             c.params.push(text(key));
-            mixed_pred("t.value", "rl_num(t.value)", pred, span, c)?;
-            c.sql.push(')');
+            mixed_pred("t.value", "rl_num(t.value)", pred, span, &mut c)?;
+            LeafKind::RunIds
         }
-        Field::Attr(attr) => attr_pred(*attr, pred, span, c)?,
-    }
-    Ok(())
+        Field::Attr(attr) => {
+            attr_pred(*attr, pred, span, &mut c)?;
+            LeafKind::RunCondition
+        }
+    };
+    Ok(Leaf { kind, compiled: c })
 }
 
 /// A predicate on a number column: only numbers (and NULL tests) make sense.

@@ -58,8 +58,16 @@ impl Resume {
 /// Decides how to read an append-only file: unchanged, appended (read from the previous
 /// offset) or replaced (read from 0), and reads the new bytes.
 pub fn resume(previous: Option<&FileMark>, path: &Path) -> std::io::Result<Resume> {
+    resume_stat(previous, path, FileMark::of(&std::fs::metadata(path)?))
+}
+
+/// [`resume`] for a file found by [`walk_files`], whose stat is already known.
+pub fn resume_walked(previous: Option<&FileMark>, file: &WalkedFile) -> std::io::Result<Resume> {
+    resume_stat(previous, &file.path, file.mark)
+}
+
+fn resume_stat(previous: Option<&FileMark>, path: &Path, stat: FileMark) -> std::io::Result<Resume> {
     // A stat decides; an unchanged file is not even opened.
-    let stat = FileMark::of(&std::fs::metadata(path)?);
     if let Some(p) = previous.filter(|p| p.same_file(&stat)) {
         return Ok(Resume::Unchanged(*p));
     }

@@ -16,7 +16,7 @@ use yaml_rust2::Yaml;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
 use crate::util::{
-    list_artifacts, local_path_of_uri, read_text, resolve_moved, resume, walk_files, yaml_i64, yaml_str, Fingerprint, Resume,
+    list_artifacts, local_path_of_uri, read_text, resolve_moved, resume_walked, walk_files, yaml_i64, yaml_str, Fingerprint, Resume,
 };
 
 /// Experiment sub-folders that are not runs (`FileStore.RESERVED_EXPERIMENT_FOLDERS`).
@@ -231,7 +231,7 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
     // Metric files: resume each from its offset.
     for file in walk_files(&dir.join("metrics")) {
         let rel = format!("{}/metrics/{}", run.rel, file.rel);
-        match resume(ctx.previous(&rel), &file.path) {
+        match resume_walked(ctx.previous(&rel), &file) {
             Ok(r @ Resume::Unchanged(_)) => marks.push((rel, r.mark_after(0))),
             Ok(ref r @ Resume::Read { mode, from, ref bytes, .. }) => {
                 changed = true;

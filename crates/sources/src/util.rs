@@ -71,15 +71,16 @@ fn resume_stat(previous: Option<&FileMark>, path: &Path, stat: FileMark) -> std:
     if let Some(p) = previous.filter(|p| p.same_file(&stat)) {
         return Ok(Resume::Unchanged(*p));
     }
-    let mut file = std::fs::File::open(path)?;
-    let mark = FileMark::of(&file.metadata()?);
+    // The stat taken before opening is the mark: if the file grows in between, the extra
+    // bytes are read now and the next scan (seeing a larger size) reads from the offset.
+    let mark = stat;
     let (mode, from) = match previous {
-        Some(p) if p.same_file(&mark) => return Ok(Resume::Unchanged(*p)),
         Some(p) if p.inode == mark.inode && mark.size >= p.size && p.offset <= mark.size => (SeriesMode::Append, p.offset),
         _ => (SeriesMode::Replace, 0),
     };
+    let mut file = std::fs::File::open(path)?;
     file.seek(SeekFrom::Start(from))?;
-    let mut bytes = Vec::with_capacity((mark.size - from) as usize);
+    let mut bytes = Vec::with_capacity(mark.size.saturating_sub(from) as usize);
     file.read_to_end(&mut bytes)?;
     Ok(Resume::Read { mode, from, bytes, mark })
 }

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
+use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 use runlens_sources::{
     ExperimentUpdate, FileMark, Point, ReadError, Reader, RunInfo, RunUpdate, ScanContext, SeriesMode, Update, Warning,
@@ -466,20 +467,7 @@ impl<'c> StoreWriter<'c> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING sid",
             )?
             .query_row(
-                params![
-                    rid,
-                    key,
-                    s.count as i64,
-                    null_if_nan(s.first),
-                    null_if_nan(s.last),
-                    null_if_nan(s.min),
-                    null_if_nan(s.max),
-                    s.first_step,
-                    s.last_step,
-                    s.last_time_ms,
-                    s.max_step,
-                    null_if_nan(s.latest)
-                ],
+                rusqlite::params_from_iter([Value::Integer(rid), Value::Text(key.to_string())].into_iter().chain(summary_values(&s))),
                 |r| r.get(0),
             )?;
         series::sort_by_step(&mut points);
@@ -517,19 +505,7 @@ impl<'c> StoreWriter<'c> {
                 "UPDATE metrics SET count = ?2, first = ?3, last = ?4, min = ?5, max = ?6, first_step = ?7,
                  last_step = ?8, last_time_ms = ?9, max_step = ?10, latest = ?11 WHERE sid = ?1",
             )?
-            .execute(params![
-                sid,
-                s.count as i64,
-                null_if_nan(s.first),
-                null_if_nan(s.last),
-                null_if_nan(s.min),
-                null_if_nan(s.max),
-                s.first_step,
-                s.last_step,
-                s.last_time_ms,
-                s.max_step,
-                null_if_nan(s.latest)
-            ])?;
+            .execute(rusqlite::params_from_iter(std::iter::once(Value::Integer(sid)).chain(summary_values(s))))?;
         Ok(())
     }
 
@@ -612,6 +588,24 @@ pub(crate) fn load_points(conn: &Connection, sid: i64) -> rusqlite::Result<Vec<P
 
 fn damaged(e: series::ChunkError) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
+}
+
+/// A summary's columns in table order: count, first, last, min, max, first_step,
+/// last_step, last_time_ms, max_step, latest (NaN as NULL).
+fn summary_values(s: &Summary) -> [Value; 10] {
+    let real = |v: f64| null_if_nan(v).map(Value::Real).unwrap_or(Value::Null);
+    [
+        Value::Integer(s.count as i64),
+        real(s.first),
+        real(s.last),
+        real(s.min),
+        real(s.max),
+        Value::Integer(s.first_step),
+        Value::Integer(s.last_step),
+        Value::Integer(s.last_time_ms),
+        Value::Integer(s.max_step),
+        real(s.latest),
+    ]
 }
 
 /// A param value as a number, when the whole value is one (`0.001`, `32`, `1e-5`).

@@ -24,7 +24,8 @@
 //!   with units (`'90s'`, `'5m'`, `'1h30m'`, `'2d'`). `commit = 'abc1234'` matches a prefix.
 //!
 //! A malformed filter is a [`FilterError`] with the character span to underline and what
-//! was expected there.
+//! was expected there. A parsed filter runs as [`eval::evaluate`]: each test is one SQL
+//! query of run ids (its [`leaf`]), combined as sets.
 
 pub mod eval;
 mod lexer;
@@ -35,7 +36,7 @@ mod sql;
 mod tests;
 
 pub use lexer::CmpOp;
-pub use sql::{compile, compile_sort, Compiled};
+pub use sql::{compile_sort, leaf, Compiled, Leaf, LeafKind};
 pub(crate) use sql::register_functions;
 
 /// Characters `start..end` of the filter text (counted in Unicode scalar values).

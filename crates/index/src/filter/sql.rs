@@ -1,26 +1,19 @@
-//! Compiling a filter to a parameterised SQL condition over `runs r`. Every literal and
-//! key becomes a `?` parameter; only fixed SQL text from this file is concatenated.
+//! Compiling the tests of a filter (and sort keys) to parameterised SQL. Every literal
+//! and key becomes a `?` parameter; only fixed SQL text from this file is concatenated.
+//! `eval.rs` runs the tests and combines their results.
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;
 
 use super::lexer::CmpOp;
-use super::{Attr, Expr, Field, FilterError, Literal, Pred, SortKey, Span, Value};
+use super::{Attr, Field, FilterError, Literal, Pred, SortKey, Span, Value};
 
-/// A condition over the `runs` table aliased `r`, and its parameters in order.
+/// SQL text and its parameters in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Compiled {
     pub sql: String,
     pub params: Vec<SqlValue>,
-}
-
-/// Compiles a parsed filter. Type errors (a metric compared with text, a bad date) are
-/// positioned like syntax errors.
-pub fn compile(expr: &Expr) -> Result<Compiled, FilterError> {
-    let mut c = Compiled { sql: String::new(), params: Vec::new() };
-    emit(expr, &mut c)?;
-    Ok(c)
 }
 
 /// The `ORDER BY` expressions for a sort key (without the direction), each with its own
@@ -58,40 +51,8 @@ fn attr_sql(a: Attr) -> &'static str {
     }
 }
 
-fn emit(expr: &Expr, c: &mut Compiled) -> Result<(), FilterError> {
-    match expr {
-        Expr::And(parts) | Expr::Or(parts) => {
-            let joiner = if matches!(expr, Expr::And(_)) { " AND " } else { " OR " };
-            c.sql.push('(');
-            for (i, p) in parts.iter().enumerate() {
-                if i > 0 {
-                    c.sql.push_str(joiner);
-                }
-                emit(p, c)?;
-            }
-            c.sql.push(')');
-        }
-        Expr::Not(inner) => {
-            c.sql.push_str("NOT ");
-            emit(inner, c)?;
-        }
-        Expr::Test { field, pred, span } => test(field, pred, *span, c)?,
-    }
-    Ok(())
-}
-
 fn text(s: &str) -> SqlValue {
     SqlValue::Text(s.to_string())
-}
-
-fn test(field: &Field, pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterError> {
-    let leaf = leaf(field, pred, span)?;
-    match leaf.kind {
-        LeafKind::RunIds => c.sql.push_str(&format!("r.rid IN ({})", leaf.compiled.sql)),
-        LeafKind::RunCondition => c.sql.push_str(&leaf.compiled.sql),
-    }
-    c.params.extend(leaf.compiled.params);
-    Ok(())
 }
 
 /// How a [`Leaf`] selects runs.

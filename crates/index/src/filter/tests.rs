@@ -1,13 +1,49 @@
-//! Table tests of the filter language through one `check` helper: the compiled SQL and
-//! its parameters, or the positioned error as the CLI prints it. Update the snapshots
-//! with `UPDATE_EXPECT=1 cargo test -p runlens-index filter`.
+//! Table tests of the filter language through one `check` helper: the filter as one SQL
+//! condition over `runs r` (each test's [`super::leaf`] in the boolean structure the
+//! evaluator combines as sets) with its parameters, or the positioned error as the CLI
+//! prints it. Update the snapshots with `UPDATE_EXPECT=1 cargo test -p runlens-index filter`.
 
 use expect_test::{expect, Expect};
 use rusqlite::types::Value as SqlValue;
 
+use super::{Compiled, Expr, FilterError, LeafKind};
+
+/// The filter as one condition: what `eval.rs` computes leaf by leaf.
+fn condition(expr: &Expr, c: &mut Compiled) -> Result<(), FilterError> {
+    match expr {
+        Expr::And(parts) | Expr::Or(parts) => {
+            let joiner = if matches!(expr, Expr::And(_)) { " AND " } else { " OR " };
+            c.sql.push('(');
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    c.sql.push_str(joiner);
+                }
+                condition(p, c)?;
+            }
+            c.sql.push(')');
+        }
+        Expr::Not(inner) => {
+            c.sql.push_str("NOT ");
+            condition(inner, c)?;
+        }
+        Expr::Test { field, pred, span } => {
+            let leaf = super::leaf(field, pred, *span)?;
+            match leaf.kind {
+                LeafKind::RunIds => c.sql.push_str(&format!("r.rid IN ({})", leaf.compiled.sql)),
+                LeafKind::RunCondition => c.sql.push_str(&leaf.compiled.sql),
+            }
+            c.params.extend(leaf.compiled.params);
+        }
+    }
+    Ok(())
+}
+
 fn render(text: &str) -> String {
     let parsed = super::parse(text).and_then(|e| match e {
-        Some(e) => super::compile(&e).map(Some),
+        Some(e) => {
+            let mut c = Compiled { sql: String::new(), params: Vec::new() };
+            condition(&e, &mut c).map(|()| Some(c))
+        }
         None => Ok(None),
     });
     match parsed {

@@ -82,13 +82,12 @@ impl StoreWatcher {
             .collect();
         let (tx, rx) = channel::<PathBuf>();
         let mut os = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            if let Ok(event) = res {
-                if matches!(event.kind, EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)) {
+            if let Ok(event) = res
+                && matches!(event.kind, EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)) {
                     for p in event.paths {
                         let _ = tx.send(p);
                     }
                 }
-            }
         })
         .ok();
         let mut modes = Vec::new();

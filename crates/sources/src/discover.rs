@@ -109,11 +109,10 @@ fn group_lone_runs(searched: &Path, lone_runs: Vec<(&'static str, PathBuf)>, out
                 Some(r) => common_ancestor(&r, parent),
             });
         }
-        if let Some(root) = root {
-            if !out.stores.iter().any(|s| s.reader == reader && s.root == root) {
+        if let Some(root) = root
+            && !out.stores.iter().any(|s| s.reader == reader && s.root == root) {
                 out.stores.push(FoundStore { reader, root });
             }
-        }
     }
 }
 

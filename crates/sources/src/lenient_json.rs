@@ -88,11 +88,10 @@ pub fn number(v: &Value) -> Option<f64> {
 pub fn unpickle(v: Value) -> Value {
     match v {
         Value::Object(mut o) => {
-            if o.contains_key("py/object") {
-                if let Some(inner) = o.remove("value").or_else(|| o.remove("values")) {
+            if o.contains_key("py/object")
+                && let Some(inner) = o.remove("value").or_else(|| o.remove("values")) {
                     return unpickle(inner);
                 }
-            }
             if let Some(t) = o.remove("py/tuple") {
                 return unpickle(t);
             }

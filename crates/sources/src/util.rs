@@ -163,13 +163,12 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(v) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+        if bytes[i] == b'%' && i + 2 < bytes.len()
+            && let Some(v) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(v);
                 i += 3;
                 continue;
             }
-        }
         out.push(bytes[i]);
         i += 1;
     }
@@ -193,11 +192,10 @@ pub fn resolve_moved(recorded: &Path, base: &Path, anchor: Option<&str>) -> Opti
         .collect();
     for start in 0..parts.len() {
         let tail = &parts[start..];
-        if let Some(anchor) = anchor {
-            if !tail.iter().any(|p| p == anchor) {
+        if let Some(anchor) = anchor
+            && !tail.iter().any(|p| p == anchor) {
                 break;
             }
-        }
         let candidate = tail.iter().fold(base.to_path_buf(), |p, c| p.join(c));
         if candidate.exists() {
             return Some(candidate);

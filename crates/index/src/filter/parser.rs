@@ -92,8 +92,8 @@ impl<'t> Parser<'t> {
     }
 
     fn primary(&mut self) -> Result<Expr, FilterError> {
-        if let Some(t) = self.peek() {
-            if matches!(t.tok, Tok::LParen) {
+        if let Some(t) = self.peek()
+            && matches!(t.tok, Tok::LParen) {
                 self.pos += 1;
                 let inner = self.or()?;
                 return match self.next() {
@@ -102,7 +102,6 @@ impl<'t> Parser<'t> {
                     None => Err(FilterError::new(self.end_span(), "missing `)`", &["`)`"])),
                 };
             }
-        }
         let (field, field_span) = self.field()?;
         let pred = self.predicate()?;
         let end = self.tokens.get(self.pos.saturating_sub(1)).map(|t| t.span.end).unwrap_or(field_span.end);
@@ -127,14 +126,12 @@ impl<'t> Parser<'t> {
                 let field = match namespace.as_str() {
                     "metrics" | "metric" => {
                         let mut agg = Agg::Latest;
-                        if segments.len() > 1 {
-                            if let Some((last, false)) = segments.last() {
-                                if let Some(a) = Agg::parse(last) {
+                        if segments.len() > 1
+                            && let Some((last, false)) = segments.last()
+                                && let Some(a) = Agg::parse(last) {
                                     agg = a;
                                     segments.pop();
                                 }
-                            }
-                        }
                         Field::Metric { key: join(&segments), agg }
                     }
                     "params" | "param" | "parameters" => Field::Param(join(&segments)),

@@ -77,7 +77,7 @@ impl Reader for MlflowFile {
         runs.par_iter().for_each(|run| {
             ctx.send(Update::Run(read_run(ctx, run)));
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n % 64 == 0 || n == total {
+            if n.is_multiple_of(64) || n == total {
                 ctx.send(Update::Progress { done: n, total });
             }
         });

@@ -37,7 +37,7 @@ impl Reader for MlflowSqlite {
             .filter(|f| f.ends_with(".db") || f.ends_with(".sqlite") || f.ends_with(".sqlite3"))
             .map(|f| dir.path.join(f))
             .filter(|p| is_mlflow_db(p))
-            .map(|root| Detected::store(root))
+            .map(Detected::store)
             .collect()
     }
 

@@ -79,7 +79,7 @@ impl Reader for Dvclive {
         runs.par_iter().for_each(|rel| {
             ctx.send(Update::Run(read_run(ctx, rel, &experiment)));
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n % 64 == 0 || n == total {
+            if n.is_multiple_of(64) || n == total {
                 ctx.send(Update::Progress { done: n, total });
             }
         });

@@ -88,7 +88,7 @@ impl Reader for HfTrainer {
             let nested: Vec<&str> = runs.iter().filter_map(|other| nested_rel(&run.rel, &other.rel)).collect();
             ctx.send(Update::Run(read_run(ctx, run, &experiment, &nested)));
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n % 16 == 0 || n == total {
+            if n.is_multiple_of(16) || n == total {
                 ctx.send(Update::Progress { done: n, total });
             }
         });

@@ -55,7 +55,7 @@ impl Reader for Trackio {
             .filter(|f| f.ends_with(".db"))
             .map(|f| dir.path.join(f))
             .filter(|p| is_trackio_db(p))
-            .map(|root| Detected::store(root))
+            .map(Detected::store)
             .collect()
     }
 

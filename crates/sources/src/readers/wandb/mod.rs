@@ -84,7 +84,7 @@ impl Reader for Wandb {
                 let (update, project) = read_run(ctx, run, &previous);
                 ctx.send(Update::Run(update));
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if n % 64 == 0 || n == total {
+                if n.is_multiple_of(64) || n == total {
                     ctx.send(Update::Progress { done: n, total });
                 }
                 project
@@ -502,15 +502,14 @@ fn read_extras(ctx: &ScanContext, run: &RunDirs, state: &mut RunState, update: &
             Err(reason) => update.warnings.push(Warning::new(rel, None, reason)),
         }
     }
-    if state.config.is_empty() {
-        if let Some(rel) = latest(files::CONFIG) {
+    if state.config.is_empty()
+        && let Some(rel) = latest(files::CONFIG) {
             update.reread.push(rel.clone());
             match files::read_config_yaml(&ctx.root.join(&rel)) {
                 Ok(config) => state.config = config,
                 Err(reason) => update.warnings.push(Warning::new(rel, None, reason)),
             }
         }
-    }
 }
 
 /// Labels as tags of their own; W&B's fields worth filtering on as `wandb.*` tags.

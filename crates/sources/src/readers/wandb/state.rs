@@ -84,11 +84,10 @@ impl RunState {
         if let Some(env) = &record.environment {
             self.apply_environment(env);
         }
-        if let Some(t) = &record.telemetry {
-            if self.env.python.is_empty() && !t.python_version.is_empty() {
+        if let Some(t) = &record.telemetry
+            && self.env.python.is_empty() && !t.python_version.is_empty() {
                 self.env.python = t.python_version.clone();
             }
-        }
     }
 
     fn apply_run(&mut self, run: &RunRecord, warn: &mut dyn FnMut(String)) {
@@ -121,11 +120,10 @@ impl RunState {
         if let Some(config) = &run.config {
             self.apply_config(config, warn);
         }
-        if let Some(t) = &run.telemetry {
-            if self.env.python.is_empty() && !t.python_version.is_empty() {
+        if let Some(t) = &run.telemetry
+            && self.env.python.is_empty() && !t.python_version.is_empty() {
                 self.env.python = t.python_version.clone();
             }
-        }
     }
 
     fn apply_config(&mut self, config: &ConfigRecord, warn: &mut dyn FnMut(String)) {

@@ -402,3 +402,33 @@ async fn selected_runs_are_charted_and_zooming_reads_every_point() {
     app.screenshot("chart-zoomed").await;
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_runs_on_relative_time_smoothed_on_a_log_scale() {
+    let app = App::start(&[fixture("tensorboard")]).await;
+    app.texts("[data-testid='run-name']", 8).await;
+    let input = app.wait_css("[data-testid='filter-input']").await;
+    input.send_keys("name like 'mnist-mlp/%'").await.unwrap();
+    app.wait_text("[data-testid='run-count']", "2 runs").await;
+    for pick in app.d().find_all(By::Css("[data-testid='run-select']")).await.unwrap() {
+        pick.click().await.unwrap();
+    }
+    app.wait_text("[data-testid='chart']", "train/loss").await;
+    let x = app.wait_css("[data-testid='chart-x']").await;
+    thirtyfour::components::SelectElement::new(&x).await.unwrap().select_by_value("relative").await.unwrap();
+    app.d()
+        .execute(
+            "const s = document.querySelector('input[type=range]'); s.value = '0.9'; s.dispatchEvent(new Event('change', {bubbles: true}));\
+             const l = [...document.querySelectorAll('[data-testid=chart-panel] input[type=checkbox]')][0]; l.click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    // Two lines, both runs in the legend, on the relative axis (ticks are drawn on the
+    // canvas as durations: see the screenshot).
+    let legend = app.wait_text("[data-testid='chart']", "relative").await;
+    assert!(legend.contains("lr_0.001") && legend.contains("lr_0.01"), "{legend}");
+    app.wait_text("[data-testid='chart-panel']", "0.90").await;
+    app.screenshot("chart-relative-smoothed").await;
+    app.quit().await;
+}

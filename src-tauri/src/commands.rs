@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use runlens_index::{Index, RunsQuery};
+use runlens_index::{Index, IndexError, Progress, ScanReport};
 use tauri::{AppHandle, Emitter, State};
 
 use crate::ipc::{events, AddOutcome, IndexProgress, IpcError, MetricKey, RunsPage, RunsRequest, SeriesData, SeriesQuery, StoreView, WarningView};
@@ -60,32 +60,30 @@ pub async fn pick_folder() -> Option<String> {
         .map(|f| f.path().to_string_lossy().into_owned())
 }
 
-/// Rescans every store (and looks for new ones in the added folders) on a blocking
-/// thread, emitting progress events, then announces that the index changed. Run at start-up,
-/// so what changed while the app was closed (or a cache rebuilt by an update) shows up.
+/// Rescans every store (and looks for new ones in the added folders) in the background,
+/// then announces that the index changed. Run at start-up, so what changed while the app
+/// was closed (or a cache rebuilt by an update) shows up.
 pub async fn scan_in_background(app: AppHandle, db: PathBuf) -> Result<(), IpcError> {
-    let emitter = app.clone();
-    tauri::async_runtime::spawn_blocking(move || {
-        let mut current = String::new();
-        Index::open(&db)?.scan(&mut |p| {
-            let _ = emitter.emit(events::INDEX_PROGRESS, IndexProgress::from_progress(p, &mut current));
-        })
-    })
-    .await
-    .map_err(IpcError::internal)??;
-    crate::live::watch_stores(&app);
-    let _ = app.emit(events::INDEX_CHANGED, ());
-    Ok(())
+    index_in_background(app, db, |index, progress| index.scan(progress)).await.map(|_| ())
 }
 
-/// Runs [`Index::add`] on a blocking thread, emitting progress events, then announces
-/// that the index changed.
+/// Runs [`Index::add`] in the background, then announces that the index changed.
 pub async fn add_paths_in_background(app: AppHandle, db: PathBuf, paths: Vec<PathBuf>) -> Result<AddOutcome, IpcError> {
+    Ok(index_in_background(app, db, move |index, progress| index.add(&paths, progress)).await?.into())
+}
+
+/// Runs an indexing job on a blocking thread with progress events, then watches the
+/// (possibly new) stores and announces that the index changed.
+async fn index_in_background(
+    app: AppHandle,
+    db: PathBuf,
+    job: impl FnOnce(&mut Index, &mut dyn FnMut(Progress)) -> Result<ScanReport, IndexError> + Send + 'static,
+) -> Result<ScanReport, IpcError> {
     let emitter = app.clone();
     let result = tauri::async_runtime::spawn_blocking(move || {
         let mut current = String::new();
         let mut index = Index::open(&db)?;
-        index.add(&paths, &mut |p| {
+        job(&mut index, &mut |p| {
             let _ = emitter.emit(events::INDEX_PROGRESS, IndexProgress::from_progress(p, &mut current));
         })
     })
@@ -93,5 +91,5 @@ pub async fn add_paths_in_background(app: AppHandle, db: PathBuf, paths: Vec<Pat
     .map_err(IpcError::internal)?;
     crate::live::watch_stores(&app);
     let _ = app.emit(events::INDEX_CHANGED, ());
-    Ok(result?.into())
+    Ok(result?)
 }

@@ -38,7 +38,7 @@ pub fn run() {
             commands::pick_folder,
         ])
         .setup(move |app| {
-            live::watch_stores(app.handle());
+            // The start-up scan starts the store watcher when it is done.
             let paths = paths_from_args();
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

@@ -157,10 +157,10 @@ impl Index {
         let rids = self.ordered(&matching, &keys, query.offset, query.limit)?;
         let runs = if rids.len() <= 2000 {
             let args: Vec<&dyn rusqlite::ToSql> = rids.iter().map(|r| r as &dyn rusqlite::ToSql).collect();
-            self.load_runs(&format!("r.rid IN ({})", vec!["?"; rids.len()].join(", ")), "r.rid", "", &args, Some(&rids))?
+            self.load_runs(&format!("r.rid IN ({})", vec!["?"; rids.len()].join(", ")), &args, Some(&rids))?
         } else {
             let array: Array = std::rc::Rc::new(rids.iter().map(|r| rusqlite::types::Value::Integer(*r)).collect());
-            self.load_runs("r.rid IN rarray(?1)", "r.rid", "", &[&array], Some(&rids))?
+            self.load_runs("r.rid IN rarray(?1)", &[&array], Some(&rids))?
         };
         Ok((runs, matching.len()))
     }
@@ -241,26 +241,19 @@ impl Index {
 
     /// One run by id (deleted or not).
     pub fn run(&self, run_id: &str) -> Result<Option<RunRecord>, IndexError> {
-        Ok(self.load_runs("r.id = ?1", "r.rid", "", rusqlite::params![run_id], None)?.pop())
+        Ok(self.load_runs("r.id = ?1", rusqlite::params![run_id], None)?.pop())
     }
 
-    /// Runs matching `run_where` (over `runs r`, with parameters `args`) ordered by
-    /// `order`, limited by `page`, with their params, tags and metric summaries; in the
-    /// order of `output_order` (row ids) when given.
-    fn load_runs(
-        &self,
-        run_where: &str,
-        order: &str,
-        page: &str,
-        args: &[&dyn rusqlite::ToSql],
-        output_order: Option<&[i64]>,
-    ) -> Result<Vec<RunRecord>, IndexError> {
+    /// Runs matching `run_where` (over `runs r`, with parameters `args`) with their
+    /// params, tags and metric summaries; in the order of `output_order` (row ids) when
+    /// given, else by row id.
+    fn load_runs(&self, run_where: &str, args: &[&dyn rusqlite::ToSql], output_order: Option<&[i64]>) -> Result<Vec<RunRecord>, IndexError> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT r.rid, r.id, r.store_id, s.root, s.source, r.native_id, r.experiment, r.name, r.status, r.deleted,
                     r.parent, r.start_ms, r.end_ms, r.user, r.git_commit, r.artifact_dir
              FROM runs r JOIN stores s ON s.id = r.store_id
              WHERE {run_where}
-             ORDER BY {order} {page}"
+             ORDER BY r.rid"
         ))?;
         let mut order: Vec<i64> = Vec::new();
         let mut runs: HashMap<i64, RunRecord> = HashMap::new();

@@ -95,16 +95,14 @@ fn is_experiment_meta(path: &Path) -> bool {
 /// Experiment folders relative to the root, with whether they are in `.trash`.
 fn experiment_folders(root: &Path) -> Result<Vec<(String, bool)>, ReadError> {
     let mut out = Vec::new();
-    let mut names = list_dirs(root).map_err(|e| ReadError::io(root, e))?;
-    names.sort();
+    let names = list_dirs(root).map_err(|e| ReadError::io(root, e))?;
     for name in &names {
         if name != ".trash" && name != "models" && root.join(name).join("meta.yaml").is_file() {
             out.push((name.clone(), false));
         }
     }
     if names.iter().any(|n| n == ".trash") {
-        let mut trashed = list_dirs(&root.join(".trash")).unwrap_or_default();
-        trashed.sort();
+        let trashed = list_dirs(&root.join(".trash")).unwrap_or_default();
         for t in trashed {
             if root.join(".trash").join(&t).join("meta.yaml").is_file() {
                 out.push((format!(".trash/{t}"), true));
@@ -114,12 +112,13 @@ fn experiment_folders(root: &Path) -> Result<Vec<(String, bool)>, ReadError> {
     Ok(out)
 }
 
+/// Sub-folder names, sorted.
 fn list_dirs(dir: &Path) -> std::io::Result<Vec<String>> {
     crate::util::list_dir(dir).map(|(dirs, _)| dirs)
 }
 
 fn run_folders(exp_dir: &Path) -> Vec<String> {
-    let mut runs: Vec<String> = list_dirs(exp_dir)
+    list_dirs(exp_dir)
         .unwrap_or_default()
         .into_iter()
         .filter(|name| !RESERVED.contains(&name.as_str()))
@@ -127,9 +126,7 @@ fn run_folders(exp_dir: &Path) -> Vec<String> {
             let dir = exp_dir.join(name);
             dir.join("meta.yaml").is_file() || dir.join("metrics").is_dir()
         })
-        .collect();
-    runs.sort();
-    runs
+        .collect()
 }
 
 /// Sends the experiment's update; returns whether it is deleted (read from disk only when

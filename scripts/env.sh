@@ -6,3 +6,5 @@ export E2E_TARGET_DIR="${E2E_TARGET_DIR:-$CARGO_TARGET_DIR/e2e}"
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 # WebKitGTK without a session bus: keep GTK's settings in memory.
 export GSETTINGS_BACKEND="${GSETTINGS_BACKEND:-memory}"
+# The pinned Python venv with the peer tools (scripts/peers.sh makes it).
+export PEERS_VENV="${PEERS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/runlens/peers-venv}"

@@ -63,7 +63,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Reduce to at most N points (N/2 buckets keeping each one's lowest and highest point).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = max_points)]
         max_points: Option<usize>,
         /// X axis for --from/--to and the reduction: step, time (ms since the epoch) or relative (ms).
         #[arg(long, default_value = "step")]
@@ -75,7 +75,7 @@ enum Command {
         #[arg(long, allow_hyphen_values = true)]
         to: Option<f64>,
         /// Exponential smoothing weight in [0, 1), as in TensorBoard.
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, value_parser = smoothing)]
         smoothing: f64,
     },
     /// List registered stores with their run counts and warnings.
@@ -90,14 +90,54 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("runlens: {e:#}");
+            eprintln!("runlens: {}", message(&e));
             ExitCode::FAILURE
         }
     }
 }
 
+/// An error and its causes on one line, each said once: errors that already include
+/// their source's text (`index database error: disk I/O error`) do not repeat it.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
+/// `--max-points`: the reduction keeps the first and last point and two per bucket, so it
+/// can promise "at most N" from 4 on.
+fn max_points(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|_| format!("{s:?} is not a whole number"))?;
+    if n < 4 {
+        return Err(format!("must be at least 4 (the first and last point and one bucket's lowest and highest), not {n}"));
+    }
+    Ok(n)
+}
+
+/// `--smoothing`: TensorBoard's weight, in [0, 1) (1 would hold the first value forever).
+fn smoothing(s: &str) -> Result<f64, String> {
+    let w: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if !(0.0..1.0).contains(&w) {
+        return Err(format!("must be in [0, 1), not {w}"));
+    }
+    Ok(w)
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     let db = cli.db.unwrap_or_else(runlens_index::default_db_path);
+    // Only `add` and `scan` make an index; a query of one that is not there is a mistake
+    // (a mistyped --db), not an empty answer.
+    if !matches!(cli.command, Command::Add { .. } | Command::Scan) && !db.exists() {
+        anyhow::bail!("no index at {} (make one with `runlens --db {} add FOLDER`)", db.display(), db.display());
+    }
     let mut index = Index::open(&db).with_context(|| format!("cannot open the index {}", db.display()))?;
     let mut out = std::io::stdout().lock();
     match cli.command {

@@ -106,7 +106,9 @@ fn a_folder_without_stores_says_so() {
 #[test]
 fn an_unknown_run_is_an_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
-    let out = runlens(&dir.path().join("i.sqlite"), &["series", "nope", "loss", "--json"]);
+    let db = dir.path().join("i.sqlite");
+    assert!(runlens(&db, &["add", dir.path().to_str().unwrap()]).status.success());
+    let out = runlens(&db, &["series", "nope", "loss", "--json"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no run with id nope"));
 }

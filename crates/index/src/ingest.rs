@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 use runlens_sources::{
-    ExperimentUpdate, FileMark, Point, ReadError, Reader, RunInfo, RunUpdate, ScanContext, SeriesMode, Update, Warning,
+    ExperimentUpdate, FileMark, Point, ReadError, Reader, RunInfo, RunUpdate, ScanContext, SeriesMode, SeriesUpdate, Update,
+    Warning,
 };
 
 use crate::series::{self, Summary, CHUNK_POINTS};
@@ -55,6 +56,7 @@ pub(crate) fn scan_store(
     store_id: i64,
     reader: &dyn Reader,
     root: &str,
+    allowed: &[std::path::PathBuf],
     progress: &mut dyn FnMut(ReadProgress),
 ) -> Result<ScanStats, IndexError> {
     let previous = load_marks(conn, store_id)?;
@@ -70,7 +72,7 @@ pub(crate) fn scan_store(
             let sink = move |u: Update| {
                 let _ = tx.send(u);
             };
-            let ctx = ScanContext { root: root_path, previous, sink: &sink };
+            let ctx = ScanContext { root: root_path, previous, sink: &sink, allowed };
             reader.scan(&ctx)
         });
         writer.begin()?;
@@ -241,6 +243,7 @@ impl<'c> StoreWriter<'c> {
 
     fn run(&mut self, u: RunUpdate) -> Result<(), IndexError> {
         self.seen_runs.insert(u.native_id.clone());
+        let mut warnings = u.warnings;
         let existing: Option<i64> = self
             .conn
             .prepare_cached("SELECT rid FROM runs WHERE store_id = ?1 AND native_id = ?2")?
@@ -281,7 +284,7 @@ impl<'c> StoreWriter<'c> {
                 insert.execute(params![rid, k, v])?;
             }
         }
-        for s in u.series {
+        for s in merge_same_keys(u.series, &mut warnings) {
             self.stats.points_added += s.points.len() as u64;
             self.pending_points += s.points.len();
             self.write_series(rid, new, &s.key, s.mode, s.points)?;
@@ -318,7 +321,7 @@ impl<'c> StoreWriter<'c> {
             }
             self.replace_marks(&owner, marks)?;
         }
-        self.add_warnings(&owner, &u.warnings)?;
+        self.add_warnings(&owner, &warnings)?;
         Ok(())
     }
 
@@ -558,6 +561,38 @@ impl<'c> StoreWriter<'c> {
         self.conn.execute("DELETE FROM warnings INDEXED BY warnings_owner WHERE store_id = ?1 AND owner = ?2", params![self.store_id, owner])?;
         Ok(())
     }
+}
+
+/// One update per key: a reader that sends two series of one key in one run update (a
+/// CSV header naming a column twice, metric names that differ only in invalid UTF-8) gets
+/// them merged in order, with a warning, instead of a constraint error that would stop
+/// the scan of the whole store.
+fn merge_same_keys(series: Vec<SeriesUpdate>, warnings: &mut Vec<Warning>) -> Vec<SeriesUpdate> {
+    let mut out: Vec<SeriesUpdate> = Vec::with_capacity(series.len());
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for s in series {
+        match at.get(&s.key) {
+            None => {
+                at.insert(s.key.clone(), out.len());
+                out.push(s);
+            }
+            Some(&i) => {
+                warnings.push(Warning {
+                    file: None,
+                    location: None,
+                    message: format!("two series named {:?} in one run: their points are merged", s.key),
+                });
+                // Every point of both is kept; if either replaces what the index holds,
+                // the merged series does.
+                let kept = &mut out[i];
+                if s.mode == SeriesMode::Replace {
+                    kept.mode = SeriesMode::Replace;
+                }
+                kept.points.extend(s.points);
+            }
+        }
+    }
+    out
 }
 
 /// Removes a store and everything cached about it.

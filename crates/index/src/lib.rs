@@ -17,6 +17,7 @@ mod ingest;
 mod query;
 pub mod schema;
 pub mod series;
+mod turns;
 pub mod watch;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +49,8 @@ pub enum IndexError {
     Filter(#[from] filter::FilterError),
     #[error("bad sort key {0}")]
     Sort(filter::FilterError),
+    #[error("cannot take the scan lock {path}: {source}")]
+    Lock { path: PathBuf, source: std::io::Error },
 }
 
 /// The stable id of a run: the same store and native id always give the same id.
@@ -232,7 +235,11 @@ impl Index {
 
     fn scan_stores(&mut self, ids: &[i64], progress: &mut dyn FnMut(Progress)) -> Result<Vec<StoreReport>, IndexError> {
         let mut reports = Vec::new();
+        let allowed: Vec<PathBuf> =
+            self.conn.prepare("SELECT path FROM user_folders")?.query_map([], |r| r.get::<_, String>(0))?.map(|p| p.map(PathBuf::from)).collect::<Result<_, _>>()?;
         for (index, &id) in ids.iter().enumerate() {
+            // Marks are read and written under the turn: see `turns`.
+            let _turn = turns::ScanTurn::wait(&self.path)?;
             let Some((reader_id, root)): Option<(String, String)> = self
                 .conn
                 .query_row("SELECT reader, root FROM stores WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -243,9 +250,22 @@ impl Index {
             let Some(reader) = reader_by_id(&reader_id) else { continue };
             progress(Progress::Store { index, count: ids.len(), reader: reader.id(), root: root.clone() });
             let stats = if Path::new(&root).exists() {
-                ingest::scan_store(&self.conn, id, reader.as_ref() as &dyn Reader, &root, &mut |p| {
+                let scanned = ingest::scan_store(&self.conn, id, reader.as_ref() as &dyn Reader, &root, &allowed, &mut |p| {
                     progress(Progress::Reading { done: p.done, total: p.total })
-                })?
+                });
+                match scanned {
+                    Ok(stats) => stats,
+                    // One store's failure never stops the others: what was committed of it
+                    // stays (with its marks), the rest is rolled back and the store says why.
+                    Err(e) => {
+                        if !self.conn.is_autocommit() {
+                            let _ = self.conn.execute_batch("ROLLBACK");
+                        }
+                        let error = format!("indexing stopped: {e}");
+                        self.conn.execute("UPDATE stores SET error = ?1 WHERE id = ?2", params![error, id])?;
+                        ScanStats { error: Some(error), ..Default::default() }
+                    }
+                }
             } else {
                 // Keep the cached runs (browsable offline), say why nothing was read.
                 let error = format!("{root} is missing (moved, deleted or not mounted); showing the runs indexed before");

@@ -157,11 +157,14 @@ CREATE INDEX runs_started ON runs (start_ms DESC, name, id);
 /// Brings the database to the current schema. Returns true when the cache was (re)built
 /// empty, so the caller knows a rescan is needed.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<bool> {
-    conn.execute_batch("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")?;
     let get = |conn: &Connection, key: &str| -> rusqlite::Result<i64> {
         Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?.unwrap_or(0))
     };
-    let tx = conn.transaction()?;
+    // A write transaction from the start: a read that upgrades to a write fails at once
+    // with "database is locked" when another process migrates the same fresh index,
+    // where a write transaction waits its turn (busy timeout).
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")?;
     let user_version = get(&tx, "user_version")? as usize;
     for (i, sql) in USER_MIGRATIONS.iter().enumerate().skip(user_version) {
         tx.execute_batch(sql)?;

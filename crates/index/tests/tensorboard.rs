@@ -153,7 +153,7 @@ fn every_event_file_is_read_once_and_marked() {
     let updates = std::sync::Mutex::new(Vec::new());
     let sink = |u: Update| updates.lock().unwrap().push(u);
     let previous = std::collections::HashMap::new();
-    reader_by_id("tensorboard").unwrap().scan(&ScanContext { root: &root, previous: &previous, sink: &sink }).unwrap();
+    reader_by_id("tensorboard").unwrap().scan(&ScanContext::new(&root, &previous, &sink)).unwrap();
     let exp = expected("tensorboard");
     let mut files = 0;
     for u in updates.into_inner().unwrap() {

@@ -64,9 +64,27 @@ pub struct ScanContext<'a> {
     /// File marks recorded by the previous scan, keyed by path relative to `root`.
     pub previous: &'a HashMap<String, FileMark>,
     pub sink: &'a dyn Sink,
+    /// Folders the user added (canonical paths). Besides the store's own folder, only
+    /// these may be read when a store points elsewhere (an artifact location).
+    pub allowed: &'a [PathBuf],
 }
 
-impl ScanContext<'_> {
+impl<'a> ScanContext<'a> {
+    /// A scan of the store at `root` that may read only inside the store's own folder.
+    pub fn new(root: &'a Path, previous: &'a HashMap<String, FileMark>, sink: &'a dyn Sink) -> ScanContext<'a> {
+        ScanContext { root, previous, sink, allowed: &[] }
+    }
+
+    /// Whether a location the store points to lies inside the store's folder (the root,
+    /// or the folder of a single-file store) or inside a folder the user added. Anything
+    /// else (`artifact_uri: file:///`, `/etc`) is not walked without the user adding it.
+    pub fn may_read(&self, path: &Path) -> bool {
+        let Ok(path) = std::fs::canonicalize(path) else { return false };
+        let store_dir = if self.root.is_dir() { self.root } else { self.root.parent().unwrap_or(self.root) };
+        let store_dir = std::fs::canonicalize(store_dir).unwrap_or_else(|_| store_dir.to_path_buf());
+        path.starts_with(&store_dir) || self.allowed.iter().any(|a| path.starts_with(a))
+    }
+
     pub fn previous(&self, rel: &str) -> Option<&FileMark> {
         self.previous.get(rel)
     }

@@ -12,26 +12,69 @@ use crate::reader::{ReadError, ScanContext};
 pub fn is_sqlite_file(path: &Path) -> bool {
     use std::io::Read;
     let mut header = [0u8; 16];
-    match std::fs::File::open(path) {
+    match crate::util::open_regular(path) {
         Ok(mut f) => f.read_exact(&mut header).is_ok() && &header == b"SQLite format 3\0",
         Err(_) => false,
     }
 }
 
-/// Opens `path` read-only. A WAL database with no `-wal` file beside it is opened as
-/// immutable, because SQLite would otherwise create the `-shm` file to read it.
-pub fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+/// A database opened by [`open_read_only`]: the connection, and the private copy it reads
+/// when the store's own files could not be read without writing beside them.
+pub struct ReadOnlyDb {
+    conn: Connection,
+    /// Dropped after the connection (fields drop in order): removes the copy.
+    _copy: Option<tempfile::TempDir>,
+}
+
+impl std::ops::Deref for ReadOnlyDb {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Opens `path` read-only, creating nothing beside it:
+/// * a WAL database with no `-wal` file is opened as immutable (SQLite would otherwise
+///   create the `-shm` file to read it);
+/// * a WAL database with a `-wal` but no `-shm` (copied from elsewhere, a writer killed on
+///   a read-only mount) is read from a private copy of both files, because SQLite would
+///   create the `-shm` to replay the WAL, or fail to where the folder is read-only;
+/// * anything else is opened with `mode=ro`, sharing the writer's `-shm`.
+pub fn open_read_only(path: &Path) -> rusqlite::Result<ReadOnlyDb> {
     let wal_mode = wal_mode(path);
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    let immutable = wal_mode && !Path::new(&wal).exists();
-    let uri = format!("file:{}?mode=ro{}", encode(path), if immutable { "&immutable=1" } else { "" });
+    let side = |suffix: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        std::path::PathBuf::from(p)
+    };
+    let (wal, shm) = (side("-wal"), side("-shm"));
+    if wal_mode && wal.exists() && !shm.exists() {
+        return open_copy(path, &wal);
+    }
+    let immutable = wal_mode && !wal.exists();
+    Ok(ReadOnlyDb { conn: open_uri(path, if immutable { "mode=ro&immutable=1" } else { "mode=ro" })?, _copy: None })
+}
+
+fn open_uri(path: &Path, query: &str) -> rusqlite::Result<Connection> {
+    let uri = format!("file:{}?{query}", encode(path));
     let conn = Connection::open_with_flags(
         uri,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
+}
+
+/// Copies the database and its `-wal` into a private folder and opens the copy there.
+fn open_copy(path: &Path, wal: &Path) -> rusqlite::Result<ReadOnlyDb> {
+    let io = |e: std::io::Error| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN), Some(format!("cannot copy the database to read its -wal: {e}")));
+    let dir = tempfile::Builder::new().prefix("runlens-db-").tempdir().map_err(io)?;
+    let copy = dir.path().join("store.db");
+    std::fs::copy(path, &copy).map_err(io)?;
+    std::fs::copy(wal, dir.path().join("store.db-wal")).map_err(io)?;
+    let conn = Connection::open_with_flags(&copy, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.execute_batch("PRAGMA query_only = ON")?;
+    Ok(ReadOnlyDb { conn, _copy: Some(dir) })
 }
 
 /// A database file and its `-wal` as a store sees them: what changed since the last scan,
@@ -89,7 +132,7 @@ pub fn column_names(conn: &Connection, table: &str) -> rusqlite::Result<Vec<Stri
 fn wal_mode(path: &Path) -> bool {
     use std::io::Read;
     let mut header = [0u8; 20];
-    match std::fs::File::open(path) {
+    match crate::util::open_regular(path) {
         Ok(mut f) => f.read_exact(&mut header).is_ok() && header[18] == 2,
         Err(_) => false,
     }
@@ -128,5 +171,30 @@ mod tests {
         drop(conn);
         let after: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(before, after);
+    }
+
+    #[test]
+    fn a_wal_without_shm_is_read_from_a_copy_and_nothing_appears_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("store.db");
+        // A writer with rows still in its WAL; its files copied elsewhere without the -shm.
+        let writer = Connection::open(&db).unwrap();
+        writer.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE t(x); INSERT INTO t VALUES (1), (2);").unwrap();
+        let copied = dir.path().join("copied");
+        std::fs::create_dir(&copied).unwrap();
+        for name in ["store.db", "store.db-wal"] {
+            std::fs::copy(dir.path().join(name), copied.join(name)).unwrap();
+        }
+        drop(writer);
+        let before: Vec<_> = std::fs::read_dir(&copied).unwrap().flatten().map(|e| e.file_name()).collect();
+        let conn = open_read_only(&copied.join("store.db")).unwrap();
+        let n: i64 = conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 2, "the rows in the WAL are read");
+        drop(conn);
+        let mut after: Vec<_> = std::fs::read_dir(&copied).unwrap().flatten().map(|e| e.file_name()).collect();
+        after.sort();
+        let mut before = before;
+        before.sort();
+        assert_eq!(before, after, "no -shm (or anything else) was created beside the store");
     }
 }

@@ -78,7 +78,7 @@ fn resume_stat(previous: Option<&FileMark>, path: &Path, stat: FileMark) -> std:
         Some(p) if p.inode == mark.inode && mark.size >= p.size && p.offset <= mark.size => (SeriesMode::Append, p.offset),
         _ => (SeriesMode::Replace, 0),
     };
-    let mut file = std::fs::File::open(path)?;
+    let mut file = open_regular(path)?;
     file.seek(SeekFrom::Start(from))?;
     let mut bytes = Vec::with_capacity(mark.size.saturating_sub(from) as usize);
     file.read_to_end(&mut bytes)?;
@@ -204,13 +204,57 @@ pub fn resolve_moved(recorded: &Path, base: &Path, anchor: Option<&str>) -> Opti
     None
 }
 
-/// Reads a small text file, replacing invalid UTF-8.
+/// Opens a file for reading only if it is a regular file. A FIFO, socket or device where a
+/// store has a known file name (`meta.yaml`, `data-1.log`) would block a plain open
+/// forever or read without end (`/dev/zero`); here the open cannot block and anything but
+/// a regular file is an error.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    Ok(file)
+}
+
+/// Files read whole ([`read_small`], [`read_text`]: configs, metadata, JSON summaries)
+/// larger than this are refused instead of filling memory.
+pub const MAX_SMALL_FILE: u64 = 64 << 20;
+
+/// Reads a small regular file whole; larger than [`MAX_SMALL_FILE`] is an error.
+pub fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let size = file.metadata()?.len();
+    if size > MAX_SMALL_FILE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{size} bytes is too large for this kind of file (at most {MAX_SMALL_FILE})"),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_SMALL_FILE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SMALL_FILE {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("larger than {MAX_SMALL_FILE} bytes")));
+    }
+    Ok(bytes)
+}
+
+/// Reads a small text file ([`read_small`]), replacing invalid UTF-8.
 pub fn read_text(path: &Path) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
+    let bytes = read_small(path)?;
     Ok(match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     })
+}
+
+/// The warning for a location a store points to outside the folders the user added.
+pub fn outside_warning(file: &str, location: &Path) -> crate::model::Warning {
+    crate::model::Warning::new(
+        file,
+        None,
+        format!("artifacts at {} are outside the folders you added: add that folder to list them", location.display()),
+    )
 }
 
 /// Nesting deeper than this is refused by [`load_yaml`]: `yaml-rust2` builds documents

@@ -16,7 +16,7 @@ use yaml_rust2::Yaml;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
 use crate::util::{
-    list_artifacts, local_path_of_uri, read_text, resolve_moved, resume_walked, walk_files, yaml_i64, yaml_str, Fingerprint, Resume,
+    list_artifacts, local_path_of_uri, outside_warning, read_text, resolve_moved, resume_walked, walk_files, yaml_i64, yaml_str, Fingerprint, Resume,
 };
 
 /// Experiment sub-folders that are not runs (`FileStore.RESERVED_EXPERIMENT_FOLDERS`).
@@ -86,7 +86,7 @@ impl Reader for MlflowFile {
 }
 
 fn is_experiment_meta(path: &Path) -> bool {
-    match std::fs::read_to_string(path) {
+    match read_text(path) {
         Ok(text) => text.contains("experiment_id") && text.contains("lifecycle_stage"),
         Err(_) => false,
     }
@@ -97,14 +97,14 @@ fn experiment_folders(root: &Path) -> Result<Vec<(String, bool)>, ReadError> {
     let mut out = Vec::new();
     let names = list_dirs(root).map_err(|e| ReadError::io(root, e))?;
     for name in &names {
-        if name != ".trash" && name != "models" && root.join(name).join("meta.yaml").is_file() {
+        if name != ".trash" && name != "models" && root.join(name).join("meta.yaml").exists() {
             out.push((name.clone(), false));
         }
     }
     if names.iter().any(|n| n == ".trash") {
         let trashed = list_dirs(&root.join(".trash")).unwrap_or_default();
         for t in trashed {
-            if root.join(".trash").join(&t).join("meta.yaml").is_file() {
+            if root.join(".trash").join(&t).join("meta.yaml").exists() {
                 out.push((format!(".trash/{t}"), true));
             }
         }
@@ -250,6 +250,9 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
         artifact_dir = doc.and_then(|d| yaml_str(&d["artifact_uri"])).and_then(|uri| {
             resolve_moved(&local_path_of_uri(&uri)?, ctx.root, Some(&run.id))
         });
+        if let Some(outside) = artifact_dir.take_if(|d| !ctx.may_read(d)) {
+            update.warnings.push(outside_warning(&format!("{}/meta.yaml", run.rel), &outside));
+        }
     }
     if let Some(info) = update.info.as_mut() {
         info.artifact_dir = artifact_dir.clone();

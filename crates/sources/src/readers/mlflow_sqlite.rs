@@ -4,7 +4,10 @@
 //!
 //! Incremental: an unchanged database file (and `-wal`) is not opened at all; otherwise
 //! runs, params and tags are re-read (small tables) and metric rows are read from the
-//! rowid high-water mark of the previous scan (the table is insert-only).
+//! rowid high-water mark of the previous scan (the table is insert-only), all in one read
+//! transaction bounded by the mark it records. Each run carries its own mark, committed
+//! with its points, so a scan killed between runs never indexes a row twice; a database
+//! written anew (new inode, smaller, another first row) is read again from the start.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,7 +17,7 @@ use rusqlite::Connection;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
 use crate::sqlite_ro::{column_names, is_sqlite_file, open_read_only, table_names, DbFiles};
-use crate::util::{list_artifacts, local_path_of_uri, resolve_moved};
+use crate::util::{list_artifacts, local_path_of_uri, outside_warning, resolve_moved, Fingerprint};
 
 /// Tables every MLflow tracking database has (`alembic_version` tells it from other
 /// databases with tables of the same names, Runlens' own index among them).
@@ -36,7 +39,9 @@ impl Reader for MlflowSqlite {
             .iter()
             .filter(|f| f.ends_with(".db") || f.ends_with(".sqlite") || f.ends_with(".sqlite3"))
             .map(|f| dir.path.join(f))
-            .filter(|p| is_mlflow_db(p))
+            // A file named as MLflow names its database is a store even when it cannot be
+            // read as one: its scan then says why, instead of the file being skipped silently.
+            .filter(|p| is_mlflow_db(p) || p.file_name().is_some_and(|n| n == "mlflow.db"))
             .map(Detected::store)
             .collect()
     }
@@ -49,37 +54,47 @@ impl Reader for MlflowSqlite {
             ctx.send(Update::Unchanged);
             return Ok(());
         }
-        let previous = ctx.previous(&files.name).copied();
-
+        check_database(db_path)?;
         let conn = open_read_only(db_path).map_err(db_error)?;
+        // Everything below is read in one snapshot: a writer's rows committed meanwhile
+        // wait for the next scan, and the high-water mark is the snapshot's own.
+        conn.execute_batch("BEGIN").map_err(db_error)?;
         let schema = Schema::detect(&conn).map_err(db_error)?;
         let base = db_path.parent().unwrap_or(Path::new("/"));
 
-        let experiments = read_experiments(&conn).map_err(db_error)?;
-        for (id, info) in &experiments {
-            ctx.send(Update::Experiment(ExperimentUpdate {
-                native_id: id.clone(),
-                info: Some(info.clone()),
-                marks: Some(Vec::new()),
-                warnings: Vec::new(),
-            }));
-        }
-        let exp_deleted: HashMap<&str, bool> = experiments.iter().map(|(id, i)| (id.as_str(), i.deleted)).collect();
+        let high: i64 = conn.query_row("SELECT coalesce(max(rowid), 0) FROM metrics", [], |r| r.get(0)).map_err(db_error)?;
+        let fingerprint = first_row_fingerprint(&conn).map_err(db_error)?;
+        let previous = ctx.previous(&files.name).copied();
+        // Metric rows are insert-only, so rows after the last high-water mark are what is
+        // new, unless the file was replaced (a new inode, a smaller file, another first
+        // row, fewer rows): then everything is read again and replaces what was indexed.
+        let resume = previous.filter(|p| {
+            p.inode == files.db.inode && p.size <= files.db.size && p.hash == fingerprint && p.offset as i64 <= high
+        });
+        let (after, mode) = match resume {
+            Some(p) => (p.offset as i64, SeriesMode::Append),
+            None => (0, SeriesMode::Replace),
+        };
+        // A run's own mark says how far its points are committed: a scan stopped after
+        // some runs but before the store's mark must not append their rows again.
+        let run_marks: HashMap<&str, i64> = if resume.is_some() {
+            let prefix = format!("{}#", files.name);
+            ctx.previous.iter().filter_map(|(k, m)| Some((k.strip_prefix(&prefix)?, m.offset as i64))).collect()
+        } else {
+            HashMap::new()
+        };
 
+        let experiments = read_experiments(&conn).map_err(db_error)?;
+        let exp_deleted: HashMap<String, bool> = experiments.iter().map(|(id, i)| (id.clone(), i.deleted)).collect();
         let mut params = key_values(&conn, "params").map_err(db_error)?;
         let mut tags = key_values(&conn, "tags").map_err(db_error)?;
-
-        // Metric rows after the previous high-water mark; everything again if the table shrank.
-        let max_rowid: i64 = conn.query_row("SELECT coalesce(max(rowid), 0) FROM metrics", [], |r| r.get(0)).map_err(db_error)?;
-        let mut after = previous.map(|p| p.offset as i64).unwrap_or(0);
-        let mut mode = SeriesMode::Append;
-        if max_rowid < after || previous.is_none() {
-            after = 0;
-            mode = SeriesMode::Replace;
-        }
-        let mut series = read_metrics(&conn, &schema, after).map_err(db_error)?;
-
+        let mut series = read_metrics(&conn, &schema, after, high, &run_marks).map_err(db_error)?;
         let runs = read_runs(&conn, &schema).map_err(db_error)?;
+        conn.execute_batch("COMMIT").map_err(db_error)?;
+
+        for (id, info) in experiments {
+            ctx.send(Update::Experiment(ExperimentUpdate { native_id: id, info: Some(info), marks: Some(Vec::new()), warnings: Vec::new() }));
+        }
         let total = runs.len() as u64;
         ctx.send(Update::Progress { done: 0, total });
         for (done, row) in runs.into_iter().enumerate() {
@@ -90,12 +105,20 @@ impl Reader for MlflowSqlite {
                 .as_deref()
                 .and_then(local_path_of_uri)
                 .and_then(|p| resolve_moved(&p, base, Some(&row.id)));
+            let mut warnings = Vec::new();
+            let artifact_dir = match artifact_dir {
+                Some(d) if !ctx.may_read(&d) => {
+                    warnings.push(outside_warning(&files.name, &d));
+                    None
+                }
+                d => d,
+            };
             let artifacts = artifact_dir.as_deref().map(|d| list_artifacts(d).0).unwrap_or_default();
             let info = RunInfo {
                 experiment: Some(row.experiment.clone()),
                 name: row.name.filter(|n| !n.is_empty()).or_else(|| tag("mlflow.runName")).unwrap_or_else(|| row.id.clone()),
                 status: Status::parse(&row.status),
-                deleted: row.deleted || exp_deleted.get(row.experiment.as_str()).copied().unwrap_or(false),
+                deleted: row.deleted || exp_deleted.get(&row.experiment).copied().unwrap_or(false),
                 parent: tag("mlflow.parentRunId").filter(|p| !p.is_empty()),
                 start_ms: row.start_ms,
                 end_ms: row.end_ms,
@@ -104,12 +127,16 @@ impl Reader for MlflowSqlite {
                 artifact_dir,
             };
             let run_series = series.remove(&row.id).unwrap_or_default();
+            // Committed with this run's points, in the same index transaction.
+            let mark = (format!("{}#{}", files.name, row.id), FileMark { offset: high as u64, ..FileMark::default() });
             ctx.send(Update::Run(RunUpdate {
                 info: Some(info),
                 params: Some(params.remove(&row.id).unwrap_or_default()),
                 series: run_series.into_iter().map(|(key, points)| SeriesUpdate { key, mode, points }).collect(),
                 tags: Some(tags),
                 artifacts: Some(artifacts),
+                marks: Some(vec![mark]),
+                warnings,
                 native_id: row.id,
                 ..Default::default()
             }));
@@ -118,9 +145,48 @@ impl Reader for MlflowSqlite {
             }
         }
         ctx.send(Update::Progress { done: total, total });
-        ctx.send(Update::Store { marks: files.marks(max_rowid as u64, 0), warnings: Vec::new() });
+        ctx.send(Update::Store { marks: files.marks(high as u64, fingerprint), warnings: Vec::new() });
         Ok(())
     }
+}
+
+/// Why a file that was (or looks like) an MLflow database cannot be read as one: empty,
+/// not SQLite, or without MLflow's tables. The store keeps the runs indexed before.
+fn check_database(path: &Path) -> Result<(), ReadError> {
+    let not_a_store = |reason: &str| ReadError::NotAStore { path: path.to_path_buf(), kind: "MLflow database", reason: reason.into() };
+    let meta = std::fs::metadata(path).map_err(|e| ReadError::io(path, e))?;
+    if !meta.is_file() {
+        return Err(not_a_store("it is not a regular file"));
+    }
+    if meta.len() == 0 {
+        return Err(not_a_store("the file is empty (0 bytes)"));
+    }
+    if let Err(e) = crate::util::open_regular(path) {
+        return Err(ReadError::io(path, e));
+    }
+    if !is_sqlite_file(path) {
+        return Err(not_a_store("the file is not an SQLite database"));
+    }
+    if !is_mlflow_db(path) {
+        return Err(not_a_store("the database has no MLflow tables"));
+    }
+    Ok(())
+}
+
+/// A fingerprint of the oldest metric row: another first row means the table (or the
+/// whole file) was written anew, even when the file kept its inode and grew.
+fn first_row_fingerprint(conn: &Connection) -> rusqlite::Result<u64> {
+    use rusqlite::OptionalExtension;
+    let row: Option<(i64, String, String, Option<i64>)> = conn
+        .query_row("SELECT rowid, run_uuid, key, timestamp FROM metrics ORDER BY rowid LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let mut fp = Fingerprint::default();
+    if let Some((rowid, run, key, time)) = row {
+        fp.u64(rowid as u64).bytes(run.as_bytes()).bytes(key.as_bytes()).u64(time.unwrap_or(0) as u64);
+    }
+    Ok(fp.finish())
 }
 
 fn is_mlflow_db(path: &Path) -> bool {
@@ -216,17 +282,24 @@ fn key_values(conn: &Connection, table: &str) -> rusqlite::Result<HashMap<String
 
 type RunSeries = HashMap<String, Vec<(String, Vec<Point>)>>;
 
-/// Metric rows with rowid > `after`, grouped by run then key, in insertion order.
-fn read_metrics(conn: &Connection, schema: &Schema, after: i64) -> rusqlite::Result<RunSeries> {
+/// Metric rows with `after < rowid <= high`, grouped by run then key, in insertion order;
+/// rows at or below a run's own mark in `run_marks` are skipped (already indexed).
+fn read_metrics(conn: &Connection, schema: &Schema, after: i64, high: i64, run_marks: &HashMap<&str, i64>) -> rusqlite::Result<RunSeries> {
     let step = if schema.metric_step { "step" } else { "0" };
     let is_nan = if schema.metric_is_nan { "is_nan" } else { "0" };
-    let sql = format!("SELECT run_uuid, key, timestamp, {step}, value, {is_nan} FROM metrics WHERE rowid > ?1 ORDER BY rowid");
+    let sql = format!(
+        "SELECT run_uuid, key, timestamp, {step}, value, {is_nan}, rowid FROM metrics WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid"
+    );
     let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query([after])?;
+    let mut rows = stmt.query([after, high])?;
     let mut by_run: HashMap<String, HashMap<String, usize>> = HashMap::new();
     let mut out: RunSeries = HashMap::new();
     while let Some(r) = rows.next()? {
         let run: String = r.get(0)?;
+        let rowid: i64 = r.get(6)?;
+        if run_marks.get(run.as_str()).is_some_and(|&m| rowid <= m) {
+            continue;
+        }
         let key: String = r.get(1)?;
         let nan: bool = r.get::<_, Option<bool>>(5)?.unwrap_or(false);
         // NaN is stored as 0 with is_nan set; ±inf as ±f64::MAX.

@@ -242,7 +242,7 @@ fn read_run(ctx: &ScanContext, id: &str, previous_experiment: Option<&str>, stor
 /// Reads and parses a JSON file Sacred may be rewriting; the error is a location (when
 /// the parser knows one) and a reason.
 fn load_json(path: &Path) -> Result<Value, (Option<String>, String)> {
-    let bytes = std::fs::read(path).map_err(|e| (None, format!("cannot read: {e}")))?;
+    let bytes = crate::util::read_small(path).map_err(|e| (None, format!("cannot read: {e}")))?;
     parse_json(&bytes)
 }
 

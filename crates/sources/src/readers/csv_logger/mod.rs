@@ -345,7 +345,7 @@ fn header_of(path: &Path, layout: Layout) -> Option<Header> {
 fn ends_a_line(path: &Path, offset: u64) -> bool {
     let mut byte = [0u8];
     let Some(at) = offset.checked_sub(1) else { return true };
-    std::fs::File::open(path).and_then(|f| f.read_exact_at(&mut byte, at)).is_ok() && byte[0] == b'\n'
+    crate::util::open_regular(path).and_then(|f| f.read_exact_at(&mut byte, at)).is_ok() && byte[0] == b'\n'
 }
 
 /// Re-reads `hparams.yaml` when it changed; returns whether it did. A run without one

@@ -89,7 +89,7 @@ fn split(line: &[u8], delimiter: u8) -> Option<Vec<Vec<u8>>> {
 /// The first line of a file (without its line end), if it ends within [`MAX_HEADER`]
 /// bytes.
 pub(super) fn first_line(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
-    let file = std::fs::File::open(path)?;
+    let file = crate::util::open_regular(path)?;
     let mut reader = std::io::BufReader::with_capacity(8192, file.take(MAX_HEADER));
     let mut line = Vec::new();
     reader.read_until(b'\n', &mut line)?;

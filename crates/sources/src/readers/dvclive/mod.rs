@@ -195,7 +195,7 @@ fn read_run(ctx: &ScanContext, rel: &str, experiment: &str) -> RunUpdate {
 
     let metrics_dir = dir.join(layout.metrics_dir);
     let tsvs: Vec<_> = walk_files(&metrics_dir).into_iter().filter(|f| f.rel.ends_with(".tsv")).collect();
-    let keys: Vec<String> = tsvs.iter().map(|f| f.rel.trim_end_matches(".tsv").to_string()).collect();
+    let keys: Vec<String> = tsvs.iter().map(|f| f.rel.strip_suffix(".tsv").unwrap_or(&f.rel).to_string()).collect();
     if let Some((summary_key, summary_path)) = &layout.summary {
         match run.small_file(summary_key, summary_path) {
             SmallFile::Changed(text, mark) => run.update.tags = run.parse_small(summary_key, &text, mark, |t| summary_tags(t, &keys)),

@@ -111,7 +111,7 @@ pub fn parse(bytes: &[u8], base: u64, header: Option<Header>, rel: &str, warning
 /// Reads the header row of the file at `path` (for a file resumed after its start).
 pub fn read_header(path: &Path) -> std::io::Result<Option<Header>> {
     let mut head = Vec::new();
-    std::fs::File::open(path)?.take(MAX_HEADER_BYTES).read_to_end(&mut head)?;
+    crate::util::open_regular(path)?.take(MAX_HEADER_BYTES).read_to_end(&mut head)?;
     let Some(end) = head.iter().position(|&b| b == b'\n') else { return Ok(None) };
     let mut record = csv::ByteRecord::new();
     let line = head.get(..=end).unwrap_or_default();
@@ -124,7 +124,7 @@ pub fn read_header(path: &Path) -> std::io::Result<Option<Header>> {
 /// The time of the first row of the file at `path`, when it has a timestamp column.
 pub fn first_time_ms(path: &Path) -> Option<i64> {
     let mut head = Vec::new();
-    std::fs::File::open(path).ok()?.take(MAX_HEADER_BYTES).read_to_end(&mut head).ok()?;
+    crate::util::open_regular(path).ok()?.take(MAX_HEADER_BYTES).read_to_end(&mut head).ok()?;
     let parsed = parse(&head, 0, None, "", &mut Vec::new());
     parsed.header?.timestamp?;
     parsed.points.first().map(|p| p.time_ms)

@@ -352,7 +352,7 @@ pub(crate) fn fuzz_log(data: &[u8]) {
 /// The first `len` bytes of a file (bytes that earlier scans already read).
 fn read_prefix(path: &Path, len: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let file = std::fs::File::open(path)?;
+    let file = crate::util::open_regular(path)?;
     let cap = len.min(file.metadata()?.len());
     let mut bytes = Vec::with_capacity(cap as usize);
     file.take(cap).read_to_end(&mut bytes)?;
@@ -432,7 +432,7 @@ mod tests {
     fn scan(root: &Path, previous: &HashMap<String, FileMark>) -> (Vec<RunUpdate>, HashMap<String, FileMark>) {
         let updates = Mutex::new(Vec::new());
         let sink = |u: Update| updates.lock().unwrap().push(u);
-        Neptune.scan(&ScanContext { root, previous, sink: &sink }).unwrap();
+        Neptune.scan(&ScanContext::new(root, previous, &sink)).unwrap();
         let runs: Vec<RunUpdate> = updates
             .into_inner()
             .unwrap()

@@ -406,7 +406,7 @@ fn media_read_before(files: &[(&EventFile, u64)]) -> Vec<Artifact> {
     let mut data = RunData::default();
     for (f, upto) in files {
         let mut bytes = Vec::new();
-        let read = std::fs::File::open(&f.path).and_then(|file| file.take(*upto).read_to_end(&mut bytes));
+        let read = crate::util::open_regular(&f.path).and_then(|file| file.take(*upto).read_to_end(&mut bytes));
         if read.is_ok() {
             data.read_file(Bytes::from(bytes), 0, *upto, &f.rel);
         }

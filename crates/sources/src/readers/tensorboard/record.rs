@@ -57,7 +57,7 @@ pub(super) fn frame_at(buf: &[u8], start: usize) -> Frame {
 /// The data of the file's first record, when its framing and checksums are valid.
 /// Reads at most a kilobyte.
 pub(super) fn first_record(path: &Path) -> Option<Vec<u8>> {
-    let mut file = std::fs::File::open(path).ok()?;
+    let mut file = crate::util::open_regular(path).ok()?;
     let mut header = [0u8; HEADER];
     file.read_exact(&mut header).ok()?;
     let len = u64::from_le_bytes(header[..8].try_into().ok()?);

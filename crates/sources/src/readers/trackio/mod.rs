@@ -410,7 +410,7 @@ mod tests {
     fn scan(db: &Path, previous: &HashMap<String, FileMark>) -> Vec<Update> {
         let updates = Mutex::new(Vec::new());
         let sink = |u: Update| updates.lock().unwrap().push(u);
-        Trackio.scan(&ScanContext { root: db, previous, sink: &sink }).unwrap();
+        Trackio.scan(&ScanContext::new(db, previous, &sink)).unwrap();
         updates.into_inner().unwrap()
     }
 

@@ -134,7 +134,7 @@ fn session_logs(dir: &Path) -> Vec<(String, String)> {
 fn starts_with_header(path: &Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 7];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && log::is_log_header(&head)
+    crate::util::open_regular(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && log::is_log_header(&head)
 }
 
 fn join(dir: &str, name: &str) -> String {
@@ -242,7 +242,8 @@ impl LogFile<'_> {
         match &mut self.resume {
             Resume::Read { from: 0, bytes, .. } => Ok(std::mem::take(bytes)),
             _ => {
-                let mut bytes = std::fs::read(&self.path)?;
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::Read::take(crate::util::open_regular(&self.path)?, self.mark().size), &mut bytes)?;
                 bytes.truncate(self.mark().size as usize);
                 Ok(bytes)
             }

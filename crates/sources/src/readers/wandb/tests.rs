@@ -45,7 +45,7 @@ fn store(losses: &[&str], exit: Option<i32>) -> tempfile::TempDir {
 fn scan(root: &Path, previous: &HashMap<String, FileMark>) -> Vec<Update> {
     let updates = Mutex::new(Vec::new());
     let sink = |u: Update| updates.lock().unwrap().push(u);
-    Wandb.scan(&ScanContext { root, previous, sink: &sink }).unwrap();
+    Wandb.scan(&ScanContext::new(root, previous, &sink)).unwrap();
     updates.into_inner().unwrap()
 }
 

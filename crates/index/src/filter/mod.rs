@@ -36,6 +36,7 @@ mod sql;
 mod tests;
 
 pub use lexer::CmpOp;
+pub use parser::MAX_DEPTH;
 pub use sql::{compile_sort, leaf, Compiled, Leaf, LeafKind};
 pub(crate) use sql::register_functions;
 
@@ -109,6 +110,27 @@ pub enum Field {
     Param(String),
     Tag(String),
     Attr(Attr),
+    /// `datasets.<name|digest|context>`: the run's dataset inputs (any of them matches).
+    Dataset(DatasetKey),
+}
+
+/// What `datasets.<key>` looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatasetKey {
+    Name,
+    Digest,
+    Context,
+}
+
+impl DatasetKey {
+    pub(crate) fn parse(word: &str) -> Option<DatasetKey> {
+        Some(match word {
+            "name" => DatasetKey::Name,
+            "digest" => DatasetKey::Digest,
+            "context" => DatasetKey::Context,
+            _ => return None,
+        })
+    }
 }
 
 /// Which number of a metric's summary a test compares.
@@ -166,13 +188,15 @@ pub enum Attr {
     User,
     Commit,
     Deleted,
+    /// MLflow's `artifact_uri`: the `file://` URI of the run's artifact folder.
+    ArtifactUri,
 }
 
 impl Attr {
     pub(crate) fn parse(word: &str) -> Option<Attr> {
         Some(match word.to_ascii_lowercase().as_str() {
             "id" | "run_id" | "run_uuid" => Attr::Id,
-            "name" | "run_name" => Attr::Name,
+            "name" | "run_name" | "run name" => Attr::Name,
             "status" => Attr::Status,
             "experiment" | "experiment_name" => Attr::Experiment,
             "source" | "kind" => Attr::Source,
@@ -183,13 +207,33 @@ impl Attr {
             "user" | "user_id" => Attr::User,
             "commit" | "git_commit" => Attr::Commit,
             "deleted" => Attr::Deleted,
+            "artifact_uri" => Attr::ArtifactUri,
             _ => return None,
         })
     }
 
     pub(crate) const NAMES: &'static [&'static str] = &[
         "id", "name", "status", "experiment", "source", "store", "started", "ended", "duration", "user", "commit", "deleted",
+        "artifact_uri",
     ];
+
+    /// The attribute's name in messages.
+    pub(crate) fn name(self) -> &'static str {
+        Attr::NAMES[self as usize]
+    }
+
+    /// Attributes every run has: `is null` can never match them.
+    pub(crate) fn always_set(self) -> bool {
+        matches!(self, Attr::Id | Attr::Name | Attr::Status | Attr::Source | Attr::Store | Attr::Deleted)
+    }
+
+    /// Attributes that hold text, so a number (or `true`) can never equal them.
+    pub(crate) fn is_text(self) -> bool {
+        matches!(
+            self,
+            Attr::Id | Attr::Name | Attr::Status | Attr::Experiment | Attr::Source | Attr::Store | Attr::User | Attr::Commit | Attr::ArtifactUri
+        )
+    }
 }
 
 /// What a test asks of its field.

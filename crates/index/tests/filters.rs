@@ -103,6 +103,18 @@ fn a_bad_filter_is_a_positioned_error_not_an_empty_table() {
 }
 
 #[test]
+fn a_filter_nested_10000_deep_is_a_positioned_error_not_a_crash() {
+    // Once a stack overflow that aborted the process (the app's filter box included).
+    let t = indexed();
+    let deep = format!("{}name = 'x'{}", "(".repeat(10_000), ")".repeat(10_000));
+    let err = t.index.runs(&RunsQuery { filter: Some(deep), ..Default::default() }).unwrap_err();
+    let IndexError::Filter(e) = err else { panic!("{err}") };
+    assert_eq!((e.span.start, e.span.end), (100, 101), "{e}");
+    let nested = format!("{}name = 'quick-check'{}", "not (".repeat(50), ")".repeat(50));
+    assert_eq!(names(&t, &nested, &[]), ["quick-check"], "100 levels still evaluate");
+}
+
+#[test]
 fn user_text_never_becomes_sql() {
     let t = indexed();
     let hostile = "name = 'x'' OR 1=1; DROP TABLE runs; --'";

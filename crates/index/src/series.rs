@@ -194,7 +194,7 @@ fn get_varint(input: &mut &[u8]) -> Result<u64, ChunkError> {
 /// `first` and `last` follow logging order, as the trackers' own readers report them
 /// (MLflow's `log_model` re-logs step-0 points at the end of a run, say); `latest` is
 /// MLflow's latest value: the point with the highest step, among those the highest
-/// timestamp, among those the largest value (see [`Summary::is_later`]).
+/// timestamp, among those the largest value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
     pub count: u64,

@@ -56,7 +56,8 @@
 //!   `interrupted` `KILLED` (MLflow: `status = 'finished'` matches nothing).
 //! * Namespaces and attribute names are case-insensitive (`METRICS.acc`, `Status`).
 //! * Dates and durations for times (`start_time > '2024-05-06'`); `'inf'`/`'-inf'` for
-//!   metrics; `true`/`false` for params; `/`, `:` and `-` in bare keys
+//!   metrics; `true`/`false` for params (matching the text in any case) and metrics (1
+//!   and 0); `/`, `:` and `-` in bare keys
 //!   (`metrics.train/loss`).
 //! * Attributes MLflow does not have: `experiment`, `source`, `store`, `duration`,
 //!   `commit`, `deleted`; and `id` also matches Runlens ids.

@@ -459,8 +459,8 @@ fn parse_duration_s(s: &str) -> Option<f64> {
 }
 
 /// Registers the SQL functions compiled filters use: `rl_like(value, pattern,
-/// case_insensitive)`, `rl_regexp(value, pattern)`, `rl_num(text)` (the text as a
-/// number, or NULL) and `rl_file_uri(path)` (MLflow's `artifact_uri` of a folder).
+/// case_insensitive)`, `rl_regexp(value, pattern)` and `rl_file_uri(path)` (MLflow's
+/// `artifact_uri` of a folder).
 pub(crate) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("rl_regexp", 2, flags, |ctx| {
@@ -478,9 +478,6 @@ pub(crate) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
         Ok(ctx.get::<Option<String>>(0)?.is_some_and(|s| re.is_match(&s)))
     })?;
     conn.create_scalar_function("rl_file_uri", 1, flags, |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|p| file_uri(&p))))?;
-    conn.create_scalar_function("rl_num", 1, flags, |ctx| {
-        Ok(ctx.get::<Option<String>>(0)?.and_then(|s| s.trim().parse::<f64>().ok()).filter(|f| f.is_finite()))
-    })?;
     Ok(())
 }
 

@@ -375,7 +375,7 @@ impl<'c> StoreWriter<'c> {
         let existing: Option<(i64, Summary)> = self
             .conn
             .prepare_cached(
-                "SELECT sid, count, first, first_step, last, last_step, last_time_ms, min, max, max_step, latest
+                "SELECT sid, count, first, first_step, last, last_step, last_time_ms, min, max, max_step, latest, latest_time_ms
                  FROM metrics WHERE rid = ?1 AND key = ?2",
             )?
             .query_row(params![rid, key], |r| {
@@ -392,6 +392,7 @@ impl<'c> StoreWriter<'c> {
                         max: nan_if_null(r.get(8)?),
                         max_step: r.get(9)?,
                         latest: nan_if_null(r.get(10)?),
+                        latest_time_ms: r.get(11)?,
                     },
                 ))
             })
@@ -466,8 +467,8 @@ impl<'c> StoreWriter<'c> {
         let sid: i64 = self
             .conn
             .prepare_cached(
-                "INSERT INTO metrics (rid, key, count, first, last, min, max, first_step, last_step, last_time_ms, max_step, latest)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING sid",
+                "INSERT INTO metrics (rid, key, count, first, last, min, max, first_step, last_step, last_time_ms, max_step, latest, latest_time_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING sid",
             )?
             .query_row(
                 rusqlite::params_from_iter([Value::Integer(rid), Value::Text(key.to_string())].into_iter().chain(summary_values(&s))),
@@ -506,7 +507,7 @@ impl<'c> StoreWriter<'c> {
         self.conn
             .prepare_cached(
                 "UPDATE metrics SET count = ?2, first = ?3, last = ?4, min = ?5, max = ?6, first_step = ?7,
-                 last_step = ?8, last_time_ms = ?9, max_step = ?10, latest = ?11 WHERE sid = ?1",
+                 last_step = ?8, last_time_ms = ?9, max_step = ?10, latest = ?11, latest_time_ms = ?12 WHERE sid = ?1",
             )?
             .execute(rusqlite::params_from_iter(std::iter::once(Value::Integer(sid)).chain(summary_values(s))))?;
         Ok(())
@@ -626,8 +627,8 @@ fn damaged(e: series::ChunkError) -> rusqlite::Error {
 }
 
 /// A summary's columns in table order: count, first, last, min, max, first_step,
-/// last_step, last_time_ms, max_step, latest (NaN as NULL).
-fn summary_values(s: &Summary) -> [Value; 10] {
+/// last_step, last_time_ms, max_step, latest, latest_time_ms (NaN as NULL).
+fn summary_values(s: &Summary) -> [Value; 11] {
     let real = |v: f64| null_if_nan(v).map(Value::Real).unwrap_or(Value::Null);
     [
         Value::Integer(s.count as i64),
@@ -640,6 +641,7 @@ fn summary_values(s: &Summary) -> [Value; 10] {
         Value::Integer(s.last_time_ms),
         Value::Integer(s.max_step),
         real(s.latest),
+        Value::Integer(s.latest_time_ms),
     ]
 }
 

@@ -10,7 +10,7 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// Bump when the cache layout changes; the cache is then rebuilt from the stores.
-pub const CACHE_VERSION: i64 = 4;
+pub const CACHE_VERSION: i64 = 5;
 
 /// User-data migrations, applied in order; the user version is their count.
 const USER_MIGRATIONS: &[&str] = &[
@@ -97,7 +97,8 @@ CREATE TABLE metrics (
     last_step INTEGER NOT NULL,
     last_time_ms INTEGER NOT NULL,
     max_step INTEGER NOT NULL,
-    latest REAL,                   -- value at max_step
+    latest REAL,                   -- MLflow's latest: at max_step, highest time, largest value
+    latest_time_ms INTEGER NOT NULL DEFAULT 0, -- its time, to break ties on appends
     UNIQUE (rid, key)
 );
 -- Full-resolution points, sorted by step, in compact chunks (see series.rs).

@@ -193,7 +193,8 @@ fn get_varint(input: &mut &[u8]) -> Result<u64, ChunkError> {
 /// Per-series numbers kept in columns so tables and filters never touch the points.
 /// `first` and `last` follow logging order, as the trackers' own readers report them
 /// (MLflow's `log_model` re-logs step-0 points at the end of a run, say); `latest` is
-/// the value at the highest step.
+/// MLflow's latest value: the point with the highest step, among those the highest
+/// timestamp, among those the largest value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
     pub count: u64,
@@ -207,10 +208,11 @@ pub struct Summary {
     /// Smallest and largest value ignoring NaN (NaN when every value is NaN).
     pub min: f64,
     pub max: f64,
-    /// The highest step, and the value logged at it (the last one logged there): what
-    /// MLflow's UI calls the latest value.
+    /// The highest step, and MLflow's latest value: the one at that step with the highest
+    /// timestamp (`latest_time_ms`), the largest of those if several share it.
     pub max_step: i64,
     pub latest: f64,
+    pub latest_time_ms: i64,
 }
 
 impl Summary {
@@ -228,9 +230,20 @@ impl Summary {
             max: f64::NAN,
             max_step: first.step,
             latest: first.value,
+            latest_time_ms: first.time_ms,
         };
         s.extend(points);
         Some(s)
+    }
+
+    /// Whether `p` replaces the latest point so far: MLflow keeps the maximum of
+    /// `(step, timestamp, value)` over the points in logging order (both its file store's
+    /// `max()` and its SQL store's latest-metrics update), so a point replaces it only when
+    /// that triple is larger. A NaN value never wins a tie, nor loses one it holds, since
+    /// no comparison with NaN is true.
+    fn is_later(&self, p: &Point) -> bool {
+        (p.step, p.time_ms) > (self.max_step, self.latest_time_ms)
+            || ((p.step, p.time_ms) == (self.max_step, self.latest_time_ms) && p.value > self.latest)
     }
 
     /// Extends the summary by points logged after every point it covers.
@@ -241,9 +254,10 @@ impl Summary {
         self.last_time_ms = last.time_ms;
         self.count += points.len() as u64;
         for p in points {
-            if p.step >= self.max_step {
+            if self.is_later(p) {
                 self.max_step = p.step;
                 self.latest = p.value;
+                self.latest_time_ms = p.time_ms;
             }
             if !p.value.is_nan() {
                 // f64::min/max ignore a NaN operand, so the NaN start value is replaced.
@@ -324,5 +338,24 @@ mod tests {
         assert!(s.first.is_nan());
         assert_eq!((s.last, s.last_step, s.last_time_ms), (2.0, 0, 9));
         assert_eq!((s.min, s.max, s.max_step, s.latest), (-1.0, 3.0, 2, -1.0));
+    }
+
+    #[test]
+    fn latest_breaks_ties_at_the_highest_step_as_mlflow_does() {
+        // (step, time, value) in logging order; MLflow keeps the maximum triple.
+        let latest = |points: &[(i64, i64, f64)]| Summary::of(&pts(points)).unwrap().latest;
+        assert_eq!(latest(&[(5, 9, 0.3), (5, 5, 0.9)]), 0.3, "an earlier timestamp logged later loses");
+        assert_eq!(latest(&[(5, 5, 0.9), (5, 9, 0.3)]), 0.3, "a later timestamp wins");
+        assert_eq!(latest(&[(3, 3, 0.7), (3, 3, 0.4)]), 0.7, "same step and time: the larger value");
+        assert_eq!(latest(&[(3, 3, 0.4), (3, 3, 0.7)]), 0.7);
+        assert_eq!(latest(&[(9, 0, 0.1), (3, 99, 0.7)]), 0.1, "the step comes first");
+        assert!(latest(&[(1, 1, f64::NAN), (1, 1, 2.0)]).is_nan(), "NaN holds a tie");
+        assert_eq!(latest(&[(1, 1, 2.0), (1, 1, f64::NAN)]), 2.0, "and never wins one");
+        // Extending a stored summary gives what one pass over every point gives.
+        let all = pts(&[(0, 0, 1.0), (5, 9, 0.3), (5, 5, 0.9), (5, 9, 0.2)]);
+        let mut s = Summary::of(&all[..2]).unwrap();
+        s.extend(&all[2..]);
+        assert_eq!(s, Summary::of(&all).unwrap());
+        assert_eq!((s.latest, s.latest_time_ms), (0.3, 9));
     }
 }

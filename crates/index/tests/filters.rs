@@ -66,6 +66,33 @@ fn or_not_parentheses_regex_and_unicode() {
 }
 
 #[test]
+fn latest_keeps_mlflow_s_tie_break_when_a_rescan_appends_to_the_highest_step() {
+    // quick-check's train/loss ends `1715058028500 0.32908087447078654 19`. MLflow's latest
+    // is the point with the highest (step, timestamp, value), whatever the logging order.
+    let mut t = TestIndex::new();
+    let store = t.copy_of("mlflow-file");
+    t.add(&store);
+    let file = store.join("mlruns/0/e1eca61a239941b493faea779cf81e6f/metrics/train/loss");
+    let append = |line: &str| {
+        use std::io::Write;
+        std::fs::OpenOptions::new().append(true).open(&file).unwrap().write_all(line.as_bytes()).unwrap();
+    };
+    let latest = |t: &mut TestIndex| {
+        t.scan();
+        names(t, "metrics.`train/loss` = 0.32908087447078654", &[]) == ["quick-check"]
+    };
+    append("1715058020000 5.0 19\n");
+    assert!(latest(&mut t), "an earlier timestamp logged later at the same step does not win");
+    append("1715058028500 0.1 19\n");
+    assert!(latest(&mut t), "nor a smaller value at the same step and timestamp");
+    append("1715058028500 0.9 19\n");
+    assert!(!latest(&mut t) && names(&t, "metrics.`train/loss` = 0.9", &[]) == ["quick-check"], "a larger value at the same step and timestamp wins");
+    append("1715058030000 0.2 19\n");
+    t.scan();
+    assert_eq!(names(&t, "metrics.`train/loss` = 0.2", &[]), ["quick-check"], "a later timestamp wins");
+}
+
+#[test]
 fn numeric_params_compare_as_numbers_and_sort_numerically() {
     let t = indexed();
     // weight_decay: lr=0.1 1.934e-05, lr=0.01 2.45e-06, lr=0.001 4.72e-06. As text these
@@ -100,6 +127,18 @@ fn a_bad_filter_is_a_positioned_error_not_an_empty_table() {
     assert_eq!(e.span.start, 13);
     let err = t.index.runs(&RunsQuery { sort: vec!["metrics.".into()], ..Default::default() }).unwrap_err();
     assert!(matches!(err, IndexError::Sort(_)));
+}
+
+#[test]
+fn a_filter_nested_10000_deep_is_a_positioned_error_not_a_crash() {
+    // Once a stack overflow that aborted the process (the app's filter box included).
+    let t = indexed();
+    let deep = format!("{}name = 'x'{}", "(".repeat(10_000), ")".repeat(10_000));
+    let err = t.index.runs(&RunsQuery { filter: Some(deep), ..Default::default() }).unwrap_err();
+    let IndexError::Filter(e) = err else { panic!("{err}") };
+    assert_eq!((e.span.start, e.span.end), (100, 101), "{e}");
+    let nested = format!("{}name = 'quick-check'{}", "not (".repeat(50), ")".repeat(50));
+    assert_eq!(names(&t, &nested, &[]), ["quick-check"], "100 levels still evaluate");
 }
 
 #[test]

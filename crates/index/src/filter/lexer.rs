@@ -8,7 +8,10 @@ pub enum Tok {
     Word(String),
     /// A backquoted key segment: `` `val accuracy` ``.
     Quoted(String),
+    /// A 'single-quoted' string: a value.
     Str(String),
+    /// A "double-quoted" string: a value, or a key segment (`params."my key"`), as in MLflow.
+    DStr(String),
     /// A number, with its text as written (for key segments such as `params.0`).
     Num(f64, String),
     Dot,
@@ -135,7 +138,11 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
                         }
                     }
                 }
-                let tok = if quote == '`' { Tok::Quoted(value) } else { Tok::Str(value) };
+                let tok = match quote {
+                    '`' => Tok::Quoted(value),
+                    '"' => Tok::DStr(value),
+                    _ => Tok::Str(value),
+                };
                 out.push(Token { tok, span: Span::new(start, i) });
             }
             c if c.is_ascii_digit() || c == '.' || ((c == '-' || c == '+') && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit() || *d == '.')) => {

@@ -8,20 +8,79 @@
 //! started > '2024-05-06' and duration > '5m' and source = 'tensorboard'
 //! ```
 //!
-//! * Fields: `metrics.<key>[.<agg>]` (`agg` one of `latest` — the default, the value at the
-//!   highest step, as MLflow compares —, `last` — the last value logged —, `first`, `min`,
-//!   `max`, `count`, `step`), `params.<key>`, `tags.<key>`, `attributes.<name>` or just
-//!   `<name>` for `id`, `name`, `status`, `experiment`, `source`, `store`, `started`, `ended`,
-//!   `duration`, `user`, `commit`, `deleted` (MLflow spellings `run_name`, `run_id`,
-//!   `start_time`, `end_time`, `user_id`, `created` work too). Keys may contain dots
-//!   (`tags.mlflow.runName`); keys with other characters go in backquotes.
+//! * Fields: `metrics.<key>[.<agg>]` (`agg` one of `latest` — the default: MLflow's latest
+//!   value, the one at the highest step, the highest timestamp there, the largest value
+//!   if several share both —, `last` — the last value logged —, `first`, `min`, `max`,
+//!   `count`, `step`), `params.<key>`, `tags.<key>`, `datasets.<name|digest|context>`,
+//!   `attributes.<name>` or just `<name>` for `id`, `name`, `status`, `experiment`,
+//!   `source`, `store`, `started`, `ended`, `duration`, `user`, `commit`, `deleted`,
+//!   `artifact_uri` (MLflow spellings `run_name`, `Run name`, `run_id`, `run_uuid`,
+//!   `start_time`, `end_time`, `created`, `user_id` work too). Prefixes as MLflow spells
+//!   them (`metric.`, `param.`, `parameter.`, `tag.`, `attr.`, `run.`, `dataset.`), also
+//!   backquoted (`` `metrics`.acc ``). Keys may contain dots (`tags.mlflow.runName`);
+//!   keys with other characters go in backquotes or quotes (`` metrics.`val acc` ``,
+//!   `params."my key"`).
 //! * Operators: `=`, `!=`/`<>`, `<`, `<=`, `>`, `>=`, `[not] in (...)`, `[not] like`,
 //!   `[not] ilike` (`%` and `_` wildcards), `~` / `!~` (regular expression), `is [not] null`,
-//!   combined with `and`, `or`, `not` and parentheses. Keywords are case-insensitive.
-//! * Params compare as numbers when the value given is a number (`params.lr < 0.01`), as
-//!   text otherwise. Statuses compare case-insensitively. `started`/`ended` take epoch ms or
-//!   a UTC date (`'2024-05-06'`, `'2024-05-06 14:30'`); `duration` takes seconds or a string
-//!   with units (`'90s'`, `'5m'`, `'1h30m'`, `'2d'`). `commit = 'abc1234'` matches a prefix.
+//!   combined with `and`, `or`, `not` and parentheses (at most [`MAX_DEPTH`] levels).
+//!   Keywords are case-insensitive.
+//! * Values: numbers, 'single-' or "double-quoted" text, `true`/`false`. Params compare
+//!   as numbers when the value given is a number (`params.lr < 0.01`), as text otherwise.
+//!   Statuses compare case-insensitively. `started`/`ended` take epoch ms or a UTC date
+//!   (`'2024-05-06'`, `'2024-05-06 14:30'`); `duration` takes seconds or a string with
+//!   units (`'90s'`, `'5m'`, `'1h30m'`, `'2d'`). `commit = 'abc1234'` matches a prefix.
+//! * `id` / `run_id` match a run's Runlens id or its tracker's own run id, in every test
+//!   (`=`, `!=`, `in`, `not in`, `like`, ...): a negative test passes when neither matches.
+//! * `<key> is null` means the run has no such metric, param or tag. A NaN metric is a
+//!   value, and compares as IEEE says: it passes `!=` and `not in` whatever the number,
+//!   and no other comparison.
+//!
+//! # Differences from MLflow
+//!
+//! `crates/index/tests/mlflow_search.rs` runs ~180 filters through MLflow's own
+//! `search_runs` and through the index on the same stores and holds each difference below
+//! to its list there. Extensions (MLflow rejects these; here they mean something):
+//!
+//! * `or`, `not` and parentheses (MLflow's filters are one `and` of comparisons).
+//! * Regular expressions `~` / `!~`.
+//! * Metric aggregates (`metrics.loss.min`). So a metric whose own name ends in
+//!   `.min`, `.max`, ... needs backquotes here: `` metrics.`loss.min` ``.
+//! * A number compares params as numbers (`params.lr < 0.01`, `params.lr = 0.10` matches
+//!   `'0.1'`); MLflow takes only quoted text for params.
+//! * `<`, `<=`, `>`, `>=` on params, tags and text attributes compare text (code point
+//!   order).
+//! * `in (...)` / `not in (...)` on every field (MLflow: `run_id` and datasets only).
+//! * `is null` / `is not null` on metrics and on attributes that may be missing
+//!   (`end_time is null`: still running); MLflow takes them on params and tags only.
+//! * Statuses compare case-insensitively, and `completed`/`success` mean `FINISHED`,
+//!   `interrupted` `KILLED` (MLflow: `status = 'finished'` matches nothing).
+//! * Namespaces and attribute names are case-insensitive (`METRICS.acc`, `Status`).
+//! * Dates and durations for times (`start_time > '2024-05-06'`); `'inf'`/`'-inf'` for
+//!   metrics; `true`/`false` for params (matching the text in any case) and metrics (1
+//!   and 0); `/`, `:` and `-` in bare keys
+//!   (`metrics.train/loss`).
+//! * Attributes MLflow does not have: `experiment`, `source`, `store`, `duration`,
+//!   `commit`, `deleted`; and `id` also matches Runlens ids.
+//! * `\` escapes `%` and `_` in `like` patterns (`'100\%'`); in MLflow a backslash is a
+//!   plain character.
+//!
+//! Intentionally different (MLflow accepts these):
+//!
+//! * Malformed text is a positioned error, not a guess: MLflow's SQL tokenizer drops a
+//!   dangling `and` (`metrics.acc > 0.5 and`) and inserts a missing one
+//!   (`metrics.acc > 0.5 metrics.loss < 1`).
+//! * `datasets.name` / `digest` / `context` take MLflow's syntax and give MLflow's
+//!   errors, but a valid dataset test is an error ("not in the index yet") until the
+//!   readers index dataset inputs: answering "nothing matches" would be wrong.
+//! * `artifact_uri` is the `file://` URI of where the run's artifact folder is now (a
+//!   moved store's URIs name the new place), and runs whose artifact folder does not
+//!   exist (an SQLite store's run that logged no artifact) have none, so they pass no
+//!   test on it but `is null`. MLflow compares the URI the store recorded.
+//!
+//! Comparisons MLflow rejects because they can never match are errors here too, with
+//! their position: a number (or `true`) against a tag, a dataset field or a text
+//! attribute (`status = 1`, `run_id != 1`), text against a metric, `like` on a number,
+//! `is null` on an attribute every run has, an unknown prefix, attribute or dataset field.
 //!
 //! A malformed filter is a [`FilterError`] with the character span to underline and what
 //! was expected there. A parsed filter runs as [`eval::evaluate`]: each test is one SQL
@@ -36,6 +95,7 @@ mod sql;
 mod tests;
 
 pub use lexer::CmpOp;
+pub use parser::MAX_DEPTH;
 pub use sql::{compile_sort, leaf, Compiled, Leaf, LeafKind};
 pub(crate) use sql::register_functions;
 
@@ -109,6 +169,27 @@ pub enum Field {
     Param(String),
     Tag(String),
     Attr(Attr),
+    /// `datasets.<name|digest|context>`: the run's dataset inputs (any of them matches).
+    Dataset(DatasetKey),
+}
+
+/// What `datasets.<key>` looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatasetKey {
+    Name,
+    Digest,
+    Context,
+}
+
+impl DatasetKey {
+    pub(crate) fn parse(word: &str) -> Option<DatasetKey> {
+        Some(match word {
+            "name" => DatasetKey::Name,
+            "digest" => DatasetKey::Digest,
+            "context" => DatasetKey::Context,
+            _ => return None,
+        })
+    }
 }
 
 /// Which number of a metric's summary a test compares.
@@ -166,13 +247,15 @@ pub enum Attr {
     User,
     Commit,
     Deleted,
+    /// MLflow's `artifact_uri`: the `file://` URI of the run's artifact folder.
+    ArtifactUri,
 }
 
 impl Attr {
     pub(crate) fn parse(word: &str) -> Option<Attr> {
         Some(match word.to_ascii_lowercase().as_str() {
             "id" | "run_id" | "run_uuid" => Attr::Id,
-            "name" | "run_name" => Attr::Name,
+            "name" | "run_name" | "run name" => Attr::Name,
             "status" => Attr::Status,
             "experiment" | "experiment_name" => Attr::Experiment,
             "source" | "kind" => Attr::Source,
@@ -183,13 +266,33 @@ impl Attr {
             "user" | "user_id" => Attr::User,
             "commit" | "git_commit" => Attr::Commit,
             "deleted" => Attr::Deleted,
+            "artifact_uri" => Attr::ArtifactUri,
             _ => return None,
         })
     }
 
     pub(crate) const NAMES: &'static [&'static str] = &[
         "id", "name", "status", "experiment", "source", "store", "started", "ended", "duration", "user", "commit", "deleted",
+        "artifact_uri",
     ];
+
+    /// The attribute's name in messages.
+    pub(crate) fn name(self) -> &'static str {
+        Attr::NAMES[self as usize]
+    }
+
+    /// Attributes every run has: `is null` can never match them.
+    pub(crate) fn always_set(self) -> bool {
+        matches!(self, Attr::Id | Attr::Name | Attr::Status | Attr::Source | Attr::Store | Attr::Deleted)
+    }
+
+    /// Attributes that hold text, so a number (or `true`) can never equal them.
+    pub(crate) fn is_text(self) -> bool {
+        matches!(
+            self,
+            Attr::Id | Attr::Name | Attr::Status | Attr::Experiment | Attr::Source | Attr::Store | Attr::User | Attr::Commit | Attr::ArtifactUri
+        )
+    }
 }
 
 /// What a test asks of its field.

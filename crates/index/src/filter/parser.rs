@@ -1,7 +1,13 @@
 //! Recursive descent over the tokens: `or` binds loosest, then `and`, then `not`.
+//! Nesting (parentheses and `not`) is bounded by [`MAX_DEPTH`], so no filter text can
+//! exhaust the stack of the parser, the evaluator or anything else that walks an [`Expr`].
 
 use super::lexer::{Tok, Token};
-use super::{Agg, Attr, Expr, Field, FilterError, Literal, Pred, SortKey, Span, Value};
+use super::{Agg, Attr, DatasetKey, Expr, Field, FilterError, Literal, Pred, SortKey, Span, Value};
+
+/// How deeply parentheses and `not` may nest. Real filters nest a few levels; each level
+/// costs a few stack frames here and in every walk of the parsed filter.
+pub const MAX_DEPTH: usize = 100;
 
 const FIELD_EXPECTED: &[&str] =
     &["`metrics.<key>`", "`params.<key>`", "`tags.<key>`", "an attribute such as `name` or `status`", "`(`", "`not`"];
@@ -14,11 +20,13 @@ pub struct Parser<'t> {
     pos: usize,
     /// Length of the text in characters, for errors at the end.
     len: usize,
+    /// Parentheses and `not`s open around the current position.
+    depth: usize,
 }
 
 impl<'t> Parser<'t> {
     pub fn new(tokens: &'t [Token], len: usize) -> Parser<'t> {
-        Parser { tokens, pos: 0, len }
+        Parser { tokens, pos: 0, len, depth: 0 }
     }
 
     pub fn parse(mut self) -> Result<Expr, FilterError> {
@@ -31,7 +39,10 @@ impl<'t> Parser<'t> {
     }
 
     pub fn parse_sort(mut self) -> Result<SortKey, FilterError> {
-        let (field, _) = self.field()?;
+        let (field, span) = self.field()?;
+        if matches!(field, Field::Dataset(_)) {
+            return Err(FilterError::new(span, "runs cannot be sorted by their datasets", &["a metric, param, tag or attribute"]));
+        }
         let descending = match self.next() {
             None => false,
             Some(t) if word_is(&t.tok, "asc") => false,
@@ -84,10 +95,29 @@ impl<'t> Parser<'t> {
         Ok(if parts.len() == 1 { parts.remove(0) } else { Expr::And(parts) })
     }
 
-    fn not(&mut self) -> Result<Expr, FilterError> {
-        if self.eat_word("not") {
-            return Ok(Expr::Not(Box::new(self.not()?)));
+    /// Enters one level of nesting at `span` (a `(` or a `not`), refusing the level
+    /// beyond [`MAX_DEPTH`].
+    fn enter(&mut self, span: Span) -> Result<(), FilterError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(FilterError::new(
+                span,
+                format!("the filter nests too deeply: at most {MAX_DEPTH} levels of parentheses and `not`"),
+                &[],
+            ));
         }
+        Ok(())
+    }
+
+    fn not(&mut self) -> Result<Expr, FilterError> {
+        if let Some(t) = self.peek()
+            && word_is(&t.tok, "not") {
+                self.pos += 1;
+                self.enter(t.span)?;
+                let inner = self.not()?;
+                self.depth -= 1;
+                return Ok(Expr::Not(Box::new(inner)));
+            }
         self.primary()
     }
 
@@ -95,7 +125,9 @@ impl<'t> Parser<'t> {
         if let Some(t) = self.peek()
             && matches!(t.tok, Tok::LParen) {
                 self.pos += 1;
+                self.enter(t.span)?;
                 let inner = self.or()?;
+                self.depth -= 1;
                 return match self.next() {
                     Some(t) if matches!(t.tok, Tok::RParen) => Ok(inner),
                     Some(t) => Err(FilterError::new(t.span, "expected `)`", &["`)`", "`and`", "`or`"])),
@@ -108,58 +140,63 @@ impl<'t> Parser<'t> {
         Ok(Expr::Test { field, pred, span: Span::new(field_span.start, end) })
     }
 
-    /// `namespace.key.segments` or a bare attribute.
+    /// `namespace.key.segments` or a bare attribute. As in MLflow, the namespace may be
+    /// backquoted (`` `metrics`.acc ``) and a bare attribute backquoted or double-quoted
+    /// (`` `Run name` ``); namespaces and attribute names are case-insensitive here.
     fn field(&mut self) -> Result<(Field, Span), FilterError> {
         let first = match self.next() {
             Some(t) => t,
             None => return Err(FilterError::new(self.end_span(), "the filter ends too early", FIELD_EXPECTED)),
         };
-        let Tok::Word(word) = &first.tok else {
-            return Err(FilterError::new(first.span, "expected a key or an attribute", FIELD_EXPECTED));
+        let word = match &first.tok {
+            Tok::Word(w) | Tok::Quoted(w) | Tok::DStr(w) => w,
+            _ => return Err(FilterError::new(first.span, "expected a key or an attribute", FIELD_EXPECTED)),
         };
-        let namespace = word.to_ascii_lowercase();
         let has_key = matches!(self.peek(), Some(t) if matches!(t.tok, Tok::Dot));
-        match namespace.as_str() {
-            "metrics" | "metric" | "params" | "param" | "parameters" | "tags" | "tag" if has_key => {
-                self.pos += 1; // the dot
-                let (mut segments, span) = self.key_segments(first.span)?;
-                let field = match namespace.as_str() {
-                    "metrics" | "metric" => {
-                        let mut agg = Agg::Latest;
-                        if segments.len() > 1
-                            && let Some((last, false)) = segments.last()
-                                && let Some(a) = Agg::parse(last) {
-                                    agg = a;
-                                    segments.pop();
-                                }
-                        Field::Metric { key: join(&segments), agg }
-                    }
-                    "params" | "param" | "parameters" => Field::Param(join(&segments)),
-                    _ => Field::Tag(join(&segments)),
-                };
-                Ok((field, span))
-            }
-            "attributes" | "attribute" | "attr" | "run" if has_key => {
-                self.pos += 1;
-                let (segments, span) = self.key_segments(first.span)?;
-                let name = join(&segments);
-                let attr = Attr::parse(&name).ok_or_else(|| {
-                    FilterError::new(Span::new(first.span.end + 1, span.end), format!("unknown attribute `{name}`"), Attr::NAMES)
-                })?;
-                Ok((Field::Attr(attr), span))
-            }
-            _ => match Attr::parse(word) {
-                Some(attr) if !has_key => Ok((Field::Attr(attr), first.span)),
-                _ => {
-                    let message = if has_key {
-                        format!("unknown prefix `{word}`: use `metrics.`, `params.`, `tags.` or `attributes.`")
-                    } else {
-                        format!("unknown field `{word}`")
-                    };
-                    Err(FilterError::new(first.span, message, FIELD_EXPECTED))
-                }
-            },
+        if !has_key {
+            return match Attr::parse(word) {
+                Some(attr) => Ok((Field::Attr(attr), first.span)),
+                None => Err(FilterError::new(first.span, format!("unknown field `{word}`"), FIELD_EXPECTED)),
+            };
         }
+        let namespace = word.to_ascii_lowercase();
+        let known = ["metrics", "metric", "params", "param", "parameter", "parameters", "tags", "tag", "attributes", "attribute", "attr", "run", "datasets", "dataset"];
+        if !known.contains(&namespace.as_str()) {
+            return Err(FilterError::new(
+                first.span,
+                format!("unknown prefix `{word}`: use `metrics.`, `params.`, `tags.`, `attributes.` or `datasets.`"),
+                FIELD_EXPECTED,
+            ));
+        }
+        self.pos += 1; // the dot
+        let (mut segments, span) = self.key_segments(first.span)?;
+        let key_span = Span::new(first.span.end + 1, span.end);
+        let field = match namespace.as_str() {
+            "metrics" | "metric" => {
+                let mut agg = Agg::Latest;
+                if segments.len() > 1
+                    && let Some((last, false)) = segments.last()
+                        && let Some(a) = Agg::parse(last) {
+                            agg = a;
+                            segments.pop();
+                        }
+                Field::Metric { key: join(&segments), agg }
+            }
+            "params" | "param" | "parameter" | "parameters" => Field::Param(join(&segments)),
+            "tags" | "tag" => Field::Tag(join(&segments)),
+            "datasets" | "dataset" => {
+                let name = join(&segments);
+                let key = DatasetKey::parse(&name.to_ascii_lowercase())
+                    .ok_or_else(|| FilterError::new(key_span, format!("unknown dataset field `{name}`"), &["name", "digest", "context"]))?;
+                Field::Dataset(key)
+            }
+            _ => {
+                let name = join(&segments);
+                let attr = Attr::parse(&name).ok_or_else(|| FilterError::new(key_span, format!("unknown attribute `{name}`"), Attr::NAMES))?;
+                Field::Attr(attr)
+            }
+        };
+        Ok((field, span))
     }
 
     /// Key segments after `namespace.`: words, numbers or backquoted parts joined by dots.
@@ -173,7 +210,8 @@ impl<'t> Parser<'t> {
                     end = span.end;
                     (w.clone(), false)
                 }
-                Some(Token { tok: Tok::Quoted(q), span }) => {
+                // MLflow takes a key in any quotes: `params.'my key'`, `params."my key"`.
+                Some(Token { tok: Tok::Quoted(q) | Tok::DStr(q) | Tok::Str(q), span }) => {
                     end = span.end;
                     (q.clone(), true)
                 }
@@ -181,7 +219,7 @@ impl<'t> Parser<'t> {
                     end = span.end;
                     (written.clone(), false)
                 }
-                Some(t) => return Err(FilterError::new(t.span, "expected a key name", &["a name", "a `backquoted name`"])),
+                Some(t) => return Err(FilterError::new(t.span, "expected a key name", &["a name", "a `quoted name`"])),
                 None => return Err(FilterError::new(self.end_span(), "expected a key name after `.`", &["a name"])),
             };
             segments.push(seg);
@@ -234,7 +272,7 @@ impl<'t> Parser<'t> {
     fn value(&mut self) -> Result<Value, FilterError> {
         match self.next() {
             Some(Token { tok: Tok::Num(n, _), span }) => Ok(Value { kind: Literal::Num(*n), span: *span }),
-            Some(Token { tok: Tok::Str(s), span }) => Ok(Value { kind: Literal::Str(s.clone()), span: *span }),
+            Some(Token { tok: Tok::Str(s) | Tok::DStr(s), span }) => Ok(Value { kind: Literal::Str(s.clone()), span: *span }),
             Some(Token { tok: Tok::Word(w), span }) if w.eq_ignore_ascii_case("true") || w.eq_ignore_ascii_case("false") => {
                 Ok(Value { kind: Literal::Bool(w.eq_ignore_ascii_case("true")), span: *span })
             }
@@ -250,13 +288,13 @@ impl<'t> Parser<'t> {
 
     fn string(&mut self, what: &str) -> Result<String, FilterError> {
         match self.next() {
-            Some(Token { tok: Tok::Str(s), .. }) => Ok(s.clone()),
+            Some(Token { tok: Tok::Str(s) | Tok::DStr(s), .. }) => Ok(s.clone()),
             Some(t) => Err(FilterError::new(t.span, format!("expected {what} in quotes"), &["a 'string'"])),
             None => Err(FilterError::new(self.end_span(), format!("expected {what} in quotes"), &["a 'string'"])),
         }
     }
 
-    /// `( value, value, ... )`
+    /// `( value, value, ... )`, a trailing comma allowed (MLflow reads lists as Python tuples).
     fn list(&mut self) -> Result<Vec<Value>, FilterError> {
         match self.next() {
             Some(t) if matches!(t.tok, Tok::LParen) => {}
@@ -266,7 +304,13 @@ impl<'t> Parser<'t> {
         let mut values = vec![self.value()?];
         loop {
             match self.next() {
-                Some(t) if matches!(t.tok, Tok::Comma) => values.push(self.value()?),
+                Some(t) if matches!(t.tok, Tok::Comma) => {
+                    if matches!(self.peek(), Some(t) if matches!(t.tok, Tok::RParen)) {
+                        self.pos += 1;
+                        return Ok(values);
+                    }
+                    values.push(self.value()?);
+                }
                 Some(t) if matches!(t.tok, Tok::RParen) => return Ok(values),
                 Some(t) => return Err(FilterError::new(t.span, "expected `,` or `)`", &["`,`", "`)`"])),
                 None => return Err(FilterError::new(self.end_span(), "missing `)` at the end of the list", &["`)`"])),

@@ -7,7 +7,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;
 
 use super::lexer::CmpOp;
-use super::{Attr, Field, FilterError, Literal, Pred, SortKey, Span, Value};
+use super::{Attr, DatasetKey, Field, FilterError, Literal, Pred, SortKey, Span, Value};
 
 /// SQL text and its parameters in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +30,8 @@ pub fn compile_sort(key: &SortKey) -> Vec<Compiled> {
         ],
         Field::Tag(k) => vec![one("(SELECT t.value FROM tags t WHERE t.rid = r.rid AND t.key = ?)", k)],
         Field::Attr(a) => vec![Compiled { sql: attr_sql(*a).to_string(), params: Vec::new() }],
+        // parse_sort refuses dataset keys.
+        Field::Dataset(_) => Vec::new(),
     }
 }
 
@@ -48,6 +50,7 @@ fn attr_sql(a: Attr) -> &'static str {
         Attr::User => "r.user",
         Attr::Commit => "r.git_commit",
         Attr::Deleted => "r.deleted",
+        Attr::ArtifactUri => "rl_file_uri(r.artifact_dir)",
     }
 }
 
@@ -84,6 +87,24 @@ impl Leaf {
 /// The SQL of one test.
 pub fn leaf(field: &Field, pred: &Pred, span: Span) -> Result<Leaf, FilterError> {
     let mut c = Compiled { sql: String::new(), params: Vec::new() };
+    // `is null` on a key means "the run has no such key", as MLflow has it for params and
+    // tags: the runs outside the rows of that key.
+    let (table, alias) = match field {
+        Field::Metric { .. } => ("metrics", "m"),
+        Field::Param(_) => ("params", "p"),
+        Field::Tag(_) => ("tags", "t"),
+        _ => ("", ""),
+    };
+    if let (Field::Metric { key, .. } | Field::Param(key) | Field::Tag(key), Pred::IsNull { negated }) = (field, pred) {
+        c.params.push(text(key));
+        return Ok(if *negated {
+            c.sql = format!("SELECT {alias}.rid FROM {table} {alias} WHERE {alias}.key = ?");
+            Leaf { kind: LeafKind::RunIds, compiled: c }
+        } else {
+            c.sql = format!("r.rid NOT IN (SELECT {alias}.rid FROM {table} {alias} WHERE {alias}.key = ?)");
+            Leaf { kind: LeafKind::RunCondition, compiled: c }
+        });
+    }
     let kind = match field {
         Field::Metric { key, agg } => {
             // A run passes when it has the metric and its summary passes.
@@ -99,20 +120,66 @@ pub fn leaf(field: &Field, pred: &Pred, span: Span) -> Result<Leaf, FilterError>
             LeafKind::RunIds
         }
         Field::Tag(key) => {
+            text_only(pred, "tags are text")?;
             c.sql.push_str("SELECT t.rid FROM tags t WHERE t.key = ? AND ");
             c.params.push(text(key));
-            mixed_pred("t.value", "rl_num(t.value)", pred, span, &mut c)?;
+            mixed_pred("t.value", "NULL", pred, span, &mut c)?;
             LeafKind::RunIds
         }
         Field::Attr(attr) => {
             attr_pred(*attr, pred, span, &mut c)?;
             LeafKind::RunCondition
         }
+        Field::Dataset(key) => return Err(dataset_pred(*key, pred, span)),
     };
     Ok(Leaf { kind, compiled: c })
 }
 
-/// A predicate on a number column: only numbers (and NULL tests) make sense.
+/// Refuses numbers (and `true`/`false`) compared with text that can never equal them, as
+/// MLflow refuses them: `tags.team = 1` is a mistake, not a filter of nothing.
+fn text_only(pred: &Pred, what: &str) -> Result<(), FilterError> {
+    let values: &[Value] = match pred {
+        Pred::Cmp(_, v) => std::slice::from_ref(v),
+        Pred::In { values, .. } => values,
+        _ => &[],
+    };
+    for v in values {
+        let written = match &v.kind {
+            Literal::Str(_) => continue,
+            Literal::Num(n) => n.to_string(),
+            Literal::Bool(b) => b.to_string(),
+        };
+        return Err(FilterError::new(v.span, format!("{what}: put the value in quotes ('{written}')"), &["a 'string'"]));
+    }
+    Ok(())
+}
+
+/// Dataset tests. Their syntax and errors are MLflow's (`=`, `!=`, `like`, `ilike`, `in`,
+/// `not in` with text), but the index does not hold the runs' dataset inputs yet, so even a
+/// valid one is an error rather than a silent "nothing matches".
+fn dataset_pred(key: DatasetKey, pred: &Pred, span: Span) -> FilterError {
+    let allowed = match pred {
+        Pred::Cmp(op, _) => matches!(op, CmpOp::Eq | CmpOp::Ne),
+        Pred::In { .. } | Pred::Like { .. } => true,
+        Pred::Regex { .. } | Pred::IsNull { .. } => false,
+    };
+    if !allowed {
+        return FilterError::new(span, "datasets compare with =, !=, like, ilike, in (...) and not in (...)", &["`=`", "`!=`", "`like`", "`ilike`", "`in`"]);
+    }
+    if let Err(e) = text_only(pred, "dataset fields are text") {
+        return e;
+    }
+    let what = match key {
+        DatasetKey::Name => "names",
+        DatasetKey::Digest => "digests",
+        DatasetKey::Context => "contexts",
+    };
+    FilterError::new(span, format!("dataset {what} are not in the index yet: a filter on them cannot be answered"), &[])
+}
+
+/// A predicate on a number column: only numbers (and NULL tests) make sense. A NULL in a
+/// metric summary column is NaN, which (as IEEE has it) differs from every number and
+/// equals, precedes and follows none.
 fn numeric_pred(col: &str, pred: &Pred, span: Span, c: &mut Compiled, what: &str) -> Result<(), FilterError> {
     let number = |v: &Value| match v.kind {
         Literal::Num(n) => Ok(n),
@@ -123,13 +190,24 @@ fn numeric_pred(col: &str, pred: &Pred, span: Span, c: &mut Compiled, what: &str
             _ => Err(FilterError::new(v.span, format!("{what} compare with numbers, not text"), &["a number"])),
         },
     };
+    // Counts and steps are never NaN.
+    let nan_passes = what == "metrics" && !col.ends_with(".count") && !col.ends_with(".max_step");
     match pred {
         Pred::Cmp(op, v) => {
-            c.sql.push_str(&format!("{col} {} ?", op.sql()));
+            if nan_passes && *op == CmpOp::Ne {
+                c.sql.push_str(&format!("({col} <> ? OR {col} IS NULL)"));
+            } else {
+                c.sql.push_str(&format!("{col} {} ?", op.sql()));
+            }
             c.params.push(SqlValue::Real(number(v)?));
         }
         Pred::In { values, negated } => {
-            c.sql.push_str(&format!("{col} {}IN ({})", if *negated { "NOT " } else { "" }, placeholders(values.len())));
+            let list = placeholders(values.len());
+            c.sql.push_str(&match (*negated, nan_passes) {
+                (false, _) => format!("{col} IN ({list})"),
+                (true, false) => format!("{col} NOT IN ({list})"),
+                (true, true) => format!("({col} NOT IN ({list}) OR {col} IS NULL)"),
+            });
             for v in values {
                 c.params.push(SqlValue::Real(number(v)?));
             }
@@ -206,6 +284,12 @@ fn mixed_pred(text_col: &str, num_col: &str, pred: &Pred, span: Span, c: &mut Co
 
 fn attr_pred(attr: Attr, pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterError> {
     let col = attr_sql(attr);
+    if attr.is_text() {
+        text_only(pred, &format!("`{}` is text", attr.name()))?;
+    }
+    if attr.always_set() && matches!(pred, Pred::IsNull { .. }) {
+        return Err(FilterError::new(span, format!("every run has a `{}`: `is null` cannot select anything", attr.name()), &[]));
+    }
     match attr {
         Attr::Started | Attr::Ended => {
             let pred = convert_values(pred, |v| match &v.kind {
@@ -257,17 +341,22 @@ fn attr_pred(attr: Attr, pred: &Pred, span: Span, c: &mut Compiled) -> Result<()
             }
             other => mixed_pred(col, "NULL", other, span, c),
         },
-        Attr::Id => match pred {
-            // Runlens ids and the tracker's own run ids both work.
-            Pred::Cmp(op @ (CmpOp::Eq | CmpOp::Ne), Value { kind: Literal::Str(s), .. }) => {
-                let joiner = if *op == CmpOp::Eq { "OR" } else { "AND" };
-                c.sql.push_str(&format!("(r.id {0} ? {joiner} r.native_id {0} ?)", op.sql()));
-                c.params.push(text(s));
-                c.params.push(text(s));
-                Ok(())
-            }
-            other => mixed_pred(col, "NULL", other, span, c),
-        },
+        Attr::Id => {
+            // Runlens ids and the tracker's own run ids both work: a run passes a positive
+            // test when either id does, a negative one (`!=`, `not in`, `not like`, `!~`)
+            // when both do.
+            let negative = match pred {
+                Pred::Cmp(op, _) => *op == CmpOp::Ne,
+                Pred::In { negated, .. } | Pred::Like { negated, .. } | Pred::Regex { negated, .. } => *negated,
+                Pred::IsNull { .. } => false,
+            };
+            c.sql.push('(');
+            mixed_pred("r.id", "NULL", pred, span, c)?;
+            c.sql.push_str(if negative { " AND " } else { " OR " });
+            mixed_pred("r.native_id", "NULL", pred, span, c)?;
+            c.sql.push(')');
+            Ok(())
+        }
         _ => mixed_pred(col, "NULL", pred, span, c),
     }
 }
@@ -370,8 +459,8 @@ fn parse_duration_s(s: &str) -> Option<f64> {
 }
 
 /// Registers the SQL functions compiled filters use: `rl_like(value, pattern,
-/// case_insensitive)`, `rl_regexp(value, pattern)` and `rl_num(text)` (the text as a
-/// number, or NULL).
+/// case_insensitive)`, `rl_regexp(value, pattern)` and `rl_file_uri(path)` (MLflow's
+/// `artifact_uri` of a folder).
 pub(crate) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("rl_regexp", 2, flags, |ctx| {
@@ -388,10 +477,23 @@ pub(crate) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
         })?;
         Ok(ctx.get::<Option<String>>(0)?.is_some_and(|s| re.is_match(&s)))
     })?;
-    conn.create_scalar_function("rl_num", 1, flags, |ctx| {
-        Ok(ctx.get::<Option<String>>(0)?.and_then(|s| s.trim().parse::<f64>().ok()).filter(|f| f.is_finite()))
-    })?;
+    conn.create_scalar_function("rl_file_uri", 1, flags, |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|p| file_uri(&p))))?;
     Ok(())
+}
+
+/// The `file://` URI of an absolute path as MLflow writes it (Python's `Path.as_uri`):
+/// bytes other than ASCII letters, digits, `/`, `-`, `.`, `_` and `~` percent-encoded.
+fn file_uri(path: &str) -> String {
+    let mut uri = String::with_capacity(path.len() + 7);
+    uri.push_str("file://");
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri
 }
 
 /// SQL `LIKE` (`%` any run, `_` one character, `\` escapes) as an anchored regex.

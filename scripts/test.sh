@@ -10,6 +10,10 @@ scripts/setup.sh --test
 export LANG=C.UTF-8   # the locale CI has; the UI must render under it
 step() { echo; echo "== $*"; }
 
+step "Peer tools: the pinned mlflow and trackio whose answers the tests take as the spec"
+RUNLENS_PEERS_PYTHON="$(scripts/peers.sh)"
+export RUNLENS_PEERS_PYTHON
+
 step "UI: type check and build"
 (cd ui && timeout 600 npm run check && timeout 600 npm run build)
 

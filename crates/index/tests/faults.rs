@@ -226,3 +226,24 @@ fn a_database_emptied_after_indexing_says_so_and_keeps_its_runs() {
     assert!(!error.contains("no such table"), "{error}");
     assert_eq!(report.stores[0].store.runs, 10, "the runs indexed before stay browsable");
 }
+
+#[test]
+fn a_run_folder_whose_name_is_not_utf8_is_a_warning() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut t = TestIndex::new();
+    let store = t.copy_of("mlflow-file");
+    let mlruns = store.join("mlruns");
+    let runs_before = {
+        let mut c = TestIndex::new();
+        c.add(&mlruns);
+        all_runs(&c.index).len()
+    };
+    let exp = std::fs::read_dir(&mlruns).unwrap().flatten().find(|e| e.file_name() == "0").unwrap().path();
+    let odd = exp.join(std::ffi::OsStr::from_bytes(b"run-\xff\xfe"));
+    std::fs::create_dir_all(odd.join("metrics")).unwrap();
+    std::fs::write(odd.join("meta.yaml"), "run_id: x\n").unwrap();
+    t.add(&mlruns);
+    assert_eq!(all_runs(&t.index).len(), runs_before, "every other run is read");
+    let warnings = warnings_text(&t.index);
+    assert!(warnings.contains("not valid UTF-8"), "{warnings}");
+}

@@ -86,12 +86,26 @@ fn resume_stat(previous: Option<&FileMark>, path: &Path, stat: FileMark) -> std:
 }
 
 /// Sub-folder and file names of `dir`, each sorted. Symlinks are neither: following them
-/// creates cycles and duplicates (W&B's `latest-run`).
+/// creates cycles and duplicates (W&B's `latest-run`). Names that are not UTF-8 are left
+/// out (see [`list_dir_odd`]).
 pub fn list_dir(dir: &Path) -> std::io::Result<(Vec<String>, Vec<String>)> {
+    list_dir_odd(dir).map(|(dirs, files, _)| (dirs, files))
+}
+
+/// [`list_dir`], plus the names it left out because they are not UTF-8 (shown lossily),
+/// for readers that warn about them: such a folder cannot be named in the index.
+pub fn list_dir_odd(dir: &Path) -> std::io::Result<(Vec<String>, Vec<String>, Vec<String>)> {
     let mut dirs = Vec::new();
     let mut files = Vec::new();
+    let mut odd = Vec::new();
     for entry in std::fs::read_dir(dir)?.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let name = match entry.file_name().into_string() {
+            Ok(name) => name,
+            Err(raw) => {
+                odd.push(raw.to_string_lossy().into_owned());
+                continue;
+            }
+        };
         match entry.file_type() {
             Ok(t) if t.is_dir() => dirs.push(name),
             Ok(t) if t.is_file() => files.push(name),
@@ -100,7 +114,8 @@ pub fn list_dir(dir: &Path) -> std::io::Result<(Vec<String>, Vec<String>)> {
     }
     dirs.sort();
     files.sort();
-    Ok((dirs, files))
+    odd.sort();
+    Ok((dirs, files, odd))
 }
 
 /// One regular file found by [`walk_files`].

@@ -66,11 +66,13 @@ impl Reader for MlflowFile {
         }
 
         let mut runs = Vec::new();
+        let mut warnings = Vec::new();
         for (rel, native, deleted) in &experiments {
-            for run in run_folders(&root.join(rel)) {
+            for run in run_folders(&root.join(rel), rel, &mut warnings) {
                 runs.push(RunFolder { exp_native: native, exp_deleted: *deleted, rel: format!("{rel}/{run}"), id: run });
             }
         }
+        ctx.send(Update::Store { marks: Vec::new(), warnings });
         let total = runs.len() as u64;
         let done = AtomicU64::new(0);
         ctx.send(Update::Progress { done: 0, total });
@@ -117,10 +119,22 @@ fn list_dirs(dir: &Path) -> std::io::Result<Vec<String>> {
     crate::util::list_dir(dir).map(|(dirs, _)| dirs)
 }
 
-fn run_folders(exp_dir: &Path) -> Vec<String> {
-    list_dirs(exp_dir)
-        .unwrap_or_default()
-        .into_iter()
+/// The run folders of an experiment; folders that cannot be listed or named (not UTF-8)
+/// are warnings, not silently missing runs.
+fn run_folders(exp_dir: &Path, exp_rel: &str, warnings: &mut Vec<Warning>) -> Vec<String> {
+    let dirs = match crate::util::list_dir_odd(exp_dir) {
+        Ok((dirs, _, odd)) => {
+            for name in odd {
+                warnings.push(Warning::new(format!("{exp_rel}/{name}"), None, "the name is not valid UTF-8: this folder is not read"));
+            }
+            dirs
+        }
+        Err(e) => {
+            warnings.push(Warning::new(exp_rel, None, format!("cannot list the experiment's runs: {e}")));
+            Vec::new()
+        }
+    };
+    dirs.into_iter()
         .filter(|name| !RESERVED.contains(&name.as_str()))
         .filter(|name| {
             let dir = exp_dir.join(name);

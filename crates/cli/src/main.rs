@@ -75,7 +75,7 @@ enum Command {
         #[arg(long, allow_hyphen_values = true)]
         to: Option<f64>,
         /// Exponential smoothing weight in [0, 1), as in TensorBoard.
-        #[arg(long, default_value_t = 0.0, value_parser = smoothing)]
+        #[arg(long, default_value_t = 0.0, value_parser = smoothing, allow_hyphen_values = true)]
         smoothing: f64,
     },
     /// List registered stores with their run counts and warnings.
@@ -102,7 +102,9 @@ fn message(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
         let text = cause.to_string();
-        if !out.contains(&text) {
+        // `Error code 26: file is not a database` after `...: file is not a database`.
+        let gist = text.rsplit(": ").next().unwrap_or(&text);
+        if !out.contains(gist) {
             if !out.is_empty() {
                 out.push_str(": ");
             }

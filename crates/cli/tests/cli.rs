@@ -193,3 +193,52 @@ fn a_kill_in_the_middle_of_indexing_leaves_an_index_that_opens_and_resumes() {
         }
     }
 }
+
+#[test]
+fn a_query_of_an_index_that_is_not_there_says_so_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("no-such-folder/i.sqlite");
+    for args in [&["runs"][..], &["stores", "--json"], &["show", "x"], &["series", "x", "loss"]] {
+        let out = runlens(&db, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no index at") && err.contains("add FOLDER"), "{args:?}: {err}");
+    }
+    assert!(!dir.path().join("no-such-folder").exists(), "nothing was created");
+}
+
+#[test]
+fn series_options_out_of_range_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.sqlite");
+    assert!(runlens(&db, &["add", fixture("mlflow-sqlite").to_str().unwrap()]).status.success());
+    let runs: Value = serde_json::from_str(&stdout(&runlens(&db, &["runs", "--json"]))).unwrap();
+    let run = runs.as_array().unwrap().iter().find(|r| r["metrics"]["train/loss"]["count"].as_u64() > Some(10)).unwrap();
+    let id = run["id"].as_str().unwrap();
+    for (args, says) in [
+        (vec!["--max-points", "0"], "at least 4"),
+        (vec!["--max-points", "1"], "at least 4"),
+        (vec!["--smoothing", "1"], "[0, 1)"),
+        (vec!["--smoothing", "-0.1"], "[0, 1)"),
+    ] {
+        let out = runlens(&db, &[&["series", id, "train/loss"][..], &args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // At the smallest allowed size, the promise holds: at most 4 points.
+    let out = runlens(&db, &["series", id, "train/loss", "--max-points", "4", "--json"]);
+    let view: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(view["points"].as_array().unwrap().len() <= 4, "{view}");
+}
+
+#[test]
+fn an_index_error_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.sqlite");
+    std::fs::write(&db, "not an index, not a database").unwrap();
+    let out = runlens(&db, &["runs"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.matches("file is not a database").count(), 1, "{err}");
+}

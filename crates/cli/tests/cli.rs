@@ -1,21 +1,12 @@
 //! The `runlens` command as scripts use it: exit codes, messages and the JSON contract.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Command;
+
+use common::{fixture, runlens, stdout, write_store};
 
 use serde_json::Value;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
-}
-
-fn runlens(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_runlens")).arg("--db").arg(db).args(args).output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 #[test]
 fn add_then_runs_json_has_the_documented_shape() {
@@ -111,33 +102,6 @@ fn an_unknown_run_is_an_error_not_a_panic() {
     let out = runlens(&db, &["series", "nope", "loss", "--json"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no run with id nope"));
-}
-
-/// Writes an MLflow folder store with `runs` runs of `keys` metrics × `steps` points.
-fn write_store(root: &Path, runs: usize, keys: usize, steps: usize) {
-    let exp = root.join("1");
-    std::fs::create_dir_all(&exp).unwrap();
-    std::fs::write(exp.join("meta.yaml"), "experiment_id: '1'\nlifecycle_stage: active\nname: big\n").unwrap();
-    for r in 0..runs {
-        let id = format!("{r:032x}");
-        let run = exp.join(&id);
-        for d in ["metrics", "params", "artifacts", "tags"] {
-            std::fs::create_dir_all(run.join(d)).unwrap();
-        }
-        std::fs::write(
-            run.join("meta.yaml"),
-            format!("run_id: {id}\nexperiment_id: '1'\nrun_name: run-{r}\nstatus: 3\nstart_time: {r}\nend_time: {}\nlifecycle_stage: active\n", r + 1),
-        )
-        .unwrap();
-        std::fs::write(run.join("params/lr"), format!("0.{r}")).unwrap();
-        for k in 0..keys {
-            let mut text = String::with_capacity(steps * 32);
-            for s in 0..steps {
-                text.push_str(&format!("{} {} {s}\n", 1_700_000_000_000u64 + s as u64, (s as f64 * 0.37 + k as f64).sin()));
-            }
-            std::fs::write(run.join(format!("metrics/m{k}")), text).unwrap();
-        }
-    }
 }
 
 #[test]

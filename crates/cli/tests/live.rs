@@ -16,17 +16,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
 
-fn fixture(name: &str) -> PathBuf {
-    repo().join("tests/fixtures").join(name)
-}
-
-fn runlens(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_runlens")).arg("--db").arg(db).args(args).output().unwrap()
-}
+use common::{copy_tree, fixture, repo, runlens, write_store};
 
 fn spawn_runlens(db: &Path, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_runlens")).arg("--db").arg(db).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
@@ -35,18 +27,6 @@ fn spawn_runlens(db: &Path, args: &[&str]) -> Child {
 fn ok(o: Output) -> String {
     assert!(o.status.success(), "runlens failed: {}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// `runs --json --all` of the index: everything a consumer sees of every run.
@@ -80,38 +60,11 @@ fn scan_loop(db: PathBuf, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u32>
     })
 }
 
-/// An MLflow folder store with `runs` runs of `keys` metric files, each with `lines` points.
-fn mlflow_folder_store(root: &Path, runs: usize, keys: usize, lines: usize) -> Vec<PathBuf> {
-    let exp = root.join("1");
-    std::fs::create_dir_all(&exp).unwrap();
-    std::fs::write(exp.join("meta.yaml"), "experiment_id: '1'\nlifecycle_stage: active\nname: live\n").unwrap();
-    let mut files = Vec::new();
-    for r in 0..runs {
-        let id = format!("{r:032x}");
-        let run = exp.join(&id);
-        for d in ["metrics", "params", "artifacts", "tags"] {
-            std::fs::create_dir_all(run.join(d)).unwrap();
-        }
-        std::fs::write(
-            run.join("meta.yaml"),
-            format!("run_id: {id}\nexperiment_id: '1'\nrun_name: run-{r}\nstatus: 1\nstart_time: {r}\nlifecycle_stage: active\n"),
-        )
-        .unwrap();
-        for k in 0..keys {
-            let path = run.join(format!("metrics/m{k}"));
-            let text: String = (0..lines).map(|s| format!("{} {} {s}\n", 1_700_000_000_000u64 + s as u64, s as f64 * 0.5)).collect();
-            std::fs::write(&path, text).unwrap();
-            files.push(path);
-        }
-    }
-    files
-}
-
 #[test]
 fn two_scans_at_once_while_a_job_writes_count_every_point_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("mlruns");
-    let files = mlflow_folder_store(&store, 4, 3, 100);
+    let files = write_store(&store, 4, 3, 100);
     let db = dir.path().join("i.sqlite");
     ok(runlens(&db, &["add", store.to_str().unwrap()]));
 

@@ -209,6 +209,8 @@ impl Index {
     /// the same reader replaces them (runs grouped by discovery whose common folder moved
     /// up as more runs appeared).
     fn register(&mut self, reader: &str, root: &Path) -> Result<i64, IndexError> {
+        // It may remove stores another process is scanning: wait for its turn.
+        let _turn = turns::ScanTurn::wait(&self.path)?;
         let existing: Vec<(i64, String)> = self
             .conn
             .prepare("SELECT id, root FROM stores WHERE reader = ?1")?

@@ -432,3 +432,61 @@ async fn two_runs_on_relative_time_smoothed_on_a_log_scale() {
     app.screenshot("chart-relative-smoothed").await;
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_folder_with_odd_files_shows_what_was_not_read_and_everything_else() {
+    // What a researcher's project folder holds besides the stores: a FIFO where MLflow
+    // keeps an experiment's meta.yaml, a file called mlflow.db that is no database, and a
+    // run whose artifact_uri names the root of the filesystem.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    let mlruns = root.join("mlruns");
+    copy_tree(&repo_root().join("tests/fixtures/mlflow-file/mlruns"), &mlruns);
+    std::fs::create_dir_all(mlruns.join("777")).unwrap();
+    assert!(Command::new("mkfifo").arg(mlruns.join("777/meta.yaml")).status().unwrap().success());
+    std::fs::create_dir_all(root.join("old")).unwrap();
+    std::fs::write(root.join("old/mlflow.db"), "not a database").unwrap();
+    let run = root.join("elsewhere/mlruns/1/0123456789abcdef0123456789abcdef");
+    std::fs::create_dir_all(run.join("metrics")).unwrap();
+    std::fs::create_dir_all(run.join("params")).unwrap();
+    std::fs::write(root.join("elsewhere/mlruns/1/meta.yaml"), "experiment_id: '1'\nlifecycle_stage: active\nname: e\n").unwrap();
+    std::fs::write(
+        run.join("meta.yaml"),
+        "artifact_uri: file:///\nexperiment_id: '1'\nlifecycle_stage: active\nrun_id: 0123456789abcdef0123456789abcdef\nrun_name: points-at-root\nstart_time: 1714986000000\nstatus: 3\n",
+    )
+    .unwrap();
+    std::fs::write(run.join("metrics/loss"), "1714986000000 0.5 0\n").unwrap();
+
+    let app = App::start(&[]).await;
+    app.wait_css("[data-testid='empty-state']").await;
+    let started = Instant::now();
+    app.drop_paths(&[root.to_string_lossy().into_owned()]).await;
+    let mut expected = expected_run_names("mlflow-file");
+    expected.push("points-at-root".to_string());
+    let mut shown = app.texts("[data-testid='run-name']", expected.len()).await;
+    assert!(started.elapsed() < Duration::from_secs(20), "indexing did not hang on the FIFO or walk /");
+    shown.sort();
+    expected.sort();
+    assert_eq!(shown, expected, "every readable run is shown");
+
+    let stores = app.texts("[data-testid='store-item']", 3).await;
+    let broken = stores.iter().find(|s| s.contains("old/mlflow.db")).unwrap_or_else(|| panic!("{stores:?}"));
+    assert!(broken.contains("not an SQLite database"), "{broken}");
+    app.screenshot("odd-files-stores").await;
+
+    // The warnings of the store with the FIFO say which file and why.
+    let items = app.d().find_all(By::Css("[data-testid='store-item']")).await.unwrap();
+    let mut opened = false;
+    for item in items {
+        if item.text().await.unwrap_or_default().contains("project/mlruns") || item.attr("title").await.ok().flatten().is_some_and(|t| t.ends_with("project/mlruns")) {
+            item.find(By::Css("[data-testid='store-warnings']")).await.unwrap().click().await.unwrap();
+            opened = true;
+            break;
+        }
+    }
+    assert!(opened, "the store with the FIFO has a warnings button");
+    let text = app.wait_text("[data-testid='warnings-dialog']", "not a regular file").await;
+    assert!(text.contains("777/meta.yaml"), "{text}");
+    app.screenshot("odd-files-warnings").await;
+    app.quit().await;
+}

@@ -153,7 +153,7 @@ impl Reader for MlflowSqlite {
 /// Why a file that was (or looks like) an MLflow database cannot be read as one: empty,
 /// not SQLite, or without MLflow's tables. The store keeps the runs indexed before.
 fn check_database(path: &Path) -> Result<(), ReadError> {
-    let not_a_store = |reason: &str| ReadError::NotAStore { path: path.to_path_buf(), kind: "MLflow database", reason: reason.into() };
+    let not_a_store = |reason: &str| ReadError::Database { path: path.to_path_buf(), message: reason.into() };
     let meta = std::fs::metadata(path).map_err(|e| ReadError::io(path, e))?;
     if !meta.is_file() {
         return Err(not_a_store("it is not a regular file"));

@@ -23,6 +23,53 @@ const COMMIT_EVERY: Duration = Duration::from_millis(250);
 /// ... or after this many points.
 const COMMIT_POINTS: usize = 500_000;
 
+/// Points sent by a reader and not yet written, at most (about 48 MB of points): a reader
+/// that produces faster than the index writes waits, so memory stays bounded however big
+/// the updates (the channel alone bounds their number, not their size).
+const IN_FLIGHT_POINTS: usize = 2_000_000;
+
+/// The points between a reader and the writer: readers wait while too many are in flight.
+struct InFlight {
+    /// Points in flight, and whether the writer stopped (then nobody waits any more).
+    state: std::sync::Mutex<(usize, bool)>,
+    drained: std::sync::Condvar,
+}
+
+impl InFlight {
+    fn new() -> InFlight {
+        InFlight { state: std::sync::Mutex::new((0, false)), drained: std::sync::Condvar::new() }
+    }
+
+    /// Waits until `n` more points fit (an update larger than the budget waits for an empty
+    /// pipe, then goes alone).
+    fn acquire(&self, n: usize) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !state.1 && state.0 > 0 && state.0 + n > IN_FLIGHT_POINTS {
+            state = self.drained.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state.0 += n;
+    }
+
+    fn release(&self, n: usize) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 = state.0.saturating_sub(n);
+        self.drained.notify_all();
+    }
+
+    /// The writer is gone: readers never wait again.
+    fn close(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.drained.notify_all();
+    }
+}
+
+fn points_of(update: &Update) -> usize {
+    match update {
+        Update::Run(r) => r.series.iter().map(|s| s.points.len()).sum(),
+        _ => 0,
+    }
+}
+
 /// What one scan of one store did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanStats {
@@ -63,13 +110,24 @@ pub(crate) fn scan_store(
     let (tx, rx) = sync_channel::<Update>(256);
     let mut writer = StoreWriter::new(conn, store_id, reader.id(), root);
     let root_path = std::path::Path::new(root);
+    let in_flight = InFlight::new();
     let result: Result<Result<(), ReadError>, IndexError> = std::thread::scope(|s| {
         let previous = &previous;
+        let in_flight = &in_flight;
         // Owned here: an early return drops it, so a reader blocked on a full channel
         // wakes up and the scope can join it.
         let rx = rx;
+        // Closed whatever happens to the writer, so no reader waits on it forever.
+        struct Unblock<'a>(&'a InFlight);
+        impl Drop for Unblock<'_> {
+            fn drop(&mut self) {
+                self.0.close();
+            }
+        }
+        let _unblock = Unblock(in_flight);
         let handle = s.spawn(move || {
             let sink = move |u: Update| {
+                in_flight.acquire(points_of(&u));
                 let _ = tx.send(u);
             };
             let ctx = ScanContext { root: root_path, previous, sink: &sink, allowed };
@@ -82,7 +140,9 @@ pub(crate) fn scan_store(
                 progress(ReadProgress { done, total });
                 continue;
             }
+            let points = points_of(&update);
             writer.apply(update)?;
+            in_flight.release(points);
             if last_commit.elapsed() > COMMIT_EVERY || writer.pending_points > COMMIT_POINTS {
                 writer.commit()?;
                 writer.begin()?;

@@ -247,3 +247,29 @@ fn a_run_folder_whose_name_is_not_utf8_is_a_warning() {
     let warnings = warnings_text(&t.index);
     assert!(warnings.contains("not valid UTF-8"), "{warnings}");
 }
+
+#[test]
+fn a_metric_file_larger_than_a_read_window_is_indexed_whole_and_once() {
+    let mut t = TestIndex::new();
+    let root = t.dir.path().join("mlruns");
+    store_with_artifact_uri(&root, "file:///nowhere");
+    let file = root.join("1/0123456789abcdef0123456789abcdef/metrics/loss");
+    // ~40 MB: three read windows of 16 MiB, with lines cut at window edges.
+    let lines = 1_200_000u64;
+    let mut text = String::with_capacity(lines as usize * 34);
+    for s in 0..lines {
+        text.push_str(&format!("{} {} {s}\n", 1_714_986_000_000u64 + s, (s % 1000) as f64 * 0.001));
+    }
+    std::fs::write(&file, &text).unwrap();
+    t.add(&root);
+    let m = all_runs(&t.index)[0].metrics["loss"];
+    assert_eq!((m.count, m.last_step), (lines, lines as i64 - 1));
+    // Appending after a windowed read resumes at the right byte.
+    use std::io::Write;
+    std::fs::OpenOptions::new().append(true).open(&file).unwrap().write_all(b"1714987200000 0.5 1200000\n").unwrap();
+    t.scan();
+    let m = all_runs(&t.index)[0].metrics["loss"];
+    assert_eq!((m.count, m.last_step), (lines + 1, lines as i64));
+    let points = t.index.series(&all_runs(&t.index)[0].id, "loss").unwrap().unwrap();
+    assert!(points.windows(2).all(|w| w[1].step == w[0].step + 1), "every step once, in order");
+}

@@ -58,15 +58,31 @@ impl Resume {
 /// Decides how to read an append-only file: unchanged, appended (read from the previous
 /// offset) or replaced (read from 0), and reads the new bytes.
 pub fn resume(previous: Option<&FileMark>, path: &Path) -> std::io::Result<Resume> {
-    resume_stat(previous, path, FileMark::of(&std::fs::metadata(path)?))
+    resume_stat(previous, path, FileMark::of(&std::fs::metadata(path)?), u64::MAX)
 }
 
 /// [`resume`] for a file found by [`walk_files`], whose stat is already known.
 pub fn resume_walked(previous: Option<&FileMark>, file: &WalkedFile) -> std::io::Result<Resume> {
-    resume_stat(previous, &file.path, file.mark)
+    resume_stat(previous, &file.path, file.mark, u64::MAX)
 }
 
-fn resume_stat(previous: Option<&FileMark>, path: &Path, stat: FileMark) -> std::io::Result<Resume> {
+/// [`resume_walked`] reading at most `window` bytes: the caller reads the rest with
+/// [`read_window`] (while `from + bytes.len()` is short of the mark's size), so a file of
+/// gigabytes never sits in memory whole.
+pub fn resume_walked_window(previous: Option<&FileMark>, file: &WalkedFile, window: u64) -> std::io::Result<Resume> {
+    resume_stat(previous, &file.path, file.mark, window)
+}
+
+/// At most `len` bytes of the regular file `path` from byte `from`.
+pub fn read_window(path: &Path, from: u64, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut file = open_regular(path)?;
+    file.seek(SeekFrom::Start(from))?;
+    let mut bytes = Vec::with_capacity(len.min(MAX_SMALL_FILE) as usize);
+    file.take(len).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn resume_stat(previous: Option<&FileMark>, path: &Path, stat: FileMark, window: u64) -> std::io::Result<Resume> {
     // A stat decides; an unchanged file is not even opened.
     if let Some(p) = previous.filter(|p| p.same_file(&stat)) {
         return Ok(Resume::Unchanged(*p));
@@ -78,10 +94,7 @@ fn resume_stat(previous: Option<&FileMark>, path: &Path, stat: FileMark) -> std:
         Some(p) if p.inode == mark.inode && mark.size >= p.size && p.offset <= mark.size => (SeriesMode::Append, p.offset),
         _ => (SeriesMode::Replace, 0),
     };
-    let mut file = open_regular(path)?;
-    file.seek(SeekFrom::Start(from))?;
-    let mut bytes = Vec::with_capacity(mark.size.saturating_sub(from) as usize);
-    file.read_to_end(&mut bytes)?;
+    let bytes = read_window(path, from, mark.size.saturating_sub(from).min(window))?;
     Ok(Resume::Read { mode, from, bytes, mark })
 }
 

@@ -16,11 +16,14 @@ use yaml_rust2::Yaml;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
 use crate::util::{
-    list_artifacts, local_path_of_uri, outside_warning, read_text, resolve_moved, resume_walked, walk_files, yaml_i64, yaml_str, Fingerprint, Resume,
+    list_artifacts, local_path_of_uri, outside_warning, read_text, read_window, resolve_moved, resume_walked_window, walk_files, yaml_i64, yaml_str, Fingerprint, Resume,
 };
 
 /// Experiment sub-folders that are not runs (`FileStore.RESERVED_EXPERIMENT_FOLDERS`).
 const RESERVED: &[&str] = &["tags", "datasets", "traces", "models"];
+/// New bytes of a metric file read at once: larger files are read (and indexed) window
+/// by window, see `read_metric_windows`.
+const METRIC_WINDOW: u64 = 16 << 20;
 /// At most this many warnings per file; the rest are counted in one more warning.
 const MAX_WARNINGS_PER_FILE: usize = 10;
 
@@ -242,16 +245,23 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
     // Metric files: resume each from its offset.
     for file in walk_files(&dir.join("metrics")) {
         let rel = format!("{}/metrics/{}", run.rel, file.rel);
-        match resume_walked(ctx.previous(&rel), &file) {
+        match resume_walked_window(ctx.previous(&rel), &file, METRIC_WINDOW) {
             Ok(r @ Resume::Unchanged(_)) => marks.push((rel, r.mark_after(0))),
-            Ok(ref r @ Resume::Read { mode, from, ref bytes, .. }) => {
+            Ok(Resume::Read { mode, from, bytes, mark }) => {
                 changed = true;
+                let (mode, points, warnings, at) = match read_metric_windows(ctx, run, &file, &rel, mode, from, bytes, mark) {
+                    Ok(read) => read,
+                    Err(e) => {
+                        update.warnings.push(Warning::new(rel, None, format!("cannot read metric file: {e}")));
+                        continue;
+                    }
+                };
                 if mode == SeriesMode::Replace {
                     update.reread.push(rel.clone());
                 }
-                let (points, consumed) = parse_metric_lines(bytes, from, &rel, &mut update.warnings);
+                update.warnings.extend(warnings);
                 update.series.push(SeriesUpdate { key: file.rel.clone(), mode, points });
-                marks.push((rel, r.mark_after(consumed)));
+                marks.push((rel, FileMark { offset: at, ..mark }));
             }
             Err(e) => update.warnings.push(Warning::new(rel, None, format!("cannot read metric file: {e}"))),
         }
@@ -284,6 +294,57 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
         update.marks = Some(marks);
     }
     update
+}
+
+/// What of one metric file goes into the run's update: `(mode, points, warnings, offset
+/// consumed)`. A file with more than [`METRIC_WINDOW`] new bytes is read window by window;
+/// every window but the last goes to the index at once, in an update of its own carrying
+/// the file's mark after that window (the run's other marks as the last scan left them),
+/// so memory stays bounded and a scan killed between windows resumes after the last
+/// committed one. The last window is returned for the run's update.
+#[allow(clippy::too_many_arguments)]
+fn read_metric_windows(
+    ctx: &ScanContext,
+    run: &RunFolder,
+    file: &crate::util::WalkedFile,
+    rel: &str,
+    mut mode: SeriesMode,
+    from: u64,
+    bytes: Vec<u8>,
+    mark: FileMark,
+) -> std::io::Result<(SeriesMode, Vec<Point>, Vec<Warning>, u64)> {
+    let mut warnings = Vec::new();
+    let (mut points, consumed) = parse_metric_lines(&bytes, from, rel, &mut warnings);
+    let mut at = from + consumed;
+    let mut window_end = from + bytes.len() as u64;
+    drop(bytes);
+    while window_end < mark.size && at < mark.size {
+        let mut marks: Vec<(String, FileMark)> = ctx
+            .previous
+            .iter()
+            .filter(|(k, _)| k.starts_with(&format!("{}/", run.rel)) && k.as_str() != rel)
+            .map(|(k, m)| (k.clone(), *m))
+            .collect();
+        marks.push((rel.to_string(), FileMark { offset: at, ..mark }));
+        ctx.send(Update::Run(RunUpdate {
+            native_id: run.id.clone(),
+            series: vec![SeriesUpdate { key: file.rel.clone(), mode, points: std::mem::take(&mut points) }],
+            marks: Some(marks),
+            reread: if mode == SeriesMode::Replace { vec![rel.to_string()] } else { Vec::new() },
+            warnings: std::mem::take(&mut warnings),
+            ..Default::default()
+        }));
+        mode = SeriesMode::Append;
+        let window = read_window(&file.path, at, (mark.size - at).min(METRIC_WINDOW))?;
+        let (more, consumed) = parse_metric_lines(&window, at, rel, &mut warnings);
+        if consumed == 0 {
+            break; // a line longer than a window: not a metric line; it waits, as a partial tail does
+        }
+        points = more;
+        window_end = at + window.len() as u64;
+        at += consumed;
+    }
+    Ok((mode, points, warnings, at))
 }
 
 fn run_info(meta: &Yaml, run: &RunFolder, tags: &[(String, String)]) -> RunInfo {

@@ -133,7 +133,16 @@ fn smoothing(s: &str) -> Result<f64, String> {
     Ok(w)
 }
 
+/// Runs the command with stdout buffered: `runs --json` of 300 runs is tens of thousands
+/// of small writes, one system call each when unbuffered.
 fn run(cli: Cli) -> Result<ExitCode> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let code = execute(cli, &mut out);
+    out.flush()?;
+    code
+}
+
+fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
     let db = cli.db.unwrap_or_else(runlens_index::default_db_path);
     // Only `add` and `scan` make an index; a query of one that is not there is a mistake
     // (a mistyped --db), not an empty answer.
@@ -141,7 +150,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         anyhow::bail!("no index at {} (make one with `runlens --db {} add FOLDER`)", db.display(), db.display());
     }
     let mut index = Index::open(&db).with_context(|| format!("cannot open the index {}", db.display()))?;
-    let mut out = std::io::stdout().lock();
     match cli.command {
         Command::Add { paths } => {
             let report = with_progress(|p| index.add(&paths, p))?;

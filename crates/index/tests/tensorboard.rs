@@ -215,6 +215,42 @@ fn appended_records_are_read_from_their_offset_and_a_partial_record_waits() {
 }
 
 #[test]
+fn a_record_cut_short_waits_while_the_file_is_fresh_and_is_a_warning_once_it_is_stale() {
+    let mut t = TestIndex::new();
+    let store = t.copy_of("tensorboard");
+    let file = event_file(&store.join("mnist-mlp/lr_0.01"));
+    let bytes = std::fs::read(&file).unwrap();
+    // The cut is in the file's last scalar record (`lr` at step 199; a text summary follows).
+    let recs = records(&bytes);
+    let last = recs[recs.len() - 2].clone();
+    let cut = last.start + 5;
+    std::fs::OpenOptions::new().write(true).open(&file).unwrap().set_len(cut as u64).unwrap();
+    t.add(&store);
+    assert_eq!(t.index.warnings(None).unwrap(), vec![], "just written: the writer is still at work");
+    let before = run(&t, "mnist-mlp/lr_0.01");
+
+    // Ten minutes on, nothing more was written: the writer stopped mid-record.
+    let ten_minutes_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    std::fs::OpenOptions::new().write(true).open(&file).unwrap().set_modified(ten_minutes_ago).unwrap();
+    t.scan();
+    let warnings = t.index.warnings(None).unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let rel = file.strip_prefix(&store).unwrap().to_string_lossy().into_owned();
+    assert_eq!(warnings[0].file.as_deref(), Some(rel.as_str()));
+    assert_eq!(warnings[0].location, Some(format!("byte {}", last.start)));
+    assert!(warnings[0].message.contains("cut short (5 bytes"), "{}", warnings[0].message);
+    t.scan();
+    assert_eq!(t.index.warnings(None).unwrap().len(), 1, "a rescan keeps one warning, not two");
+    assert_eq!(run(&t, "mnist-mlp/lr_0.01").metrics, before.metrics, "the complete records stay indexed");
+
+    // The writer completes the file after all: the warning goes and the point arrives.
+    append(&file, &bytes[cut..]);
+    let report = t.scan();
+    assert_eq!(points_added(&report), 1);
+    assert_eq!(t.index.warnings(None).unwrap(), vec![]);
+}
+
+#[test]
 fn a_new_event_file_in_a_run_is_appended_and_a_new_run_folder_arrives() {
     let mut t = TestIndex::new();
     let store = t.copy_of("tensorboard");

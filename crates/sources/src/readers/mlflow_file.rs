@@ -3,6 +3,11 @@
 //! `"<ms> <value> <step>"` per line) and `artifacts/`. Deleted experiments live under
 //! `.trash/`. Keys containing `/` are nested folders.
 //!
+//! Times and status: the run `meta.yaml`'s `start_time` and `end_time` (ms; `end_time` is
+//! `null` until the run ends, and stays so for a crashed run), and its `status` (`1`
+//! RUNNING ... `5` KILLED; a missing status is a run that never ended, RUNNING). Nothing
+//! else: no file time stands in for a missing one.
+//!
 //! Incremental: per run, one fingerprint over the small files (meta, params, tags)
 //! decides whether they are re-read; each metric file resumes from its byte offset; the
 //! artifact listing is fingerprinted.

@@ -2,6 +2,9 @@
 //! artifact folders. Opened strictly read-only; columns are feature-detected because the
 //! schema grew over the years (`metrics.step`, `metrics.is_nan`, `runs.name`).
 //!
+//! Times and status: the `runs` table's `start_time`, `end_time` (ms, `NULL` until the
+//! run ends) and `status` (`RUNNING`, `FINISHED`, ...), as MLflow wrote them.
+//!
 //! Incremental: an unchanged database file (and `-wal`) is not opened at all; otherwise
 //! runs, params and tags are re-read (small tables) and metric rows are read from the
 //! rowid high-water mark of the previous scan (the table is insert-only), all in one read

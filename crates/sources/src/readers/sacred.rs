@@ -7,6 +7,11 @@
 //! and jsonpickle wrappers, so they go through [`crate::lenient_json`]; times are naive
 //! ISO-8601 strings in UTC.
 //!
+//! Times and status: `run.json`'s `start_time` and `stop_time` (absent while the run is
+//! live, and for a run that died without the observer noticing: no end then; the
+//! `heartbeat` is not an end) and its `status` (`COMPLETED`, `FAILED`, `INTERRUPTED`, ...,
+//! see `status`).
+//!
 //! Incremental: Sacred rewrites its JSON files in place (`open("w")`) on every heartbeat,
 //! so each of `run.json`, `config.json` and `metrics.json` is re-read whole when its
 //! (size, mtime, inode) changes, and its series are sent with [`SeriesMode::Replace`]. A

@@ -14,7 +14,8 @@
 //!
 //! Before 1.0 the metrics were in `scalars/<name>.tsv` and the summary was `<dir>.json`
 //! beside the folder; both are read the same way. DVCLive records no run status, start
-//! or end: status is unknown and the start is the first TSV timestamp, when logged.
+//! or end: status is unknown, the start is the earliest first TSV timestamp (only logged
+//! with `timestamp=True`) and there is no end.
 //!
 //! Incremental: each TSV resumes from the byte after its last complete row
 //! ([`crate::util::resume`]); `params.yaml` and `metrics.json` are re-read when their

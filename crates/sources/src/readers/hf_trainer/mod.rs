@@ -25,6 +25,8 @@
 //! `.trial_name` and `.state_file` (which file the history was read from). Status:
 //! finished when the end-of-training log entry is there, `global_step >= max_steps`, or
 //! a results file exists; otherwise unknown (a live run and a crashed one look alike).
+//! The Trainer records no start or end time (`train_runtime` is a duration only): runs
+//! have neither.
 //!
 //! Incremental: every file is rewritten whole by the Trainer, so a run's inputs (the
 //! chosen state file, `config.json`, the results files) and a fingerprint of its file

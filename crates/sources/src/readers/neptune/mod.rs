@@ -10,6 +10,13 @@
 //! ([`uploads`]). Offline runs record no project: each store is one experiment (native id
 //! `offline`) named after the folder holding `.neptune/`.
 //!
+//! Times and status: the start is `metadata.json`'s `createdAt` (what the server would
+//! report as `sys/creation_time`), else the first operation's `at`; offline runs keep no
+//! `sys/` times of their own. The end is the last operation's `at`, and only once the run
+//! is closed (the client's `last_put_version` equals the log's last version). Status:
+//! failed when `sys/failed` is true, else finished when closed, running while the log
+//! lags behind `last_put_version`, unknown without that file.
+//!
 //! Incremental: each log file resumes after its last complete line ([`resume`]); its mark
 //! also remembers the last `version` seen. When the new operations only log or clear
 //! float series (the common case while a run trains), only they are parsed and their

@@ -1,17 +1,23 @@
 //! Turns the records of a run's event files into metric points, embedded media, hparams,
-//! a status and wall-time bounds, accumulated over the run's files in name order.
+//! a status and wall-time spans, accumulated over the run's files in name order. Files
+//! are read in windows of [`WINDOW`] bytes (a record larger than that is read whole), so
+//! memory follows what is parsed, not the size of the file.
 
 use std::collections::HashMap;
+use std::io::Read;
 
 use prost::bytes::Bytes;
 use prost::Message;
 
 use super::proto::{self, Event, Summary, TensorProto, Value};
-use super::record::{frame_at, Frame};
+use super::record::{frame_at, record_size, Frame};
+use super::times::Spans;
 use crate::model::{Artifact, Point, Status, Warning};
 
 /// At most this many warnings per file and read; the rest are counted in one more warning.
 const MAX_WARNINGS_PER_FILE: usize = 10;
+/// Bytes of an event file read at a time.
+pub(super) const WINDOW: usize = 4 << 20;
 
 /// What the events read so far yield for one run.
 #[derive(Default)]
@@ -27,8 +33,12 @@ pub(super) struct RunData {
     pub hparams: Option<Hparams>,
     /// Status of the last hparams `session_end_info`.
     pub status: Option<Status>,
-    /// Smallest and largest wall time (ms) of events other than `file_version` records.
-    pub data_times: Option<(i64, i64)>,
+    /// Earliest `start_time_secs` of a `session_start_info` and latest `end_time_secs` of
+    /// a `session_end_info` (ms), when the writer set them.
+    pub session_start: Option<i64>,
+    pub session_end: Option<i64>,
+    /// Wall times (ms) of events other than `file_version` records.
+    pub spans: Spans,
     /// The same over `file_version` records only.
     pub version_times: Option<(i64, i64)>,
     pub warnings: Vec<Warning>,
@@ -49,7 +59,8 @@ pub(super) struct Hparams {
 pub(super) struct FileRead {
     /// Offset in the file after the last complete record (a partial record is left).
     pub end: u64,
-    /// A bad length checksum: nothing after it can be trusted, the file is not read again.
+    /// A bad length checksum at `end`: nothing after it can be trusted, the file is not
+    /// read again.
     pub dead: bool,
 }
 
@@ -86,9 +97,41 @@ impl RunData {
     /// starting before `seen_before` were read by an earlier scan: they only add to the
     /// media listing (and to what is known of tags' metadata).
     pub fn read_file(&mut self, bytes: Bytes, base: u64, seen_before: u64, rel: &str) -> FileRead {
+        let mut bad = 0;
+        let read = self.read_records(bytes, base, seen_before, rel, &mut bad);
+        self.count_more_warnings(rel, bad);
+        read
+    }
+
+    /// [`RunData::read_file`] on the `len` bytes of `input` that start at byte `base` of
+    /// the file, read [`WINDOW`] bytes at a time with a partial record carried over to the
+    /// next window. Reading stops at a bad length checksum, without reading the rest.
+    pub fn read_stream(&mut self, mut input: impl Read, base: u64, len: u64, seen_before: u64, rel: &str) -> std::io::Result<FileRead> {
+        let mut bad = 0;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut start = base;
+        let mut left = len;
+        loop {
+            // Enough for the record the carried bytes begin, and at least a window.
+            let need = record_size(&buf).unwrap_or(0).max(WINDOW as u64);
+            let want = need.saturating_sub(buf.len() as u64).min(left);
+            buf.reserve(want as usize);
+            let got = (&mut input).take(want).read_to_end(&mut buf)? as u64;
+            left -= got;
+            let done = got < want || left == 0 || need > buf.len() as u64 + left;
+            let bytes = Bytes::from(std::mem::take(&mut buf));
+            let read = self.read_records(bytes.clone(), start, seen_before, rel, &mut bad);
+            if read.dead || done {
+                self.count_more_warnings(rel, bad);
+                return Ok(read);
+            }
+            buf = bytes.slice((read.end - start) as usize..).to_vec();
+            start = read.end;
+        }
+    }
+
+    fn read_records(&mut self, bytes: Bytes, base: u64, seen_before: u64, rel: &str, bad: &mut usize) -> FileRead {
         let mut pos = 0usize;
-        let mut bad = 0usize;
-        let mut dead = false;
         while pos < bytes.len() {
             let offset = base + pos as u64;
             let at = At { rel, offset, listing_only: offset < seen_before };
@@ -102,24 +145,32 @@ impl RunData {
                     Some(format!("bad data checksum in a record of {len} bytes; record skipped"))
                 }
                 Frame::BadLength => {
-                    dead = true;
-                    pos = bytes.len();
-                    Some("bad length checksum; the rest of the file cannot be read".to_string())
+                    if !at.listing_only {
+                        self.warn(rel, offset, bad, "bad length checksum; the rest of the file cannot be read".to_string());
+                    }
+                    return FileRead { end: offset, dead: true };
                 }
                 Frame::Partial => break,
             };
             if let Some(message) = problem.filter(|_| !at.listing_only) {
-                bad += 1;
-                if bad <= MAX_WARNINGS_PER_FILE {
-                    self.warnings.push(Warning::new(rel, Some(format!("byte {offset}")), message));
-                }
+                self.warn(rel, offset, bad, message);
             }
         }
+        FileRead { end: base + pos as u64, dead: false }
+    }
+
+    fn warn(&mut self, rel: &str, offset: u64, bad: &mut usize, message: String) {
+        *bad += 1;
+        if *bad <= MAX_WARNINGS_PER_FILE {
+            self.warnings.push(Warning::new(rel, Some(format!("byte {offset}")), message));
+        }
+    }
+
+    fn count_more_warnings(&mut self, rel: &str, bad: usize) {
         if bad > MAX_WARNINGS_PER_FILE {
             let more = bad - MAX_WARNINGS_PER_FILE;
             self.warnings.push(Warning::new(rel, None, format!("{more} more unreadable records")));
         }
-        FileRead { end: base + pos as u64, dead }
     }
 
     /// The points read, per tag, in order of first appearance.
@@ -145,7 +196,7 @@ impl RunData {
             return Ok(());
         }
         if !at.listing_only {
-            widen(&mut self.data_times, time_ms);
+            self.spans.add(time_ms);
         }
         if event.summary.is_empty() {
             return Ok(());
@@ -253,8 +304,14 @@ impl RunData {
             let params = start.hparams.iter().filter_map(|(k, v)| Some((k.clone(), hparam_text(v)?))).collect();
             let tags = Some(start.group_name).filter(|g| !g.is_empty()).map(|g| ("tensorboard.group".to_string(), g));
             self.hparams = Some(Hparams { params, tags: tags.into_iter().collect() });
+            if let Some(t) = session_time(start.start_time_secs) {
+                self.session_start = Some(self.session_start.map_or(t, |s| s.min(t)));
+            }
         }
         if let Some(end) = data.session_end_info {
+            if let Some(t) = session_time(end.end_time_secs) {
+                self.session_end = Some(self.session_end.map_or(t, |e| e.max(t)));
+            }
             self.status = Some(match end.status {
                 1 => Status::Finished,
                 2 => Status::Failed,
@@ -337,6 +394,11 @@ pub(super) fn number_text(x: f64) -> String {
 /// Seconds since the epoch to milliseconds.
 fn wall_ms(seconds: f64) -> i64 {
     (seconds * 1000.0).round() as i64
+}
+
+/// A session's `start_time_secs` / `end_time_secs` in ms; 0 (proto3's unset) is none.
+fn session_time(seconds: f64) -> Option<i64> {
+    (seconds.is_finite() && seconds != 0.0).then(|| wall_ms(seconds))
 }
 
 fn widen(bounds: &mut Option<(i64, i64)>, t: i64) {

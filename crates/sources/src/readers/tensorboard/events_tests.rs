@@ -67,7 +67,8 @@ fn scalars_in_every_encoding_are_points_in_logging_order() {
     assert_eq!(a[3].step, -3, "negative steps survive the 10-byte varint");
     assert_eq!(values(&series[1].1), [1.5, 2.5, 0.2]);
     assert_eq!(values(&series[2].1), [0.1]);
-    assert_eq!(data.data_times, Some((1_001_000, 1_004_000)));
+    let spans = data.spans.as_slice();
+    assert_eq!((spans.len(), spans[0].lo, spans[0].hi, spans[0].events), (1, 1_001_000, 1_004_000, 4));
     assert_eq!(data.version_times, Some((1_000_000, 1_000_000)));
 }
 
@@ -137,7 +138,7 @@ fn a_bad_length_checksum_stops_the_file() {
     bad[3] ^= 0x01;
     let file = [good.clone(), bad, event(3.0, 2, vec![simple("loss", 0.25)])].concat();
     let (mut data, read) = read(&file);
-    assert_eq!(read, FileRead { end: file.len() as u64, dead: true });
+    assert_eq!(read, FileRead { end: good.len() as u64, dead: true }, "the end is the bad record");
     assert_eq!(values(&data.take_series()[0].1), [1.0]);
     assert_eq!(data.warnings.len(), 1);
     assert_eq!(data.warnings[0].location, Some(format!("byte {}", good.len())));
@@ -168,7 +169,7 @@ fn events_with_a_nan_wall_time_are_dropped() {
     let file = [event(f64::NAN, 0, vec![simple("x", 1.0)]), event(5.0, 1, vec![simple("x", 2.0)])].concat();
     let (mut data, _) = read(&file);
     assert_eq!(values(&data.take_series()[0].1), [2.0]);
-    assert_eq!(data.data_times, Some((5000, 5000)));
+    assert_eq!(data.spans.main().map(|s| (s.lo, s.hi, s.events)), Some((5000, 5000, 1)));
 }
 
 #[test]
@@ -254,7 +255,7 @@ fn records_read_before_give_only_their_media() {
     data.read_file(Bytes::from(file), 0, old.len() as u64, "r");
     assert_eq!(values(&data.take_series()[0].1), [2.0]);
     assert_eq!(data.media.len(), 1);
-    assert_eq!(data.data_times, Some((2000, 2000)));
+    assert_eq!(data.spans.main().map(|s| (s.lo, s.hi, s.events)), Some((2000, 2000, 1)), "old records add no time");
 }
 
 #[test]

@@ -10,8 +10,25 @@
 //! `session_start_info` gives the params, its `session_end_info` the status (TensorBoard
 //! has no other run status: `Unknown` without it). Images and audio are listed as
 //! artifacts embedded in the event file; histograms, text and other tensors are skipped.
-//! Run start and end are the first and last wall times of the run's events (the
-//! `file_version` record only counts when nothing else is there).
+//!
+//! **Times and status.** TensorBoard records no run start or end, only each event's wall
+//! time. Start and end are the first and last wall time of the run's events (scalars and
+//! other summaries; `file_version` records only when there is nothing else), taken from
+//! the events' main span ([`times`]): wall times more than a year apart are not one
+//! session (tensorboardX's `add_hparams` file carries the clock of the day it was written
+//! next to scalars logged with explicit wall times years earlier), and the span with the
+//! most events decides. The hparams session's `start_time_secs` and `end_time_secs`, when
+//! the writer sets them, are the start and end instead, except an end earlier than the
+//! start or either more than a year outside the span. Status: the `session_end_info`
+//! status, `Unknown` without one. No file time is ever used.
+//!
+//! **Reading.** Event files are read in windows of a few MiB, a partial record carried
+//! into the next window (a record larger than a window is read whole), so memory follows
+//! what is parsed. A bad length checksum stops the file there, with a positioned warning,
+//! and the bytes after it are never read (a sparse file of zeros costs one window). A
+//! record cut short at the end of a file is a live writer's and waits for the next scan;
+//! once the file has not been modified for five minutes it is a warning on the store,
+//! naming the file and the byte where the partial record starts.
 //!
 //! **Stores.** TensorBoard has no store folder: [`Reader::detect`] reports each run folder
 //! as a lone run, discovery groups them at their common folder, and [`Reader::scan`]
@@ -20,8 +37,9 @@
 //!
 //! **Incremental.** Event files are append-only: each has a mark with the offset after
 //! its last complete record, and new bytes are read from there (a record still being
-//! written waits for the next scan). Each run also has a mark `<run>/#run` that keeps
-//! what its info needs across scans (start, end, status, number of files), and a mark
+//! written waits for the next scan). Each run also has marks `<run>/#state…` that keep
+//! what its info needs across scans (wall-time spans, session times, status, number of
+//! files), and a mark
 //! `<run>/#series/<tag>` per metric, so appended points are sent with
 //! `SeriesMode::Append` without reading old bytes. A run is read again from the start,
 //! its series sent with `SeriesMode::Replace` (series no longer found are removed), when
@@ -36,11 +54,13 @@
 mod events;
 mod proto;
 mod record;
+mod times;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use prost::bytes::Bytes;
 use prost::Message;
@@ -49,11 +69,14 @@ use rayon::prelude::*;
 use crate::discover::skipped_dir;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::util::{resume, slash_path, Resume};
+use crate::util::{open_regular, slash_path};
 use events::RunData;
+use times::{Span, Spans};
 
-/// Key suffix of the mark holding a run's state (see [`RunState`]).
-const STATE_MARK: &str = "#run";
+/// Key suffix of the marks holding a run's state (see [`RunState`]). Indexes written
+/// before the state had wall-time spans named it `#run`: without this mark a run is read
+/// again from its start.
+const STATE_MARK: &str = "#state";
 /// Key infix of the marks naming a run's series (`<run>/#series/<tag>`), so a run read
 /// again can remove the series it no longer has.
 const SERIES_MARK: &str = "#series/";
@@ -61,6 +84,9 @@ const SERIES_MARK: &str = "#series/";
 const DEAD: u64 = 1;
 /// Detection checks at most this many event files of a folder.
 const DETECT_FILES: usize = 3;
+/// A record cut short at the end of an event file is a writer still at work, unless the
+/// file has not been modified for this long: then it is a warning.
+const STALE_TAIL: Duration = Duration::from_secs(5 * 60);
 
 pub struct Tensorboard;
 
@@ -94,13 +120,22 @@ impl Reader for Tensorboard {
         let total = runs.len() as u64;
         let done = AtomicU64::new(0);
         ctx.send(Update::Progress { done: 0, total });
-        runs.par_iter().for_each(|run| {
-            ctx.send(Update::Run(read_run(ctx, &experiment, run)));
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n.is_multiple_of(64) || n == total {
-                ctx.send(Update::Progress { done: n, total });
-            }
-        });
+        let now = SystemTime::now();
+        let cut_short: Vec<Warning> = runs
+            .par_iter()
+            .flat_map_iter(|run| {
+                let update = read_run(ctx, &experiment, run);
+                let cut_short = cut_short_tails(ctx, run, &update, now);
+                ctx.send(Update::Run(update));
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if n.is_multiple_of(64) || n == total {
+                    ctx.send(Update::Progress { done: n, total });
+                }
+                cut_short
+            })
+            .collect();
+        let mut warnings = warnings;
+        warnings.extend(cut_short);
         ctx.send(Update::Store { marks: Vec::new(), warnings });
         Ok(())
     }
@@ -180,64 +215,81 @@ fn find_runs(root: &Path) -> Result<(Vec<RunFolder>, Vec<Warning>), ReadError> {
     Ok((runs, warnings))
 }
 
-/// What a run's info needs that is only in bytes read by earlier scans, kept in the
-/// run's own mark: `size` = status, `inode` = flags, `mtime_ns` = start, `offset` = end,
-/// `hash` = number of event files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What a run's info needs that is only in bytes read by earlier scans, kept in marks of
+/// the run: `<run>/#state` (`size` = status, `inode` = flags, `mtime_ns` = session start,
+/// `offset` = session end, `hash` = number of event files), `<run>/#state/version` (the
+/// `file_version` records' times in `mtime_ns` and `offset`) and `<run>/#state/span/<i>`
+/// (a span of wall times: `mtime_ns` to `offset`, `size` events).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct RunState {
-    start_ms: Option<i64>,
-    end_ms: Option<i64>,
-    /// The times are those of `file_version` records only (no other event yet).
-    from_version: bool,
+    spans: Spans,
+    /// First and last wall time of `file_version` records: the run's times when it has
+    /// no other event.
+    version_times: Option<(i64, i64)>,
+    session_start: Option<i64>,
+    session_end: Option<i64>,
     status: Status,
     files: u64,
 }
 
 const STATUSES: [Status; 6] =
     [Status::Unknown, Status::Running, Status::Finished, Status::Failed, Status::Killed, Status::Scheduled];
-const HAS_TIMES: u64 = 1;
-const FROM_VERSION: u64 = 2;
+const HAS_SESSION_START: u64 = 1;
+const HAS_SESSION_END: u64 = 2;
 
 impl RunState {
-    fn to_mark(self) -> FileMark {
-        let mut flags = 0;
-        if self.start_ms.is_some() {
-            flags |= HAS_TIMES;
+    fn to_marks(&self, key: &str) -> Vec<(String, FileMark)> {
+        let flags = if self.session_start.is_some() { HAS_SESSION_START } else { 0 } | if self.session_end.is_some() { HAS_SESSION_END } else { 0 };
+        let mut marks = vec![(
+            key.to_string(),
+            FileMark {
+                size: STATUSES.iter().position(|s| *s == self.status).unwrap_or(0) as u64,
+                mtime_ns: self.session_start.unwrap_or(0),
+                inode: flags,
+                offset: self.session_end.unwrap_or(0) as u64,
+                hash: self.files,
+            },
+        )];
+        if let Some((lo, hi)) = self.version_times {
+            marks.push((format!("{key}/version"), FileMark { mtime_ns: lo, offset: hi as u64, ..Default::default() }));
         }
-        if self.from_version {
-            flags |= FROM_VERSION;
+        for (i, span) in self.spans.as_slice().iter().enumerate() {
+            let mark = FileMark { size: span.events, mtime_ns: span.lo, offset: span.hi as u64, ..Default::default() };
+            marks.push((format!("{key}/span/{i}"), mark));
         }
-        FileMark {
-            size: STATUSES.iter().position(|s| *s == self.status).unwrap_or(0) as u64,
-            mtime_ns: self.start_ms.unwrap_or(0),
-            inode: flags,
-            offset: self.end_ms.unwrap_or(0) as u64,
-            hash: self.files,
-        }
+        marks
     }
 
-    fn from_mark(m: &FileMark) -> RunState {
-        let has_times = m.inode & HAS_TIMES != 0;
-        RunState {
-            start_ms: has_times.then_some(m.mtime_ns),
-            end_ms: has_times.then_some(m.offset as i64),
-            from_version: m.inode & FROM_VERSION != 0,
+    /// The state kept under `key` by [`RunState::to_marks`]; `None` without one.
+    fn from_marks<'a>(previous: impl Fn(&str) -> Option<&'a FileMark>, key: &str) -> Option<RunState> {
+        let m = previous(key)?;
+        let mut spans = Spans::default();
+        for i in 0..times::MAX_SPANS {
+            let Some(s) = previous(&format!("{key}/span/{i}")) else { break };
+            spans.add_span(Span { lo: s.mtime_ns, hi: s.offset as i64, events: s.size });
+        }
+        Some(RunState {
+            spans,
+            version_times: previous(&format!("{key}/version")).map(|v| (v.mtime_ns, v.offset as i64)),
+            session_start: (m.inode & HAS_SESSION_START != 0).then_some(m.mtime_ns),
+            session_end: (m.inode & HAS_SESSION_END != 0).then_some(m.offset as i64),
             status: usize::try_from(m.size).ok().and_then(|i| STATUSES.get(i).copied()).unwrap_or_default(),
             files: m.hash,
-        }
+        })
     }
 
     /// This state with what `data` read added, for a run of `files` event files.
-    fn merge(self, data: &RunData, files: usize) -> RunState {
-        let mut s = RunState { files: files as u64, ..self };
-        if let Some(times) = data.data_times {
-            if self.from_version {
-                s.start_ms = None;
-                s.end_ms = None;
-            }
-            s.widen(times, false);
-        } else if let Some(times) = data.version_times.filter(|_| self.start_ms.is_none() || self.from_version) {
-            s.widen(times, true);
+    fn merge(&self, data: &RunData, files: usize) -> RunState {
+        let mut s = RunState { files: files as u64, ..self.clone() };
+        s.spans.extend(&data.spans);
+        if let Some((lo, hi)) = data.version_times {
+            s.version_times = Some(s.version_times.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        }
+        if let Some(t) = data.session_start {
+            s.session_start = Some(s.session_start.map_or(t, |u| u.min(t)));
+        }
+        if let Some(t) = data.session_end {
+            s.session_end = Some(s.session_end.map_or(t, |u| u.max(t)));
         }
         if let Some(status) = data.status {
             s.status = status;
@@ -245,10 +297,9 @@ impl RunState {
         s
     }
 
-    fn widen(&mut self, (lo, hi): (i64, i64), from_version: bool) {
-        self.start_ms = Some(self.start_ms.map_or(lo, |t| t.min(lo)));
-        self.end_ms = Some(self.end_ms.map_or(hi, |t| t.max(hi)));
-        self.from_version = from_version;
+    /// The run's start and end (see [`times`]).
+    fn times(&self) -> (Option<i64>, Option<i64>) {
+        times::run_times(&self.spans, self.session_start, self.session_end, self.version_times)
     }
 }
 
@@ -287,7 +338,7 @@ fn plan(ctx: &ScanContext, run: &RunFolder, state: &RunState) -> Plan {
 
 fn read_run(ctx: &ScanContext, experiment: &str, run: &RunFolder) -> RunUpdate {
     let state_key = format!("{}{STATE_MARK}", run.prefix);
-    let Some(state) = ctx.previous(&state_key).map(RunState::from_mark) else {
+    let Some(state) = RunState::from_marks(|k| ctx.previous(k), &state_key) else {
         return read_everything(ctx, experiment, run, &state_key);
     };
     match plan(ctx, run, &state) {
@@ -305,12 +356,8 @@ fn read_everything(ctx: &ScanContext, experiment: &str, run: &RunFolder, state_k
     let mut reread = Vec::with_capacity(run.files.len());
     for f in &run.files {
         reread.push(f.rel.clone());
-        match resume(None, &f.path) {
-            Ok(Resume::Read { from, bytes, mark, .. }) => {
-                let read = data.read_file(Bytes::from(bytes), from, from, &f.rel);
-                marks.push((f.rel.clone(), file_mark(mark, read)));
-            }
-            Ok(Resume::Unchanged(mark)) => marks.push((f.rel.clone(), mark)),
+        match open_event_file(None, &f.path).and_then(|opened| read_opened(&mut data, opened, &f.rel)) {
+            Ok(mark) => marks.push((f.rel.clone(), mark)),
             Err(e) => {
                 data.warnings.push(Warning::new(&f.rel, None, format!("cannot read event file: {e}")));
                 marks.push((f.rel.clone(), f.mark)); // read again once it changes
@@ -318,7 +365,7 @@ fn read_everything(ctx: &ScanContext, experiment: &str, run: &RunFolder, state_k
         }
     }
     let state = RunState::default().merge(&data, run.files.len());
-    marks.push((state_key.to_string(), state.to_mark()));
+    marks.extend(state.to_marks(state_key));
     let events::Hparams { params, tags } = data.hparams.take().unwrap_or_default();
     let mut series = series(&mut data, SeriesMode::Replace);
     marks.extend(series_marks(run, series.iter().map(|s| s.key.as_str())));
@@ -353,15 +400,19 @@ fn read_appended(ctx: &ScanContext, experiment: &str, run: &RunFolder, state_key
         let mark = match previous {
             Some(p) if p.hash == DEAD => FileMark { offset: p.offset, hash: DEAD, ..f.mark },
             Some(p) if p.same_file(&f.mark) => *p,
-            _ => match resume(previous, &f.path) {
-                Ok(Resume::Unchanged(mark)) => mark,
-                Ok(Resume::Read { mode: SeriesMode::Replace, .. }) if previous.is_some() => return None,
-                Ok(Resume::Read { from, bytes, mark, .. }) => {
+            _ => match open_event_file(previous, &f.path) {
+                Ok(Opened::Read { mode: SeriesMode::Replace, .. }) if previous.is_some() => return None,
+                Ok(opened) => {
                     if previous.is_none() {
                         update.reread.push(f.rel.clone());
                     }
-                    let read = data.read_file(Bytes::from(bytes), from, from, &f.rel);
-                    file_mark(mark, read)
+                    match read_opened(&mut data, opened, &f.rel) {
+                        Ok(mark) => mark,
+                        Err(e) => {
+                            data.warnings.push(Warning::new(&f.rel, None, format!("cannot read event file: {e}")));
+                            previous.copied().unwrap_or(f.mark)
+                        }
+                    }
                 }
                 Err(e) => {
                     data.warnings.push(Warning::new(&f.rel, None, format!("cannot read event file: {e}")));
@@ -380,8 +431,9 @@ fn read_appended(ctx: &ScanContext, experiment: &str, run: &RunFolder, state_key
         update.artifacts = Some(latest_per_path(media));
     }
     let new_state = state.merge(&data, run.files.len());
-    if new_state != state {
-        update.info = Some(run_info(experiment, run, &new_state));
+    let info = run_info(experiment, run, &new_state);
+    if info != run_info(experiment, run, &state) {
+        update.info = Some(info);
     }
     if let Some(hparams) = data.hparams.take() {
         update.params = Some(hparams.params);
@@ -395,7 +447,7 @@ fn read_appended(ctx: &ScanContext, experiment: &str, run: &RunFolder, state_key
         }
     }
     marks.extend(series_marks(run, keys.iter().map(String::as_str)));
-    marks.push((state_key.to_string(), new_state.to_mark()));
+    marks.extend(new_state.to_marks(state_key));
     update.marks = Some(marks);
     update.warnings = data.warnings;
     Some(update)
@@ -405,13 +457,71 @@ fn read_appended(ctx: &ScanContext, experiment: &str, run: &RunFolder, state_key
 fn media_read_before(files: &[(&EventFile, u64)]) -> Vec<Artifact> {
     let mut data = RunData::default();
     for (f, upto) in files {
-        let mut bytes = Vec::new();
-        let read = crate::util::open_regular(&f.path).and_then(|file| file.take(*upto).read_to_end(&mut bytes));
-        if read.is_ok() {
-            data.read_file(Bytes::from(bytes), 0, *upto, &f.rel);
+        if let Ok(file) = open_regular(&f.path) {
+            let _ = data.read_stream(file, 0, *upto, *upto, &f.rel);
         }
     }
     data.media
+}
+
+/// How an event file is read on this scan, decided from its mark as
+/// [`crate::util::resume`] decides, but opened to be read in windows rather than whole.
+enum Opened {
+    /// Same size, mtime and inode as last time: nothing to read.
+    Unchanged(FileMark),
+    /// Read from `from` (`Append`), or from the start of a replaced or truncated file
+    /// (`Replace`), up to the size in `mark`, the stat taken before opening.
+    Read { mode: SeriesMode, from: u64, file: std::fs::File, mark: FileMark },
+}
+
+fn open_event_file(previous: Option<&FileMark>, path: &Path) -> std::io::Result<Opened> {
+    let mark = FileMark::of(&std::fs::metadata(path)?);
+    if let Some(p) = previous.filter(|p| p.same_file(&mark)) {
+        return Ok(Opened::Unchanged(*p));
+    }
+    let (mode, from) = match previous {
+        Some(p) if p.inode == mark.inode && mark.size >= p.size && p.offset <= mark.size => (SeriesMode::Append, p.offset),
+        _ => (SeriesMode::Replace, 0),
+    };
+    let mut file = open_regular(path)?;
+    file.seek(SeekFrom::Start(from))?;
+    Ok(Opened::Read { mode, from, file, mark })
+}
+
+/// Reads what [`open_event_file`] opened into `data`; the file's new mark.
+fn read_opened(data: &mut RunData, opened: Opened, rel: &str) -> std::io::Result<FileMark> {
+    match opened {
+        Opened::Unchanged(mark) => Ok(mark),
+        Opened::Read { from, file, mark, .. } => {
+            let read = data.read_stream(file, from, mark.size.saturating_sub(from), from, rel)?;
+            Ok(file_mark(mark, read))
+        }
+    }
+}
+
+/// Warnings for the run's event files whose last record is cut short and that have not
+/// been modified for [`STALE_TAIL`]: a writer that died mid-record, or a file cut by a
+/// copy. A younger partial record is a live writer's and waits for the next scan.
+fn cut_short_tails(ctx: &ScanContext, run: &RunFolder, update: &RunUpdate, now: SystemTime) -> Vec<Warning> {
+    let new_marks: HashMap<&str, &FileMark> = update.marks.iter().flatten().map(|(k, m)| (k.as_str(), m)).collect();
+    let mut out = Vec::new();
+    for f in &run.files {
+        let Some(mark) = new_marks.get(f.rel.as_str()).copied().or_else(|| ctx.previous(&f.rel)) else { continue };
+        if mark.hash == DEAD || mark.offset >= mark.size {
+            continue;
+        }
+        let modified = SystemTime::UNIX_EPOCH + Duration::from_nanos(u64::try_from(mark.mtime_ns).unwrap_or(0));
+        if now.duration_since(modified).is_ok_and(|age| age >= STALE_TAIL) {
+            let message = format!(
+                "the last record is cut short ({} bytes from byte {}) and the file has not changed for {} minutes: its writer stopped mid-record",
+                mark.size - mark.offset,
+                mark.offset,
+                STALE_TAIL.as_secs() / 60
+            );
+            out.push(Warning::new(&f.rel, Some(format!("byte {}", mark.offset)), message));
+        }
+    }
+    out
 }
 
 /// The series of the run the previous scan marked.
@@ -448,8 +558,8 @@ fn run_info(experiment: &str, run: &RunFolder, state: &RunState) -> RunInfo {
         experiment: Some(experiment.to_string()),
         name: run.native_id.clone(),
         status: state.status,
-        start_ms: state.start_ms,
-        end_ms: state.end_ms,
+        start_ms: state.times().0,
+        end_ms: state.times().1,
         artifact_dir: Some(run.dir.clone()),
         ..Default::default()
     }
@@ -487,7 +597,8 @@ fn fuzz_read(data: &[u8]) {
     let read = run.read_file(bytes.clone(), 0, 0, "events.out.tfevents.1");
     assert!(read.end <= data.len() as u64);
     let state = RunState::default().merge(&run, 1);
-    assert_eq!(RunState::from_mark(&state.to_mark()), state);
+    let marks: HashMap<String, FileMark> = state.to_marks("#state").into_iter().collect();
+    assert_eq!(RunState::from_marks(|k| marks.get(k), "#state"), Some(state));
     let points: usize = series(&mut run, SeriesMode::Replace).iter().map(|s| s.points.len()).sum();
     assert!(points <= data.len() / 5 + 1, "{points} points from {} bytes", data.len());
     let _ = latest_per_path(std::mem::take(&mut run.media));
@@ -501,33 +612,113 @@ fn fuzz_read(data: &[u8]) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn run_state_survives_its_mark() {
-        let states = [
-            RunState::default(),
-            RunState { start_ms: Some(-5), end_ms: Some(1_714_986_000_000), from_version: true, status: Status::Failed, files: 3 },
-            RunState { start_ms: Some(1), end_ms: Some(2), from_version: false, status: Status::Finished, files: 1 },
-        ];
-        for s in states {
-            assert_eq!(RunState::from_mark(&s.to_mark()), s);
-        }
+    fn spans(times: &[i64]) -> Spans {
+        let mut s = Spans::default();
+        times.iter().for_each(|&t| s.add(t));
+        s
     }
 
     #[test]
-    fn data_events_take_over_the_times_of_file_version_records() {
+    fn run_state_survives_its_marks() {
+        let states = [
+            RunState::default(),
+            RunState {
+                spans: spans(&[-5, 1_714_986_000_000, 1_714_986_098_000, 1_795_687_438_808]),
+                version_times: Some((1_795_687_438_753, 1_795_687_438_800)),
+                session_start: Some(1_714_986_000_000),
+                session_end: None,
+                status: Status::Failed,
+                files: 3,
+            },
+            RunState { spans: spans(&[1, 2]), version_times: None, session_start: None, session_end: Some(-1), status: Status::Finished, files: 1 },
+        ];
+        for s in states {
+            let marks: HashMap<String, FileMark> = s.to_marks("run/#state").into_iter().collect();
+            assert_eq!(RunState::from_marks(|k| marks.get(k), "run/#state"), Some(s));
+        }
+        assert_eq!(RunState::from_marks(|_| None, "run/#state"), None);
+    }
+
+    #[test]
+    fn file_version_records_give_the_times_only_of_a_run_without_other_events() {
         let mut version_only = RunData::default();
         version_only.version_times = Some((50, 60));
         let s = RunState::default().merge(&version_only, 1);
-        assert_eq!((s.start_ms, s.end_ms, s.from_version), (Some(50), Some(60), true));
+        assert_eq!(s.times(), (Some(50), Some(60)));
         let mut data = RunData::default();
-        data.data_times = Some((10, 20));
+        data.spans = spans(&[10, 20]);
         let s = s.merge(&data, 1);
-        assert_eq!((s.start_ms, s.end_ms, s.from_version), (Some(10), Some(20), false));
-        // A later file's file_version record does not move them.
+        assert_eq!(s.times(), (Some(10), Some(20)));
+        // A later file's file_version record does not move them; its events do.
         let s2 = s.merge(&version_only, 2);
-        assert_eq!((s2.start_ms, s2.end_ms, s2.files), (Some(10), Some(20), 2));
-        data.data_times = Some((30, 40));
-        assert_eq!(s.merge(&data, 2).end_ms, Some(40));
+        assert_eq!((s2.times(), s2.files), ((Some(10), Some(20)), 2));
+        data.spans = spans(&[30, 40]);
+        assert_eq!(s.merge(&data, 2).times(), (Some(10), Some(40)));
+    }
+
+    /// Scans the TensorBoard store at `root` from nothing; the updates it sent.
+    fn scan(root: &Path) -> Vec<Update> {
+        let sent = std::sync::Mutex::new(Vec::new());
+        let sink = |u: Update| sent.lock().unwrap().push(u);
+        let previous = HashMap::new();
+        Tensorboard.scan(&ScanContext::new(root, &previous, &sink)).unwrap();
+        sent.into_inner().unwrap()
+    }
+
+    #[test]
+    fn a_file_that_turns_to_zeros_stops_at_the_first_bad_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.out.tfevents.1.host");
+        let version = proto::Event { wall_time: 1.0, file_version: Bytes::from_static(b"brain.Event:2"), ..Default::default() };
+        let mut bytes = record::encode(&version.encode_to_vec());
+        for step in 0..3 {
+            let value = proto::Value { tag: Bytes::from_static(b"loss"), simple_value: Some(step as f32), ..Default::default() };
+            let summary = proto::Summary { value: vec![value] }.encode_to_vec().into();
+            bytes.extend(record::encode(&proto::Event { wall_time: 2.0 + step as f64, step, summary, ..Default::default() }.encode_to_vec()));
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        // A sparse file: 2 GiB of zeros after the valid records, no disk blocks.
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(2 << 30).unwrap();
+
+        let started = std::time::Instant::now();
+        let updates = scan(dir.path());
+        let elapsed = started.elapsed();
+        let Some(Update::Run(run)) = updates.iter().find(|u| matches!(u, Update::Run(_))) else { panic!("no run in {updates:?}") };
+        assert_eq!(run.series.len(), 1);
+        assert_eq!(run.series[0].points.iter().map(|p| p.value).collect::<Vec<_>>(), [0.0, 1.0, 2.0]);
+        let at = format!("byte {}", bytes.len());
+        assert_eq!(run.warnings.len(), 1, "{:?}", run.warnings);
+        assert_eq!(run.warnings[0].location.as_deref(), Some(at.as_str()));
+        assert!(run.warnings[0].message.contains("bad length checksum"), "{}", run.warnings[0].message);
+        let marks = run.marks.as_ref().unwrap();
+        let mark = marks.iter().find(|(k, _)| k == "events.out.tfevents.1.host").unwrap().1;
+        assert_eq!((mark.offset, mark.hash, mark.size), (bytes.len() as u64, DEAD, 2 << 30), "reading stopped at the bad record");
+        // Reading the 2 GiB (what the reader did before) takes seconds; a window, milliseconds.
+        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    }
+
+    #[test]
+    fn a_record_larger_than_a_window_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = proto::Value {
+            tag: Bytes::from_static(b"big"),
+            image: Some(proto::Image { encoded_image_string: [b"\x89PNG".as_slice(), &vec![7u8; events::WINDOW + 100]].concat().into() }),
+            ..Default::default()
+        };
+        let loss = proto::Value { tag: Bytes::from_static(b"loss"), simple_value: Some(0.5), ..Default::default() };
+        let mut bytes = Vec::new();
+        for (i, value) in [loss.clone(), image, loss].into_iter().enumerate() {
+            let summary = proto::Summary { value: vec![value] }.encode_to_vec().into();
+            bytes.extend(record::encode(&proto::Event { wall_time: 10.0, step: i as i64, summary, ..Default::default() }.encode_to_vec()));
+        }
+        std::fs::write(dir.path().join("events.out.tfevents.1.host"), &bytes).unwrap();
+        let updates = scan(dir.path());
+        let Some(Update::Run(run)) = updates.iter().find(|u| matches!(u, Update::Run(_))) else { panic!() };
+        assert!(run.warnings.is_empty(), "{:?}", run.warnings);
+        assert_eq!(run.series[0].points.iter().map(|p| p.step).collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(run.artifacts.as_ref().unwrap().len(), 1);
+        let mark = run.marks.as_ref().unwrap().iter().find(|(k, _)| k == "events.out.tfevents.1.host").unwrap().1;
+        assert_eq!(mark.offset, bytes.len() as u64);
     }
 
     #[test]

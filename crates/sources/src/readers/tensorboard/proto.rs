@@ -132,6 +132,9 @@ pub(super) struct SessionStartInfo {
     pub hparams: BTreeMap<String, ProtoValue>,
     #[prost(string, tag = "4")]
     pub group_name: String,
+    /// Seconds since the epoch; 0 when the writer did not set it (tensorboardX does not).
+    #[prost(double, tag = "5")]
+    pub start_time_secs: f64,
 }
 
 /// `tensorboard.hparams.SessionEndInfo`.
@@ -140,6 +143,9 @@ pub(super) struct SessionEndInfo {
     /// 0 unknown, 1 success, 2 failure, 3 running.
     #[prost(int32, tag = "1")]
     pub status: i32,
+    /// Seconds since the epoch; 0 when not set.
+    #[prost(double, tag = "2")]
+    pub end_time_secs: f64,
 }
 
 /// `google.protobuf.Value`, restricted to the kinds hparams use (its `oneof kind` as

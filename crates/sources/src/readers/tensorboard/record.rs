@@ -54,6 +54,17 @@ pub(super) fn frame_at(buf: &[u8], start: usize) -> Frame {
     Frame::Record { data: data_start..data_end, end }
 }
 
+/// The size of the record `buf` begins with (header, data and footer), once its length
+/// and the length's checksum are there.
+pub(super) fn record_size(buf: &[u8]) -> Option<u64> {
+    let header = buf.get(..HEADER)?;
+    let (len_bytes, len_crc) = header.split_at(8);
+    if masked_crc(len_bytes) != le_u32(len_crc) {
+        return None;
+    }
+    Some(u64::from_le_bytes(len_bytes.try_into().ok()?).saturating_add((HEADER + FOOTER) as u64))
+}
+
 /// The data of the file's first record, when its framing and checksums are valid.
 /// Reads at most a kilobyte.
 pub(super) fn first_record(path: &Path) -> Option<Vec<u8>> {

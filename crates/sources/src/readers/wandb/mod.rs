@@ -8,6 +8,13 @@
 //! folder with the same id: folders are merged by id, oldest first, into one run. The
 //! experiment is the W&B project (native id = project name).
 //!
+//! Times and status: the start is the first session's run record `start_time`; the end,
+//! once the latest session has an exit record, is that session's start plus the seconds
+//! it ran (the exit record's `runtime` less the runtime the session resumed from), or its
+//! last history row's `_timestamp` if that is later; no exit record, no end. Status from
+//! the exit record: exit code 0 finished, any other failed; killed when preempted;
+//! running without one (see `RunState::status`).
+//!
 //! Incremental: the log is append-only. Its mark keeps the offset of the first record
 //! not yet complete (a record boundary the framing can restart from) and, in `hash`, a
 //! fingerprint of the run's project, so an unchanged run's experiment is known without

@@ -302,7 +302,6 @@ impl<'c> StoreWriter<'c> {
     }
 
     fn run(&mut self, u: RunUpdate) -> Result<(), IndexError> {
-        self.seen_runs.insert(u.native_id.clone());
         let mut warnings = u.warnings;
         let existing: Option<i64> = self
             .conn
@@ -319,9 +318,11 @@ impl<'c> StoreWriter<'c> {
                 self.upsert_run(&u.native_id, &placeholder)?
             }
         };
+        // A run read in several updates (a big file in windows) counts once.
+        let first_update = self.seen_runs.insert(u.native_id.clone());
         match existing {
             None => self.stats.runs_new += 1,
-            Some(_) if changed => self.stats.runs_updated += 1,
+            Some(_) if changed && first_update => self.stats.runs_updated += 1,
             Some(_) => {}
         }
         // A run new to the index has nothing to delete or look up.

@@ -261,7 +261,8 @@ fn a_metric_file_larger_than_a_read_window_is_indexed_whole_and_once() {
         text.push_str(&format!("{} {} {s}\n", 1_714_986_000_000u64 + s, (s % 1000) as f64 * 0.001));
     }
     std::fs::write(&file, &text).unwrap();
-    t.add(&root);
+    let stats = t.add(&root).stores[0].stats.clone();
+    assert_eq!((stats.runs_new, stats.runs_updated, stats.points_added), (1, 0, lines), "one new run, however many windows");
     let m = all_runs(&t.index)[0].metrics["loss"];
     assert_eq!((m.count, m.last_step), (lines, lines as i64 - 1));
     // Appending after a windowed read resumes at the right byte.

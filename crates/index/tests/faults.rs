@@ -43,6 +43,10 @@ fn fifos_where_readers_expect_files_do_not_hang_a_scan() {
     copy_tree(&fixture("mlflow-file/mlruns"), &mlruns);
     std::fs::create_dir_all(mlruns.join("999")).unwrap();
     mkfifo(&mlruns.join("999/meta.yaml"));
+    // A run whose meta.yaml is a link to /dev/zero: read whole, it never ends.
+    let zero_run = mlruns.join("0/00000000000000000000000000000bad");
+    std::fs::create_dir_all(zero_run.join("metrics")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", zero_run.join("meta.yaml")).unwrap();
     let neptune = root.join("neptune");
     copy_tree(&fixture("neptune"), &neptune);
     let offline = neptune.join(".neptune/offline");
@@ -72,6 +76,7 @@ fn fifos_where_readers_expect_files_do_not_hang_a_scan() {
     assert!(warnings.contains("999/meta.yaml") && warnings.contains("not a regular file"), "{warnings}");
     assert!(warnings.contains("data-1.log"), "{warnings}");
     assert!(warnings.contains("hparams.yaml"), "{warnings}");
+    assert!(warnings.contains("00000000000000000000000000000bad/meta.yaml"), "{warnings}");
 }
 
 /// A minimal MLflow folder store with one run whose meta.yaml points its artifacts at `uri`

@@ -146,7 +146,14 @@ fn run_folders(exp_dir: &Path, exp_rel: &str, warnings: &mut Vec<Warning>) -> Ve
         .filter(|name| !RESERVED.contains(&name.as_str()))
         .filter(|name| {
             let dir = exp_dir.join(name);
-            dir.join("meta.yaml").is_file() || dir.join("metrics").is_dir()
+            match std::fs::symlink_metadata(dir.join("meta.yaml")) {
+                Ok(_) => true,
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                    warnings.push(Warning::new(format!("{exp_rel}/{name}"), None, format!("cannot read this run folder: {e}")));
+                    false
+                }
+                Err(_) => dir.join("metrics").is_dir(),
+            }
         })
         .collect()
 }

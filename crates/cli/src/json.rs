@@ -54,6 +54,9 @@ fn run(r: &RunRecord) -> Value {
         "native_id": r.native_id,
         "user": r.user,
         "commit": r.commit,
+        "starred": r.starred,
+        "note": r.note,
+        "labels": r.labels,
     })
 }
 

@@ -78,6 +78,29 @@ enum Command {
         #[arg(long, default_value_t = 0.0, value_parser = smoothing, allow_hyphen_values = true)]
         smoothing: f64,
     },
+    /// Star, note or label a run. These are yours: kept in the index apart from what the
+    /// stores say, never written into a store, and kept across rescans, rebuilds and moves.
+    Annotate {
+        run: String,
+        /// Star the run.
+        #[arg(long, conflicts_with = "unstar")]
+        star: bool,
+        /// Take the star away.
+        #[arg(long)]
+        unstar: bool,
+        /// Replace the run's note ("" removes it).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// Add a label (repeatable).
+        #[arg(long, value_name = "LABEL")]
+        label: Vec<String>,
+        /// Remove a label (repeatable).
+        #[arg(long, value_name = "LABEL")]
+        unlabel: Vec<String>,
+        /// Print the run's object afterwards as JSON (as `show --json`).
+        #[arg(long)]
+        json: bool,
+    },
     /// List registered stores with their run counts and warnings.
     Stores {
         #[arg(long)]
@@ -251,6 +274,33 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
             } else {
                 for p in &points {
                     writeln!(out, "{}\t{}\t{}", p.step, p.time_ms, p.value)?;
+                }
+            }
+        }
+        Command::Annotate { run, star, unstar, note, label, unlabel, json } => {
+            if star || unstar {
+                index.set_starred(&run, star)?;
+            }
+            if let Some(note) = &note {
+                index.set_note(&run, note)?;
+            }
+            for l in &label {
+                index.add_label(&run, l)?;
+            }
+            for l in &unlabel {
+                index.remove_label(&run, l)?;
+            }
+            let Some(record) = index.run(&run)? else {
+                anyhow::bail!("no run with id {run}");
+            };
+            if json {
+                serde_json::to_writer_pretty(&mut out, &json::run_detail(&record, &index.artifacts(&run)?))?;
+                writeln!(out)?;
+            } else {
+                let labels = if record.labels.is_empty() { "-".to_string() } else { record.labels.join(", ") };
+                writeln!(out, "{}  {}{}  labels: {labels}", record.id, record.name, if record.starred { "  ★" } else { "" })?;
+                if !record.note.is_empty() {
+                    writeln!(out, "note: {}", record.note)?;
                 }
             }
         }

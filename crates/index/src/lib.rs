@@ -11,6 +11,7 @@
 //! cache tables can always be rebuilt from the stores; user data lives apart (see
 //! [`schema`]). Nothing here writes anywhere but the index file.
 
+mod annotations;
 pub mod chart;
 pub mod filter;
 mod ingest;
@@ -49,6 +50,8 @@ pub enum IndexError {
     Filter(#[from] filter::FilterError),
     #[error("bad sort key {0}")]
     Sort(filter::FilterError),
+    #[error("a label cannot be empty")]
+    EmptyLabel,
     #[error("cannot take the scan lock {path}: {source}")]
     Lock { path: PathBuf, source: std::io::Error },
 }

@@ -39,6 +39,11 @@ pub struct RunRecord {
     pub params: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
     pub metrics: BTreeMap<String, MetricSummary>,
+    /// The user's own data (never from the store; see `annotations.rs`).
+    pub starred: bool,
+    pub note: String,
+    /// Sorted.
+    pub labels: Vec<String>,
 }
 
 /// Summary of one metric series (NaN where a value is NaN); `first`/`last` in logging
@@ -279,6 +284,9 @@ impl Index {
                     params: BTreeMap::new(),
                     tags: BTreeMap::new(),
                     metrics: BTreeMap::new(),
+                    starred: false,
+                    note: String::new(),
+                    labels: Vec::new(),
                 },
             ))
         })?;
@@ -326,6 +334,8 @@ impl Index {
                 );
             }
         }
+        let r_where = if rid_args.is_empty() { rid_where.clone() } else { format!("r.{rid_where}") };
+        crate::annotations::load(&self.conn, &mut runs, &r_where, &rid_args)?;
         let order = output_order.map(<[i64]>::to_vec).unwrap_or(order);
         Ok(order.into_iter().filter_map(|rid| runs.remove(&rid)).collect())
     }

@@ -3,14 +3,15 @@
 //! * the **cache** (stores, runs, params, tags, metric summaries and series, artifact
 //!   listings, file marks, warnings): derived from the stores, versioned by
 //!   [`CACHE_VERSION`]. A version change drops and recreates it; the next scan refills it.
-//! * **user data** (the folders the user added, and later notes, stars, labels): never
-//!   dropped, migrated step by step, keyed by store root and native run id so it
-//!   survives any rebuild of the cache.
+//! * **user data** (the folders the user added; notes, stars, labels): never dropped,
+//!   migrated step by step. Annotations are keyed by (source, run identity), not by store
+//!   root, so they survive any rebuild of the cache, a moved or re-mounted store, and a
+//!   store root that discovery regrouped (see `annotations.rs`).
 
 use rusqlite::{Connection, OptionalExtension};
 
 /// Bump when the cache layout changes; the cache is then rebuilt from the stores.
-pub const CACHE_VERSION: i64 = 5;
+pub const CACHE_VERSION: i64 = 6;
 
 /// User-data migrations, applied in order; the user version is their count.
 const USER_MIGRATIONS: &[&str] = &[
@@ -28,6 +29,26 @@ const USER_MIGRATIONS: &[&str] = &[
         updated_ms INTEGER NOT NULL,
         PRIMARY KEY (store_root, native_id)
     );",
+    // 2: notes, stars and labels keyed by what the run is, not where its store is:
+    // (source, identity), see `RunInfo::identity`. `user_runs` (keyed by store root) was
+    // never written by any release, so nothing is lost by dropping it.
+    "CREATE TABLE user_annotations (
+        source TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        starred INTEGER NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '',
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (source, identity)
+    );
+    CREATE TABLE user_labels (
+        source TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        label TEXT NOT NULL,
+        added_ms INTEGER NOT NULL,
+        PRIMARY KEY (source, identity, label)
+    );
+    CREATE INDEX user_labels_label ON user_labels (label, source, identity);
+    DROP TABLE user_runs;",
 ];
 
 const CACHE_TABLES: &[&str] =
@@ -56,6 +77,7 @@ CREATE TABLE runs (
     id TEXT NOT NULL UNIQUE,       -- stable uuid v5 of (reader, root, native id)
     store_id INTEGER NOT NULL,
     native_id TEXT NOT NULL,
+    identity TEXT NOT NULL,        -- RunInfo::identity (or the native id): the key of user data
     experiment_native TEXT,
     experiment TEXT,               -- experiment name, denormalised for filtering
     name TEXT NOT NULL,
@@ -143,6 +165,7 @@ CREATE TABLE warnings (
 );
 CREATE INDEX warnings_owner ON warnings (store_id, owner);
 CREATE INDEX runs_store ON runs (store_id);
+CREATE INDEX runs_identity ON runs (identity);
 -- Filters look rows up by key (`metrics.acc > 0.9`), the table orders by start time.
 -- Covering indexes for the aggregates filters and sorts use most: a filter reads a
 -- range of one, a sort walks one in order.

@@ -75,6 +75,13 @@ pub struct RunInfo {
     pub commit: Option<String>,
     /// Local folder holding the run's artifacts, resolved to an existing path.
     pub artifact_dir: Option<PathBuf>,
+    /// Who the run is, independent of where its store is: the key of the user's notes,
+    /// stars and labels, so they survive a moved or re-mounted store, a store root that
+    /// discovery regrouped, and any rebuild of the cache. `None`: the native id is that
+    /// identity already (MLflow, W&B and Neptune run ids). Readers whose native id is a
+    /// path below a root that can move give one from the run's own content (see
+    /// ARCHITECTURE.md, "Run identity, per reader").
+    pub identity: Option<String>,
 }
 
 /// One file of a run: below its artifact folder, or embedded in another file.

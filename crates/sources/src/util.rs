@@ -276,6 +276,14 @@ pub fn read_text(path: &Path) -> std::io::Result<String> {
     })
 }
 
+/// A run identity from content (see `RunInfo::identity`): the run folder's own name and a
+/// fingerprint of the first 4 KiB of its oldest append-only log, which never change once
+/// written and do not depend on where the store is. `None` when the file cannot be read.
+pub fn content_identity(name: &str, log: &Path) -> Option<String> {
+    let head = read_window(log, 0, 4096).ok().filter(|h| !h.is_empty())?;
+    Some(format!("{name}:{:016x}", Fingerprint::default().bytes(&head).finish()))
+}
+
 /// The warning for a location a store points to outside the folders the user added.
 pub fn outside_warning(file: &str, location: &Path) -> crate::model::Warning {
     crate::model::Warning::new(

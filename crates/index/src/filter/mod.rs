@@ -249,6 +249,13 @@ pub enum Attr {
     Deleted,
     /// MLflow's `artifact_uri`: the `file://` URI of the run's artifact folder.
     ArtifactUri,
+    /// The user's star (`starred = true`).
+    Starred,
+    /// The user's note.
+    Note,
+    /// One of the user's labels: `label = 'x'` holds when the run carries `x`;
+    /// `label != 'x'` and `label not in (...)` when it carries none of them.
+    Label,
 }
 
 impl Attr {
@@ -267,13 +274,16 @@ impl Attr {
             "commit" | "git_commit" => Attr::Commit,
             "deleted" => Attr::Deleted,
             "artifact_uri" => Attr::ArtifactUri,
+            "starred" | "star" => Attr::Starred,
+            "note" => Attr::Note,
+            "label" | "labels" => Attr::Label,
             _ => return None,
         })
     }
 
     pub(crate) const NAMES: &'static [&'static str] = &[
         "id", "name", "status", "experiment", "source", "store", "started", "ended", "duration", "user", "commit", "deleted",
-        "artifact_uri",
+        "artifact_uri", "starred", "note", "label",
     ];
 
     /// The attribute's name in messages.
@@ -283,14 +293,24 @@ impl Attr {
 
     /// Attributes every run has: `is null` can never match them.
     pub(crate) fn always_set(self) -> bool {
-        matches!(self, Attr::Id | Attr::Name | Attr::Status | Attr::Source | Attr::Store | Attr::Deleted)
+        matches!(self, Attr::Id | Attr::Name | Attr::Status | Attr::Source | Attr::Store | Attr::Deleted | Attr::Starred | Attr::Note)
     }
 
     /// Attributes that hold text, so a number (or `true`) can never equal them.
     pub(crate) fn is_text(self) -> bool {
         matches!(
             self,
-            Attr::Id | Attr::Name | Attr::Status | Attr::Experiment | Attr::Source | Attr::Store | Attr::User | Attr::Commit | Attr::ArtifactUri
+            Attr::Id
+                | Attr::Name
+                | Attr::Status
+                | Attr::Experiment
+                | Attr::Source
+                | Attr::Store
+                | Attr::User
+                | Attr::Commit
+                | Attr::ArtifactUri
+                | Attr::Note
+                | Attr::Label
         )
     }
 }

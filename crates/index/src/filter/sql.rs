@@ -51,8 +51,49 @@ fn attr_sql(a: Attr) -> &'static str {
         Attr::Commit => "r.git_commit",
         Attr::Deleted => "r.deleted",
         Attr::ArtifactUri => "rl_file_uri(r.artifact_dir)",
+        Attr::Starred => {
+            "coalesce((SELECT a.starred FROM user_annotations a WHERE a.identity = r.identity
+                AND a.source = (SELECT s.source FROM stores s WHERE s.id = r.store_id)), 0)"
+        }
+        Attr::Note => {
+            "coalesce((SELECT a.note FROM user_annotations a WHERE a.identity = r.identity
+                AND a.source = (SELECT s.source FROM stores s WHERE s.id = r.store_id)), '')"
+        }
+        // Only in sorts (the first label); filters test every label (see `label_pred`).
+        Attr::Label => {
+            "(SELECT min(l.label) FROM user_labels l WHERE l.identity = r.identity
+                AND l.source = (SELECT s.source FROM stores s WHERE s.id = r.store_id))"
+        }
     }
 }
+
+/// `label ...`: whether the run carries a label passing the test. A negative test holds
+/// when no label passes its positive form (`label != 'x'`: the run does not carry `x`);
+/// `label is null`: the run has no label.
+fn label_pred(pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterError> {
+    let (positive, negative) = match pred {
+        Pred::Cmp(CmpOp::Ne, v) => (Pred::Cmp(CmpOp::Eq, v.clone()), true),
+        Pred::In { values, negated } => (Pred::In { values: values.clone(), negated: false }, *negated),
+        Pred::Like { pattern, case_insensitive, negated } => (Pred::Like { pattern: pattern.clone(), case_insensitive: *case_insensitive, negated: false }, *negated),
+        Pred::Regex { pattern, negated } => (Pred::Regex { pattern: pattern.clone(), negated: false }, *negated),
+        Pred::IsNull { negated } => {
+            c.sql.push_str(if *negated { "EXISTS (" } else { "NOT EXISTS (" });
+            c.sql.push_str(LABELS_OF_RUN);
+            c.sql.push(')');
+            return Ok(());
+        }
+        other => (other.clone(), false),
+    };
+    c.sql.push_str(if negative { "NOT EXISTS (" } else { "EXISTS (" });
+    c.sql.push_str(LABELS_OF_RUN);
+    c.sql.push_str(" AND ");
+    mixed_pred("l.label", "NULL", &positive, span, c)?;
+    c.sql.push(')');
+    Ok(())
+}
+
+const LABELS_OF_RUN: &str =
+    "SELECT 1 FROM user_labels l WHERE l.identity = r.identity AND l.source = (SELECT s.source FROM stores s WHERE s.id = r.store_id)";
 
 fn text(s: &str) -> SqlValue {
     SqlValue::Text(s.to_string())
@@ -312,6 +353,8 @@ fn attr_pred(attr: Attr, pred: &Pred, span: Span, c: &mut Compiled) -> Result<()
             numeric_pred(col, &pred, span, c, "durations")
         }
         Attr::Deleted => numeric_pred(col, pred, span, c, "deleted"),
+        Attr::Starred => numeric_pred(col, pred, span, c, "starred"),
+        Attr::Label => label_pred(pred, span, c),
         Attr::Status => match pred {
             // Statuses are stored lower-case; MLflow users write FINISHED.
             Pred::Cmp(op, Value { kind: Literal::Str(s), .. }) => {

@@ -387,6 +387,8 @@ fn run_info(meta: &Yaml, run: &RunFolder, tags: &[(String, String)]) -> RunInfo 
         user: yaml_str(&meta["user_id"]).filter(|u| !u.is_empty()).or_else(|| tag("mlflow.user")),
         commit: tag("mlflow.source.git.commit"),
         artifact_dir: None,
+        // MLflow run ids are uuids: the native id is the identity.
+        identity: None,
     }
 }
 

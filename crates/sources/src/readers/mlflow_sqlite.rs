@@ -128,6 +128,7 @@ impl Reader for MlflowSqlite {
                 user: row.user.filter(|u| !u.is_empty()).or_else(|| tag("mlflow.user")),
                 commit: tag("mlflow.source.git.commit"),
                 artifact_dir,
+                identity: None,
             };
             let run_series = series.remove(&row.id).unwrap_or_default();
             // Committed with this run's points, in the same index transaction.

@@ -281,6 +281,12 @@ fn run_info(run: &Value, id: &str, dir: &Path) -> RunInfo {
         end_ms: run["stop_time"].as_str().and_then(iso_ms),
         commit,
         artifact_dir: Some(dir.to_path_buf()),
+        // Run folders are numbered per store (`1`, `2`): the experiment and its start
+        // time say which run it is wherever the store is.
+        identity: match (&run["experiment"]["name"], run["start_time"].as_str()) {
+            (Value::String(e), Some(t)) => Some(format!("{e}@{t}")),
+            _ => None,
+        },
         ..Default::default()
     }
 }

@@ -260,6 +260,7 @@ fn read_run(ctx: &ScanContext, log: &Log) -> RunUpdate {
             name: log.native_id.clone(),
             status: Status::Unknown,
             artifact_dir: log.folder.as_ref().map(|(_, dir)| dir.clone()),
+            identity: crate::util::content_identity(log.native_id.rsplit('/').next().unwrap_or(&log.native_id), &log.path),
             ..Default::default()
         });
         update.marks = Some(marks);

@@ -220,6 +220,7 @@ fn read_run(ctx: &ScanContext, rel: &str, experiment: &str) -> RunUpdate {
             status: Status::Unknown,
             start_ms,
             artifact_dir: Some(dir.clone()),
+            identity: tsvs.first().and_then(|f| crate::util::content_identity(&folder_name(&dir), &f.path)),
             ..Default::default()
         });
         run.update.marks = Some(run.marks);

@@ -561,6 +561,13 @@ fn run_info(experiment: &str, run: &RunFolder, state: &RunState) -> RunInfo {
         start_ms: state.times().0,
         end_ms: state.times().1,
         artifact_dir: Some(run.dir.clone()),
+        // The run folder's name and the head of its oldest event file (names alone
+        // collide: tensorboardX names files by the second and the host).
+        identity: run
+            .files
+            .iter()
+            .min_by(|a, b| a.path.file_name().cmp(&b.path.file_name()))
+            .and_then(|f| crate::util::content_identity(&folder_name(&run.dir), &f.path)),
         ..Default::default()
     }
 }

@@ -1,0 +1,109 @@
+//! Notes, stars and labels: the user's own data about runs, never touched by a rescan or a
+//! rebuild of the cache. They are keyed by (source, run identity) — what the run is, not
+//! where its store is — so they follow a store that was moved, mounted elsewhere, or whose
+//! root discovery regrouped (`RunInfo::identity`; ARCHITECTURE.md lists each reader's).
+//! Labels are rows, so filters can select on them (`label = 'baseline'`).
+
+use std::collections::HashMap;
+
+use rusqlite::{params, OptionalExtension};
+
+use crate::query::RunRecord;
+use crate::{now_ms, Index, IndexError};
+
+impl Index {
+    /// Stars or unstars a run.
+    pub fn set_starred(&self, run_id: &str, starred: bool) -> Result<(), IndexError> {
+        let (source, identity) = self.annotation_key(run_id)?;
+        self.conn.execute(
+            "INSERT INTO user_annotations (source, identity, starred, updated_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (source, identity) DO UPDATE SET starred = excluded.starred, updated_ms = excluded.updated_ms",
+            params![source, identity, starred, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Replaces a run's note (an empty note removes it).
+    pub fn set_note(&self, run_id: &str, note: &str) -> Result<(), IndexError> {
+        let (source, identity) = self.annotation_key(run_id)?;
+        self.conn.execute(
+            "INSERT INTO user_annotations (source, identity, note, updated_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (source, identity) DO UPDATE SET note = excluded.note, updated_ms = excluded.updated_ms",
+            params![source, identity, note, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Adds a label to a run (surrounding blanks are trimmed; an empty label is an error).
+    pub fn add_label(&self, run_id: &str, label: &str) -> Result<(), IndexError> {
+        let label = label.trim();
+        if label.is_empty() {
+            return Err(IndexError::EmptyLabel);
+        }
+        let (source, identity) = self.annotation_key(run_id)?;
+        self.conn.execute(
+            "INSERT OR IGNORE INTO user_labels (source, identity, label, added_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![source, identity, label, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Removes a label from a run (nothing happens if it has none of that name).
+    pub fn remove_label(&self, run_id: &str, label: &str) -> Result<(), IndexError> {
+        let (source, identity) = self.annotation_key(run_id)?;
+        self.conn.execute(
+            "DELETE FROM user_labels WHERE source = ?1 AND identity = ?2 AND label = ?3",
+            params![source, identity, label.trim()],
+        )?;
+        Ok(())
+    }
+
+    /// Every label in use, with how many runs of the index carry it.
+    pub fn labels(&self) -> Result<Vec<(String, u64)>, IndexError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT l.label, count(r.rid) FROM user_labels l
+             JOIN stores s ON s.source = l.source JOIN runs r ON r.store_id = s.id AND r.identity = l.identity
+             GROUP BY l.label ORDER BY l.label",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The key a run's annotations are stored under.
+    fn annotation_key(&self, run_id: &str) -> Result<(String, String), IndexError> {
+        self.conn
+            .query_row(
+                "SELECT s.source, r.identity FROM runs r JOIN stores s ON s.id = r.store_id WHERE r.id = ?1",
+                [run_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| IndexError::UnknownRun(run_id.to_string()))
+    }
+}
+
+/// Fills in the annotations of the loaded runs (`rid_where`, on `runs r`, selects them).
+pub(crate) fn load(conn: &rusqlite::Connection, runs: &mut HashMap<i64, RunRecord>, rid_where: &str, args: &[i64]) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT r.rid, a.starred, a.note FROM runs r JOIN stores s ON s.id = r.store_id
+         JOIN user_annotations a ON a.source = s.source AND a.identity = r.identity WHERE {rid_where}"
+    ))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+    while let Some(row) = rows.next()? {
+        if let Some(run) = runs.get_mut(&row.get::<_, i64>(0)?) {
+            run.starred = row.get(1)?;
+            run.note = row.get(2)?;
+        }
+    }
+    let mut stmt = conn.prepare(&format!(
+        "SELECT r.rid, l.label FROM runs r JOIN stores s ON s.id = r.store_id
+         JOIN user_labels l ON l.source = s.source AND l.identity = r.identity WHERE {rid_where} ORDER BY l.label"
+    ))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+    while let Some(row) = rows.next()? {
+        if let Some(run) = runs.get_mut(&row.get::<_, i64>(0)?) {
+            run.labels.push(row.get(1)?);
+        }
+    }
+    Ok(())
+}

@@ -13,6 +13,9 @@
 
 pub mod chart;
 pub mod filter;
+pub mod format;
+pub mod kinds;
+pub mod view;
 mod ingest;
 mod query;
 pub mod schema;

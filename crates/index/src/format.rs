@@ -1,0 +1,101 @@
+//! Text every consumer shows the same way: durations, and keys written in the filter
+//! language (backquoted metric keys, sort keys). The app's wire types, the CLI's text
+//! output and reports call these; nobody formats them again.
+
+/// A duration in ms as people read it: `2d 3h`, `1h 2m`, `3m 4s`, `42.5s`, `0.25s`.
+/// Under a minute, three significant digits; above, whole units (rounded to the second).
+/// Negative durations (a clock that went back) get a leading `-`.
+pub fn duration(ms: i64) -> String {
+    if ms < 0 {
+        return format!("-{}", duration(ms.saturating_neg()));
+    }
+    // Under a minute: three significant digits, in integer arithmetic (no 59.96 → "60.0s").
+    let (hundredths, tenths) = (ms.saturating_add(5) / 10, ms.saturating_add(50) / 100);
+    let fraction = if ms < 1000 {
+        Some((0, format!("{ms:03}")))
+    } else if hundredths < 1000 {
+        Some((hundredths / 100, format!("{:02}", hundredths % 100)))
+    } else if tenths < 600 {
+        Some((tenths / 10, format!("{}", tenths % 10)))
+    } else {
+        None
+    };
+    if let Some((whole, digits)) = fraction {
+        let digits = digits.trim_end_matches('0');
+        return if digits.is_empty() { format!("{whole}s") } else { format!("{whole}.{digits}s") };
+    }
+    let s = ms.saturating_add(500) / 1000;
+    let (d, h, m, s) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else {
+        format!("{m}m {s}s")
+    }
+}
+
+/// How long a run took, when its tracker recorded both ends.
+pub fn run_duration(start_ms: Option<i64>, end_ms: Option<i64>) -> Option<String> {
+    Some(duration(end_ms?.checked_sub(start_ms?)?))
+}
+
+/// A key as one segment of a field in the filter language: always backquoted, a
+/// backquote inside doubled (`` `val/loss` ``, `` `a``b` ``).
+pub fn quote_key(key: &str) -> String {
+    format!("`{}`", key.replace('`', "``"))
+}
+
+/// The filter-language field of a metric's latest value: `` metrics.`val/loss` ``.
+pub fn metric_field(key: &str) -> String {
+    format!("metrics.{}", quote_key(key))
+}
+
+/// A sort key of the filter language from a field and a direction (`-started`).
+pub fn sort_key(field: &str, descending: bool) -> String {
+    if descending { format!("-{field}") } else { field.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::{parse_sort, Agg, Field};
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        let cases = [
+            (0, "0s"),
+            (250, "0.25s"),
+            (5_230, "5.23s"),
+            (42_500, "42.5s"),
+            (59_999, "1m 0s"),
+            (59_940, "59.9s"),
+            (9_996, "10s"),
+            (60_000, "1m 0s"),
+            (184_000, "3m 4s"),
+            (3_599_600, "1h 0m"),
+            (3_720_000, "1h 2m"),
+            (26 * 3_600_000 + 300_000, "1d 2h"),
+            (-90_000, "-1m 30s"),
+        ];
+        for (ms, text) in cases {
+            assert_eq!(duration(ms), text, "{ms} ms");
+        }
+        assert_eq!(run_duration(Some(1_000), Some(61_000)).as_deref(), Some("1m 0s"));
+        assert_eq!(run_duration(Some(1_000), None), None);
+        assert_eq!(duration(i64::MIN), format!("-{}", duration(i64::MAX)));
+    }
+
+    /// Whatever a tracker named a metric, the sort key built for it sorts by that metric.
+    #[test]
+    fn metric_sort_keys_parse_back_to_their_key() {
+        for key in ["loss", "val/loss", "loss.min", "a b", "tick`s", "``", "ünï", "-x", "asc"] {
+            for descending in [false, true] {
+                let text = sort_key(&metric_field(key), descending);
+                let parsed = parse_sort(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+                assert_eq!(parsed.field, Field::Metric { key: key.to_string(), agg: Agg::Latest }, "{text}");
+                assert_eq!(parsed.descending, descending, "{text}");
+            }
+        }
+    }
+}

@@ -35,6 +35,32 @@ pub fn duration(ms: i64) -> String {
     }
 }
 
+/// Ticks for an axis of durations in ms, from `lo` to `hi`: the multiples of the smallest
+/// round step (1 ms, 2, 5, …, 1 s, 2 s, 5 s, 10 s, 15 s, 30 s, 1 m, …, 1 d, 2 d, weeks) that
+/// give at most `max_ticks`, each with its [`duration`] label.
+pub fn duration_ticks(lo: f64, hi: f64, max_ticks: usize) -> Vec<(f64, String)> {
+    const STEPS: [i64; 28] = [
+        1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000,
+        1_800_000, 3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000, 172_800_000,
+    ];
+    const WEEK: f64 = 604_800_000.0;
+    if !(lo.is_finite() && hi.is_finite()) || hi < lo {
+        return Vec::new();
+    }
+    let (span, most) = (hi - lo, max_ticks.max(1) as f64);
+    let step = match STEPS.iter().map(|&s| s as f64).find(|s| span / s < most) {
+        Some(s) => s,
+        None => WEEK * (span / (WEEK * most)).ceil().max(1.0),
+    };
+    let mut ticks = Vec::new();
+    let mut x = (lo / step).ceil() * step;
+    while x <= hi && ticks.len() <= max_ticks {
+        ticks.push((x, duration(x as i64)));
+        x += step;
+    }
+    ticks
+}
+
 /// How long a run took, when its tracker recorded both ends.
 pub fn run_duration(start_ms: Option<i64>, end_ms: Option<i64>) -> Option<String> {
     Some(duration(end_ms?.checked_sub(start_ms?)?))
@@ -84,6 +110,15 @@ mod tests {
         assert_eq!(run_duration(Some(1_000), Some(61_000)).as_deref(), Some("1m 0s"));
         assert_eq!(run_duration(Some(1_000), None), None);
         assert_eq!(duration(i64::MIN), format!("-{}", duration(i64::MAX)));
+    }
+
+    #[test]
+    fn duration_ticks_fall_on_round_durations() {
+        let labels = |lo, hi| duration_ticks(lo, hi, 8).into_iter().map(|(_, l)| l).collect::<Vec<_>>();
+        assert_eq!(labels(0.0, 3_600_000.0), ["0s", "10m 0s", "20m 0s", "30m 0s", "40m 0s", "50m 0s", "1h 0m"]);
+        assert_eq!(labels(1_200.0, 4_000.0), ["1.5s", "2s", "2.5s", "3s", "3.5s", "4s"]);
+        assert_eq!(labels(0.0, 30.0 * 86_400_000.0), ["0s", "7d 0h", "14d 0h", "21d 0h", "28d 0h"]);
+        assert!(duration_ticks(f64::NAN, 1.0, 8).is_empty() && duration_ticks(2.0, 1.0, 8).is_empty());
     }
 
     /// Whatever a tracker named a metric, the sort key built for it sorts by that metric.

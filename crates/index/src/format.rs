@@ -2,7 +2,7 @@
 //! language (backquoted metric keys, sort keys). The app's wire types, the CLI's text
 //! output and reports call these; nobody formats them again.
 
-/// A duration in ms as people read it: `2d 3h`, `1h 2m`, `3m 4s`, `42.5s`, `0.25s`.
+/// A duration in ms as people read it: `2d 3h`, `1h 2m`, `1h`, `3m 4s`, `42.5s`, `0.25s`.
 /// Under a minute, three significant digits; above, whole units (rounded to the second).
 /// Negative durations (a clock that went back) get a leading `-`.
 pub fn duration(ms: i64) -> String {
@@ -26,13 +26,9 @@ pub fn duration(ms: i64) -> String {
     }
     let s = ms.saturating_add(500) / 1000;
     let (d, h, m, s) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
-    if d > 0 {
-        format!("{d}d {h}h")
-    } else if h > 0 {
-        format!("{h}h {m}m")
-    } else {
-        format!("{m}m {s}s")
-    }
+    // The larger unit, and the next one unless it is zero (`1h`, `1h 5m`).
+    let (big, unit, small, small_unit) = if d > 0 { (d, 'd', h, 'h') } else if h > 0 { (h, 'h', m, 'm') } else { (m, 'm', s, 's') };
+    if small == 0 { format!("{big}{unit}") } else { format!("{big}{unit} {small}{small_unit}") }
 }
 
 /// Ticks for an axis of durations in ms, from `lo` to `hi`: the multiples of the smallest
@@ -94,12 +90,12 @@ mod tests {
             (250, "0.25s"),
             (5_230, "5.23s"),
             (42_500, "42.5s"),
-            (59_999, "1m 0s"),
+            (59_999, "1m"),
             (59_940, "59.9s"),
             (9_996, "10s"),
-            (60_000, "1m 0s"),
+            (60_000, "1m"),
             (184_000, "3m 4s"),
-            (3_599_600, "1h 0m"),
+            (3_599_600, "1h"),
             (3_720_000, "1h 2m"),
             (26 * 3_600_000 + 300_000, "1d 2h"),
             (-90_000, "-1m 30s"),
@@ -107,7 +103,7 @@ mod tests {
         for (ms, text) in cases {
             assert_eq!(duration(ms), text, "{ms} ms");
         }
-        assert_eq!(run_duration(Some(1_000), Some(61_000)).as_deref(), Some("1m 0s"));
+        assert_eq!(run_duration(Some(1_000), Some(61_000)).as_deref(), Some("1m"));
         assert_eq!(run_duration(Some(1_000), None), None);
         assert_eq!(duration(i64::MIN), format!("-{}", duration(i64::MAX)));
     }
@@ -115,9 +111,9 @@ mod tests {
     #[test]
     fn duration_ticks_fall_on_round_durations() {
         let labels = |lo, hi| duration_ticks(lo, hi, 8).into_iter().map(|(_, l)| l).collect::<Vec<_>>();
-        assert_eq!(labels(0.0, 3_600_000.0), ["0s", "10m 0s", "20m 0s", "30m 0s", "40m 0s", "50m 0s", "1h 0m"]);
+        assert_eq!(labels(0.0, 3_600_000.0), ["0s", "10m", "20m", "30m", "40m", "50m", "1h"]);
         assert_eq!(labels(1_200.0, 4_000.0), ["1.5s", "2s", "2.5s", "3s", "3.5s", "4s"]);
-        assert_eq!(labels(0.0, 30.0 * 86_400_000.0), ["0s", "7d 0h", "14d 0h", "21d 0h", "28d 0h"]);
+        assert_eq!(labels(0.0, 30.0 * 86_400_000.0), ["0s", "7d", "14d", "21d", "28d"]);
         assert!(duration_ticks(f64::NAN, 1.0, 8).is_empty() && duration_ticks(2.0, 1.0, 8).is_empty());
     }
 

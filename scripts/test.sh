@@ -10,6 +10,9 @@ scripts/setup.sh --test
 export LANG=C.UTF-8   # the locale CI has; the UI must render under it
 step() { echo; echo "== $*"; }
 
+step "Gates: only ui/src/lib/ipc talks to Tauri, invoke only in generated code, no Tauri below src-tauri"
+scripts/gates.sh
+
 step "Peer tools: the pinned mlflow and trackio whose answers the tests take as the spec"
 RUNLENS_PEERS_PYTHON="$(scripts/peers.sh)"
 export RUNLENS_PEERS_PYTHON

@@ -1,57 +1,75 @@
-//! Tauri commands: each unpacks its arguments, calls one function of a core crate and
-//! converts the result to the wire types of [`crate::ipc`]. No logic lives here.
+//! The commands: each body is a plain function of the app state and its typed arguments
+//! that opens the index, calls one core function and converts the result to the wire
+//! types of [`crate::ipc`] (tests run them without a window). The [`COMMANDS`] table at
+//! the end declares every command once: from it come the `#[tauri::command]` wrappers,
+//! the invoke handler and the generated `ui/src/lib/ipc/commands.ts`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use runlens_index::{Index, IndexError, Progress, ScanReport};
-use tauri::{AppHandle, Emitter, State};
+use runlens_index::Index;
 
-use crate::ipc::{events, AddOutcome, IndexProgress, IpcError, MetricKey, RunsPage, RunsRequest, SeriesData, SeriesQuery, StoreView, WarningView};
+use crate::ipc::{AddOutcome, Chart, ChartRequest, IndexProgress, IpcError, MetricKeys, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView};
 use crate::AppState;
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
     Ok(Index::open(&state.db_path)?)
 }
 
-#[tauri::command]
-pub fn list_stores(state: State<'_, AppState>) -> Result<Vec<StoreView>, IpcError> {
-    Ok(open(&state)?.stores()?.into_iter().map(Into::into).collect())
+/// Every registered store, in registration order.
+pub fn list_stores(state: &AppState) -> Result<Vec<StoreView>, IpcError> {
+    Ok(open(state)?.stores()?.into_iter().map(Into::into).collect())
 }
 
-/// One page of the runs table; a malformed filter or sort key is a `bad_query` error.
-#[tauri::command]
-pub fn query_runs(state: State<'_, AppState>, request: RunsRequest) -> Result<RunsPage, IpcError> {
-    let (runs, total) = open(&state)?.runs_page(&request.into())?;
-    Ok(RunsPage { total, runs: runs.into_iter().map(Into::into).collect() })
+/// One page of the runs table; a malformed filter or sort key is a `bad_filter` or
+/// `bad_sort` error saying where.
+pub fn runs_page(state: &AppState, request: RunsRequest) -> Result<RunsPage, IpcError> {
+    let (runs, total) = open(state)?.runs_page(&request.into())?;
+    Ok(RunsPage::new(runs, total))
 }
 
-/// Metric keys of the selected runs, the most shared first.
-#[tauri::command]
-pub fn metric_keys(state: State<'_, AppState>, run_ids: Vec<String>) -> Result<Vec<MetricKey>, IpcError> {
-    Ok(open(&state)?.metric_keys(&run_ids)?.into_iter().map(|(key, runs)| MetricKey { key, runs }).collect())
+/// Metric keys of the given runs, the most shared first, and the one a chart opens on.
+pub fn metric_keys(state: &AppState, run_ids: Vec<String>) -> Result<MetricKeys, IpcError> {
+    Ok(MetricKeys::new(open(state)?.metric_keys(&run_ids)?))
 }
 
-/// One chart line: the metric over the visible range, reduced for the screen.
-#[tauri::command]
-pub fn series(state: State<'_, AppState>, query: SeriesQuery) -> Result<Option<SeriesData>, IpcError> {
-    let request = query.to_request()?;
-    Ok(open(&state)?.series_view(&request)?.map(|v| SeriesData::new(&query, request.x, v)))
+/// The charts of the selected runs: for each metric, its line of every run that has it,
+/// over the visible range, reduced for the screen. One index connection for them all.
+pub fn charts(state: &AppState, request: ChartRequest) -> Result<Vec<Chart>, IpcError> {
+    let index = open(state)?;
+    let mut charts = Vec::new();
+    for metric in &request.metrics {
+        let mut lines = Vec::new();
+        for run_id in &request.run_ids {
+            let line = request.series_request(metric, run_id);
+            if let Some(v) = index.series_view(&line)? {
+                lines.push(SeriesData::new(&line, v));
+            }
+        }
+        charts.push(Chart::new(metric.key.clone(), request.x, lines));
+    }
+    Ok(charts)
 }
 
-#[tauri::command]
-pub fn store_warnings(state: State<'_, AppState>, store_id: i64) -> Result<Vec<WarningView>, IpcError> {
-    Ok(open(&state)?.warnings(Some(store_id))?.into_iter().map(Into::into).collect())
+/// The warnings of one store.
+pub fn store_warnings(state: &AppState, store_id: StoreId) -> Result<Vec<WarningView>, IpcError> {
+    Ok(open(state)?.warnings(Some(store_id.0))?.into_iter().map(Into::into).collect())
 }
 
-/// Finds and indexes every store below the given paths. The Open dialog, a drop on the
-/// window and paths on the command line all end here.
-#[tauri::command]
-pub async fn add_paths(app: AppHandle, state: State<'_, AppState>, paths: Vec<String>) -> Result<AddOutcome, IpcError> {
-    add_paths_in_background(app, state.db_path.clone(), paths.into_iter().map(PathBuf::from).collect()).await
+/// Finds and indexes every store below the given paths, telling `progress`. The Open
+/// dialog, a drop on the window and paths on the command line all end here.
+pub fn add_paths(db: &Path, paths: Vec<PathBuf>, progress: &mut dyn FnMut(IndexProgress)) -> Result<AddOutcome, IpcError> {
+    let mut current = String::new();
+    Ok(Index::open(db)?.add(&paths, &mut |p| progress(IndexProgress::from_progress(p, &mut current)))?.into())
+}
+
+/// Rescans every store (and looks for new ones in the added folders), telling `progress`.
+pub fn scan(db: &Path, progress: &mut dyn FnMut(IndexProgress)) -> Result<(), IpcError> {
+    let mut current = String::new();
+    Index::open(db)?.scan(&mut |p| progress(IndexProgress::from_progress(p, &mut current)))?;
+    Ok(())
 }
 
 /// Opens the native folder picker; `None` when the user cancels.
-#[tauri::command]
 pub async fn pick_folder() -> Option<String> {
     rfd::AsyncFileDialog::new()
         .set_title("Add a folder with run stores")
@@ -60,36 +78,203 @@ pub async fn pick_folder() -> Option<String> {
         .map(|f| f.path().to_string_lossy().into_owned())
 }
 
-/// Rescans every store (and looks for new ones in the added folders) in the background,
-/// then announces that the index changed. Run at start-up, so what changed while the app
-/// was closed (or a cache rebuilt by an update) shows up.
-pub async fn scan_in_background(app: AppHandle, db: PathBuf) -> Result<(), IpcError> {
-    index_in_background(app, db, |index, progress| index.scan(progress)).await.map(|_| ())
+/// One command of the table, for the TypeScript generator.
+pub struct CommandSpec {
+    pub name: &'static str,
+    pub doc: &'static str,
+    /// Argument names (as in Rust) and their TypeScript types.
+    pub args: Vec<(&'static str, String)>,
+    /// TypeScript type of the result.
+    pub result: String,
 }
 
-/// Runs [`Index::add`] in the background, then announces that the index changed.
-pub async fn add_paths_in_background(app: AppHandle, db: PathBuf, paths: Vec<PathBuf>) -> Result<AddOutcome, IpcError> {
-    Ok(index_in_background(app, db, move |index, progress| index.add(&paths, progress)).await?.into())
+/// Declares the commands. Each line is `kind name(args) -> result;`: the body is the function
+/// of that name in this module, and the kind says what the wrapper passes it:
+/// * `query`: the app state (`&AppState`), then the arguments; a synchronous command.
+/// * `task`: the index path, the arguments, a progress callback; runs on a blocking
+///   thread with progress events, then tells the UI the index changed (see [`crate::live`]).
+/// * `dialog`: the arguments only; an async body that never fails.
+macro_rules! command_table {
+    ($( $(#[doc = $doc:literal])* $kind:ident $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty ; )*) => {
+        /// The `#[tauri::command]` wrappers: each passes its arguments to its body.
+        pub mod handlers {
+            use super::*;
+            $( command_table!(@wrapper [$($doc)*] $kind $name ( $($arg : $ty),* ) -> $ret); )*
+
+            /// The invoke handler of every command in the table.
+            pub fn all() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
+                tauri::generate_handler![$($name),*]
+            }
+        }
+
+        /// Every command, in table order.
+        pub fn specs() -> Vec<CommandSpec> {
+            let cfg = ts_rs::Config::default();
+            let _ = &cfg;
+            vec![$( CommandSpec {
+                name: stringify!($name),
+                doc: concat!($($doc, "\n"),*),
+                args: vec![$( (stringify!($arg), <$ty as ts_rs::TS>::name(&cfg)) ),*],
+                result: <$ret as ts_rs::TS>::name(&cfg),
+            } ),*]
+        }
+    };
+    (@wrapper [$($doc:literal)*] query $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {
+        $(#[doc = $doc])*
+        #[tauri::command]
+        pub fn $name(state: tauri::State<'_, AppState>, $($arg: $ty),*) -> Result<$ret, IpcError> {
+            super::$name(&state, $($arg),*)
+        }
+    };
+    (@wrapper [$($doc:literal)*] task $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {
+        $(#[doc = $doc])*
+        #[tauri::command]
+        pub async fn $name(app: tauri::AppHandle, state: tauri::State<'_, AppState>, $($arg: $ty),*) -> Result<$ret, IpcError> {
+            let db = state.db_path.clone();
+            crate::live::in_background(app, move |progress| super::$name(&db, $($arg,)* progress)).await
+        }
+    };
+    (@wrapper [$($doc:literal)*] dialog $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {
+        $(#[doc = $doc])*
+        #[tauri::command]
+        pub async fn $name($($arg: $ty),*) -> Result<$ret, IpcError> {
+            Ok(super::$name($($arg),*).await)
+        }
+    };
 }
 
-/// Runs an indexing job on a blocking thread with progress events, then watches the
-/// (possibly new) stores and announces that the index changed.
-async fn index_in_background(
-    app: AppHandle,
-    db: PathBuf,
-    job: impl FnOnce(&mut Index, &mut dyn FnMut(Progress)) -> Result<ScanReport, IndexError> + Send + 'static,
-) -> Result<ScanReport, IpcError> {
-    let emitter = app.clone();
-    let result = tauri::async_runtime::spawn_blocking(move || {
-        let mut current = String::new();
-        let mut index = Index::open(&db)?;
-        job(&mut index, &mut |p| {
-            let _ = emitter.emit(events::INDEX_PROGRESS, IndexProgress::from_progress(p, &mut current));
-        })
-    })
-    .await
-    .map_err(IpcError::internal)?;
-    crate::live::watch_stores(&app);
-    let _ = app.emit(events::INDEX_CHANGED, ());
-    Ok(result?)
+command_table! {
+    /// Every registered store, in registration order.
+    query list_stores() -> Vec<StoreView>;
+    /// One page of the runs table; a malformed filter or sort key rejects with `bad_filter` or `bad_sort`.
+    query runs_page(request: RunsRequest) -> RunsPage;
+    /// Metric keys of the given runs, the most shared first, and the one a chart opens on.
+    query metric_keys(run_ids: Vec<String>) -> MetricKeys;
+    /// Every chart of the selected runs: each metric's line of every run, over its visible range.
+    query charts(request: ChartRequest) -> Vec<Chart>;
+    /// The warnings of one store.
+    query store_warnings(store_id: StoreId) -> Vec<WarningView>;
+    /// Finds and indexes every store below the given paths (progress arrives as `index-progress` events).
+    task add_paths(paths: Vec<PathBuf>) -> AddOutcome;
+    /// Opens the native folder picker; `null` when the user cancels.
+    dialog pick_folder() -> Option<String>;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::ipc::{ChartMetric, ChartX, ErrorCode, QueryInput, RunStatus, SortBy};
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name)
+    }
+
+    /// An app state over a fresh index of the MLflow and TensorBoard fixtures, as a drop
+    /// of those folders leaves it.
+    fn state_with_fixtures() -> (tempfile::TempDir, AppState) {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState { db_path: dir.path().join("index.sqlite"), watcher: Mutex::new(None) };
+        let mut events = 0;
+        let outcome = add_paths(&state.db_path, vec![fixture("mlflow-file"), fixture("tensorboard")], &mut |_| events += 1).unwrap();
+        assert_eq!(outcome.stores.len(), 2);
+        assert!(events > 0, "progress was told");
+        (dir, state)
+    }
+
+    fn request(filter: &str, sort: Vec<SortBy>) -> RunsRequest {
+        RunsRequest { include_deleted: false, filter: filter.into(), sort, offset: 0, limit: 200 }
+    }
+
+    #[test]
+    fn stores_have_their_kind_and_runs() {
+        let (_dir, state) = state_with_fixtures();
+        let stores = list_stores(&state).unwrap();
+        let kinds: Vec<(&str, &str)> = stores.iter().map(|s| (s.source.as_str(), s.kind.as_str())).collect();
+        assert_eq!(kinds, [("mlflow", "file"), ("tensorboard", "")]);
+        assert!(stores.iter().all(|s| s.runs > 0 && s.error.is_none()));
+    }
+
+    #[test]
+    fn pages_sort_both_ways_by_the_fields_they_name() {
+        let (_dir, state) = state_with_fixtures();
+        let by = |field: &str, descending| vec![SortBy { field: field.into(), descending }];
+        let names = |page: RunsPage| page.runs.into_iter().map(|r| r.name).collect::<Vec<_>>();
+        let up = names(runs_page(&state, request("source = 'mlflow'", by("name", false))).unwrap());
+        let down = names(runs_page(&state, request("source = 'mlflow'", by("name", true))).unwrap());
+        let mut sorted = up.clone();
+        sorted.sort();
+        assert_eq!(up, sorted);
+        assert_eq!(down, up.iter().rev().cloned().collect::<Vec<_>>());
+
+        // Metric columns carry the field to sort by, whatever the key.
+        let page = runs_page(&state, request("source = 'tensorboard'", vec![])).unwrap();
+        assert!(!page.metric_columns.is_empty() && page.metric_columns.len() <= 4);
+        let column = &page.metric_columns[0];
+        assert_eq!(column.field, format!("metrics.`{}`", column.key));
+        let sorted = runs_page(&state, request("source = 'tensorboard'", by(&column.field, true))).unwrap();
+        let latest: Vec<f64> = sorted.runs.iter().filter_map(|r| r.metrics.get(&column.key)).map(|m| m.latest.0).collect();
+        assert!(latest.windows(2).all(|w| w[0] >= w[1]), "{latest:?}");
+    }
+
+    #[test]
+    fn rows_carry_status_and_duration() {
+        let (_dir, state) = state_with_fixtures();
+        let page = runs_page(&state, request("name = 'still-training'", vec![])).unwrap();
+        let row = &page.runs[0];
+        assert_eq!((row.status, row.duration.as_deref()), (RunStatus::Running, None));
+        let page = runs_page(&state, request("source = 'mlflow' and status = 'finished'", vec![])).unwrap();
+        assert!(page.runs.iter().all(|r| r.duration.is_some()), "finished runs have a duration");
+    }
+
+    #[test]
+    fn bad_filters_and_sort_keys_say_where() {
+        let (_dir, state) = state_with_fixtures();
+        let e = runs_page(&state, request("metrics.acc >", vec![])).unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadFilter);
+        let q = e.query.unwrap();
+        assert_eq!((q.input, q.start), (QueryInput::Filter, 13));
+        let e = runs_page(&state, request("", vec![SortBy { field: "datasets.name".into(), descending: false }])).unwrap_err();
+        assert_eq!((e.code, e.query.map(|q| q.input)), (ErrorCode::BadSort, Some(QueryInput::Sort)));
+    }
+
+    #[test]
+    fn one_call_charts_every_metric_of_every_selected_run() {
+        let (_dir, state) = state_with_fixtures();
+        let page = runs_page(&state, request("name like 'mnist-mlp/%'", vec![])).unwrap();
+        let run_ids: Vec<String> = page.runs.iter().map(|r| r.id.clone()).collect();
+        assert_eq!(run_ids.len(), 2);
+        let keys = metric_keys(&state, run_ids.clone()).unwrap();
+        let default = keys.default.clone().unwrap();
+        assert!(default.to_lowercase().contains("loss"), "{default}");
+        let metrics = keys.keys.iter().take(2).map(|k| ChartMetric { key: k.key.clone(), from: None, to: None }).collect();
+        let charts = charts(&state, ChartRequest { run_ids, metrics, x: ChartX::Relative, max_points: 400, smoothing: 0.5 }).unwrap();
+        assert_eq!(charts.len(), 2);
+        for c in &charts {
+            assert_eq!(c.lines.len(), 2, "{}", c.key);
+            assert!(c.lines.iter().all(|l| l.key == c.key && !l.xs.is_empty()));
+            assert!(!c.ticks.as_ref().unwrap().is_empty(), "relative axes come with labelled ticks");
+        }
+    }
+
+    #[test]
+    fn a_missing_folder_is_a_missing_path_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = add_paths(&dir.path().join("i.sqlite"), vec![PathBuf::from("/no/such/folder")], &mut |_| {}).unwrap_err();
+        assert_eq!(e.code, ErrorCode::MissingPath);
+        assert!(e.message.contains("/no/such/folder"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_store_that_cannot_be_read_has_a_coded_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("mlflow.db"), "not a database").unwrap();
+        let state = AppState { db_path: dir.path().join("i.sqlite"), watcher: Mutex::new(None) };
+        add_paths(&state.db_path, vec![dir.path().join("mlflow.db")], &mut |_| {}).unwrap();
+        let stores = list_stores(&state).unwrap();
+        let error = stores[0].error.as_ref().expect("the store says why");
+        assert_eq!(error.code, ErrorCode::Database, "{}", error.message);
+        assert!(store_warnings(&state, stores[0].id).is_ok());
+    }
 }

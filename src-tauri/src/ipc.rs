@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use runlens_index::chart::{SeriesRequest, SeriesView, XAxis};
 use runlens_index::filter::FilterError;
-use runlens_index::{IndexError, MetricSummary, Progress, RunRecord, RunsQuery, ScanReport, StoreInfo, StoreReport, StoreWarning};
+use runlens_index::kinds::{scan_warning_kind, store_error_kind, ErrorKind};
+use runlens_index::{format, view, IndexError, MetricSummary, Progress, RunRecord, RunsQuery, ScanReport, Status, StoreInfo, StoreReport, StoreWarning};
 use serde::{Deserialize, Serialize, Serializer};
 use ts_rs::TS;
 
@@ -30,14 +31,33 @@ impl Serialize for Num {
     }
 }
 
+/// A store's id (the index's row id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct StoreId(#[ts(type = "number")] pub i64);
+
+/// A problem with a code the UI may branch on: a store's error, a warning of an add.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Problem {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl Problem {
+    fn of_store(message: String) -> Problem {
+        Problem { code: store_error_kind(&message).into(), message }
+    }
+}
+
 /// A registered store as the stores panel shows it.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StoreView {
-    #[ts(type = "number")]
-    pub id: i64,
+    pub id: StoreId,
     pub reader: String,
     pub source: String,
+    /// The kind of store within its source (`file` for `mlflow-file`); empty when the
+    /// source has one kind.
+    pub kind: String,
     pub root: String,
     #[ts(type = "number")]
     pub runs: u64,
@@ -45,20 +65,22 @@ pub struct StoreView {
     pub warnings: u64,
     #[ts(type = "number | null")]
     pub scanned_ms: Option<i64>,
-    pub error: Option<String>,
+    /// Why the last scan could not read the store at all.
+    pub error: Option<Problem>,
 }
 
 impl From<StoreInfo> for StoreView {
     fn from(s: StoreInfo) -> Self {
         StoreView {
-            id: s.id,
+            id: StoreId(s.id),
+            kind: view::store_kind(&s.reader, &s.source).to_string(),
             reader: s.reader,
             source: s.source,
             root: s.root,
             runs: s.runs,
             warnings: s.warnings,
             scanned_ms: s.scanned_ms,
-            error: s.error,
+            error: s.error.map(Problem::of_store),
         }
     }
 }
@@ -67,8 +89,7 @@ impl From<StoreInfo> for StoreView {
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct WarningView {
-    #[ts(type = "number")]
-    pub store_id: i64,
+    pub store_id: StoreId,
     pub file: Option<String>,
     pub location: Option<String>,
     pub message: String,
@@ -76,7 +97,7 @@ pub struct WarningView {
 
 impl From<StoreWarning> for WarningView {
     fn from(w: StoreWarning) -> Self {
-        WarningView { store_id: w.store_id, file: w.file, location: w.location, message: w.message }
+        WarningView { store_id: StoreId(w.store_id), file: w.file, location: w.location, message: w.message }
     }
 }
 
@@ -103,6 +124,31 @@ impl From<&MetricSummary> for MetricCell {
     }
 }
 
+/// A run's status as its tracker recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Running,
+    Finished,
+    Failed,
+    Killed,
+    Scheduled,
+    Unknown,
+}
+
+impl From<Status> for RunStatus {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Running => RunStatus::Running,
+            Status::Finished => RunStatus::Finished,
+            Status::Failed => RunStatus::Failed,
+            Status::Killed => RunStatus::Killed,
+            Status::Scheduled => RunStatus::Scheduled,
+            Status::Unknown => RunStatus::Unknown,
+        }
+    }
+}
+
 /// One row of the runs table.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -110,16 +156,17 @@ pub struct RunRow {
     pub id: String,
     pub name: String,
     pub experiment: Option<String>,
-    pub status: String,
+    pub status: RunStatus,
     pub source: String,
-    #[ts(type = "number")]
-    pub store_id: i64,
+    pub store_id: StoreId,
     pub deleted: bool,
     pub parent: Option<String>,
     #[ts(type = "number | null")]
     pub start_ms: Option<i64>,
     #[ts(type = "number | null")]
     pub end_ms: Option<i64>,
+    /// How long the run took (`1h 2m`), when both ends are known.
+    pub duration: Option<String>,
     pub user: Option<String>,
     pub params: BTreeMap<String, String>,
     pub metrics: BTreeMap<String, MetricCell>,
@@ -132,13 +179,14 @@ impl From<RunRecord> for RunRow {
             id: r.id,
             name: r.name,
             experiment: r.experiment,
-            status: r.status,
+            status: Status::parse(&r.status).into(),
             source: r.source,
-            store_id: r.store_id,
+            store_id: StoreId(r.store_id),
             deleted: r.deleted,
             parent: r.parent,
             start_ms: r.start_ms,
             end_ms: r.end_ms,
+            duration: format::run_duration(r.start_ms, r.end_ms),
             user: r.user,
             params: r.params,
         }
@@ -152,8 +200,8 @@ pub struct RunsRequest {
     pub include_deleted: bool,
     /// In the filter language; blank for all runs.
     pub filter: String,
-    /// Sort keys, most significant first (`-started`, ``metrics.`val/loss`.min``).
-    pub sort: Vec<String>,
+    /// Most significant first; after them, newest first.
+    pub sort: Vec<SortBy>,
     #[ts(type = "number")]
     pub offset: u64,
     #[ts(type = "number")]
@@ -165,11 +213,28 @@ impl From<RunsRequest> for RunsQuery {
         RunsQuery {
             include_deleted: r.include_deleted,
             filter: Some(r.filter).filter(|f| !f.trim().is_empty()),
-            sort: r.sort,
+            sort: r.sort.iter().map(|s| format::sort_key(&s.field, s.descending)).collect(),
             offset: r.offset,
             limit: Some(r.limit),
         }
     }
+}
+
+/// One sort key of the runs table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SortBy {
+    /// A field of the filter language: an attribute column's name (`started`) or a
+    /// [`MetricColumn::field`], never built by the UI.
+    pub field: String,
+    pub descending: bool,
+}
+
+/// A metric column of the runs table.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct MetricColumn {
+    pub key: String,
+    /// The column's field for [`SortBy`] (`` metrics.`val/loss` ``).
+    pub field: String,
 }
 
 /// One page of the runs table.
@@ -180,14 +245,28 @@ pub struct RunsPage {
     /// Runs matching the filter, all pages together.
     #[ts(type = "number")]
     pub total: u64,
+    /// The metric columns a table of these runs shows.
+    pub metric_columns: Vec<MetricColumn>,
+}
+
+/// How many metric columns the runs table shows.
+const METRIC_COLUMNS: usize = 4;
+
+impl RunsPage {
+    pub fn new(runs: Vec<RunRecord>, total: u64) -> RunsPage {
+        let metric_columns = view::metric_columns(&runs, METRIC_COLUMNS)
+            .into_iter()
+            .map(|key| MetricColumn { field: format::metric_field(&key), key })
+            .collect();
+        RunsPage { runs: runs.into_iter().map(Into::into).collect(), total, metric_columns }
+    }
 }
 
 /// Where a filter or sort key is malformed, for the UI to underline.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryError {
-    /// `filter` or `sort`.
-    pub input: String,
+    pub input: QueryInput,
     /// Character span (Unicode scalar values) in that input.
     #[ts(type = "number")]
     pub start: usize,
@@ -197,33 +276,96 @@ pub struct QueryError {
     pub expected: Vec<String>,
 }
 
+/// Which input of a runs request a [`QueryError`] is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum QueryInput {
+    Filter,
+    Sort,
+}
+
 impl QueryError {
-    fn new(input: &str, e: FilterError) -> QueryError {
-        QueryError { input: input.into(), start: e.span.start, end: e.span.end, message: e.message, expected: e.expected }
+    fn new(input: QueryInput, e: FilterError) -> QueryError {
+        QueryError { input, start: e.span.start, end: e.span.end, message: e.message, expected: e.expected }
     }
 }
 
-/// A chart line request.
+/// The x axis of a chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ChartX {
+    Step,
+    /// Wall time, ms since the epoch.
+    Time,
+    /// Ms since the run's first point of the metric.
+    Relative,
+}
+
+impl From<ChartX> for XAxis {
+    fn from(x: ChartX) -> Self {
+        match x {
+            ChartX::Step => XAxis::Step,
+            ChartX::Time => XAxis::WallTime,
+            ChartX::Relative => XAxis::Relative,
+        }
+    }
+}
+
+/// One chart of a [`ChartRequest`]: a metric over a visible x range.
 #[derive(Debug, Clone, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct SeriesQuery {
-    pub run_id: String,
+pub struct ChartMetric {
     pub key: String,
-    /// `step`, `time` or `relative`.
-    pub x: String,
+    /// Visible range; open ends (`null`) reach to the first or last point.
     pub from: Option<f64>,
     pub to: Option<f64>,
+}
+
+/// The charts of the selected runs: every metric for every run, in one call.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartRequest {
+    pub run_ids: Vec<String>,
+    pub metrics: Vec<ChartMetric>,
+    pub x: ChartX,
+    /// Points per line at most (about two per pixel).
     #[ts(type = "number")]
     pub max_points: usize,
     pub smoothing: f64,
 }
 
-impl SeriesQuery {
-    pub fn to_request(&self) -> Result<SeriesRequest, IpcError> {
-        let x = XAxis::parse(&self.x).ok_or_else(|| IpcError::invalid(format!("unknown x axis {:?}", self.x)))?;
-        let range = (self.from.is_some() || self.to.is_some())
-            .then(|| (self.from.unwrap_or(f64::NEG_INFINITY), self.to.unwrap_or(f64::INFINITY)));
-        Ok(SeriesRequest { run_id: self.run_id.clone(), key: self.key.clone(), x, range, max_points: self.max_points, smoothing: self.smoothing })
+impl ChartRequest {
+    /// The index's request for one line.
+    pub fn series_request(&self, metric: &ChartMetric, run_id: &str) -> SeriesRequest {
+        let range = (metric.from.is_some() || metric.to.is_some())
+            .then(|| (metric.from.unwrap_or(f64::NEG_INFINITY), metric.to.unwrap_or(f64::INFINITY)));
+        SeriesRequest { run_id: run_id.to_string(), key: metric.key.clone(), x: self.x.into(), range, max_points: self.max_points, smoothing: self.smoothing }
+    }
+}
+
+/// The lines of one chart, and its x-axis labels where the UI cannot write them itself.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Chart {
+    pub key: String,
+    pub lines: Vec<SeriesData>,
+    /// For the relative axis: ticks at round durations, labelled (`1h 30m`).
+    pub ticks: Option<Vec<Tick>>,
+}
+
+/// One labelled x-axis tick.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Tick {
+    pub x: f64,
+    pub label: String,
+}
+
+impl Chart {
+    pub fn new(key: String, x: ChartX, lines: Vec<SeriesData>) -> Chart {
+        let ticks = (x == ChartX::Relative).then(|| {
+            let xs = lines.iter().flat_map(|l| l.xs.iter().copied());
+            let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)));
+            format::duration_ticks(lo, hi, 8).into_iter().map(|(x, label)| Tick { x, label }).collect()
+        });
+        Chart { key, lines, ticks }
     }
 }
 
@@ -245,10 +387,11 @@ pub struct SeriesData {
 }
 
 impl SeriesData {
-    pub fn new(q: &SeriesQuery, axis: XAxis, v: SeriesView) -> SeriesData {
+    pub fn new(req: &SeriesRequest, v: SeriesView) -> SeriesData {
+        let axis = req.x;
         SeriesData {
-            run_id: q.run_id.clone(),
-            key: q.key.clone(),
+            run_id: req.run_id.clone(),
+            key: req.key.clone(),
             xs: v.points.iter().map(|p| v.x(axis, p)).collect(),
             ys: v.points.iter().map(|p| p.value.is_finite().then_some(p.value)).collect(),
             stored: v.stored,
@@ -268,6 +411,20 @@ pub struct MetricKey {
     pub runs: u64,
 }
 
+/// The metric keys of some runs, the most shared first, and the one a chart opens on.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct MetricKeys {
+    pub keys: Vec<MetricKey>,
+    pub default: Option<String>,
+}
+
+impl MetricKeys {
+    pub fn new(keys: Vec<(String, u64)>) -> MetricKeys {
+        let default = view::default_chart_metric(&keys).map(str::to_string);
+        MetricKeys { keys: keys.into_iter().map(|(key, runs)| MetricKey { key, runs }).collect(), default }
+    }
+}
+
 /// What adding (or rescanning) did to one store.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -279,7 +436,7 @@ pub struct StoreOutcome {
     pub runs_updated: u64,
     #[ts(type = "number")]
     pub points_added: u64,
-    pub error: Option<String>,
+    pub error: Option<Problem>,
 }
 
 impl From<StoreReport> for StoreOutcome {
@@ -289,7 +446,7 @@ impl From<StoreReport> for StoreOutcome {
             runs_new: r.stats.runs_new,
             runs_updated: r.stats.runs_updated,
             points_added: r.stats.points_added,
-            error: r.stats.error,
+            error: r.stats.error.map(Problem::of_store),
         }
     }
 }
@@ -300,14 +457,18 @@ impl From<StoreReport> for StoreOutcome {
 pub struct AddOutcome {
     pub stores: Vec<StoreOutcome>,
     /// Folders that could not be searched.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Problem>,
 }
 
 impl From<ScanReport> for AddOutcome {
     fn from(r: ScanReport) -> Self {
         AddOutcome {
             stores: r.stores.into_iter().map(Into::into).collect(),
-            warnings: r.warnings.into_iter().map(|w| format!("{}: {}", w.file.unwrap_or_default(), w.message)).collect(),
+            warnings: r
+                .warnings
+                .into_iter()
+                .map(|w| Problem { code: scan_warning_kind(&w).into(), message: format!("{}: {}", w.file.as_deref().unwrap_or_default(), w.message) })
+                .collect(),
         }
     }
 }
@@ -351,22 +512,41 @@ pub mod events {
     pub const INDEX_ERROR: &str = "index-error";
 }
 
-/// Error codes the UI may branch on (never on messages).
+/// Error codes the UI may branch on (never on messages): a closed set.
 #[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
-    /// A path the user gave does not exist.
+    /// A path that was given or registered does not exist.
     MissingPath,
-    /// A malformed filter or sort key; `query` says where.
-    BadQuery,
-    /// A request the UI should never make (unknown axis, ...).
-    Invalid,
+    /// A malformed filter; `query` says where.
+    BadFilter,
+    /// A malformed sort key; `query` says where.
+    BadSort,
     /// No such run or store.
     NotFound,
-    /// The index database could not be read or written.
-    Index,
+    /// A folder or file that is not a store of the kind it was taken for.
+    NotAStore,
+    /// A database (the index, or a store's own) could not be read or written.
+    Database,
+    /// A file or folder could not be read.
+    Io,
     /// Anything else (a bug).
     Internal,
+}
+
+impl From<ErrorKind> for ErrorCode {
+    fn from(k: ErrorKind) -> Self {
+        match k {
+            ErrorKind::MissingPath => ErrorCode::MissingPath,
+            ErrorKind::BadFilter => ErrorCode::BadFilter,
+            ErrorKind::BadSort => ErrorCode::BadSort,
+            ErrorKind::NotFound => ErrorCode::NotFound,
+            ErrorKind::NotAStore => ErrorCode::NotAStore,
+            ErrorKind::Database => ErrorCode::Database,
+            ErrorKind::Io => ErrorCode::Io,
+            ErrorKind::Internal => ErrorCode::Internal,
+        }
+    }
 }
 
 /// The error every command returns.
@@ -374,19 +554,17 @@ pub enum ErrorCode {
 pub struct IpcError {
     pub code: ErrorCode,
     pub message: String,
-    /// For `bad_query`: where to underline.
+    /// For `bad_filter` and `bad_sort`: where to underline.
     pub query: Option<QueryError>,
 }
 
 impl From<IndexError> for IpcError {
     fn from(e: IndexError) -> Self {
-        let message = e.to_string();
-        let (code, query) = match e {
-            IndexError::Discover(runlens_sources::DiscoverError::Missing(_)) => (ErrorCode::MissingPath, None),
-            IndexError::UnknownRun(_) | IndexError::UnknownStore(_) => (ErrorCode::NotFound, None),
-            IndexError::Filter(f) => (ErrorCode::BadQuery, Some(QueryError::new("filter", f))),
-            IndexError::Sort(f) => (ErrorCode::BadQuery, Some(QueryError::new("sort", f))),
-            _ => (ErrorCode::Index, None),
+        let (code, message) = (e.kind().into(), e.to_string());
+        let query = match e {
+            IndexError::Filter(f) => Some(QueryError::new(QueryInput::Filter, f)),
+            IndexError::Sort(f) => Some(QueryError::new(QueryInput::Sort, f)),
+            _ => None,
         };
         IpcError { code, message, query }
     }
@@ -396,36 +574,52 @@ impl IpcError {
     pub fn internal(message: impl ToString) -> IpcError {
         IpcError { code: ErrorCode::Internal, message: message.to_string(), query: None }
     }
-
-    pub fn invalid(message: impl ToString) -> IpcError {
-        IpcError { code: ErrorCode::Invalid, message: message.to_string(), query: None }
-    }
 }
 
-/// Every exported declaration, in file order.
-pub fn typescript_bindings() -> String {
+/// Every exported declaration, in file order, with its name.
+fn declarations() -> Vec<(String, String)> {
+    fn d<T: TS>(cfg: &ts_rs::Config) -> (String, String) {
+        (T::ident(cfg), T::decl(cfg))
+    }
     let cfg = ts_rs::Config::default();
-    let decls = [
-        StoreView::decl(&cfg),
-        WarningView::decl(&cfg),
-        MetricCell::decl(&cfg),
-        RunRow::decl(&cfg),
-        RunsRequest::decl(&cfg),
-        RunsPage::decl(&cfg),
-        QueryError::decl(&cfg),
-        SeriesQuery::decl(&cfg),
-        SeriesData::decl(&cfg),
-        MetricKey::decl(&cfg),
-        StoreOutcome::decl(&cfg),
-        AddOutcome::decl(&cfg),
-        IndexProgress::decl(&cfg),
-        ErrorCode::decl(&cfg),
-        IpcError::decl(&cfg),
-    ];
-    let mut out = String::from("// Generated from src-tauri/src/ipc.rs by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.\n\n");
-    for d in decls {
+    vec![
+        d::<StoreId>(&cfg),
+        d::<Problem>(&cfg),
+        d::<StoreView>(&cfg),
+        d::<WarningView>(&cfg),
+        d::<MetricCell>(&cfg),
+        d::<RunStatus>(&cfg),
+        d::<RunRow>(&cfg),
+        d::<RunsRequest>(&cfg),
+        d::<SortBy>(&cfg),
+        d::<MetricColumn>(&cfg),
+        d::<RunsPage>(&cfg),
+        d::<QueryError>(&cfg),
+        d::<QueryInput>(&cfg),
+        d::<ChartX>(&cfg),
+        d::<ChartMetric>(&cfg),
+        d::<ChartRequest>(&cfg),
+        d::<Chart>(&cfg),
+        d::<Tick>(&cfg),
+        d::<SeriesData>(&cfg),
+        d::<MetricKey>(&cfg),
+        d::<MetricKeys>(&cfg),
+        d::<StoreOutcome>(&cfg),
+        d::<AddOutcome>(&cfg),
+        d::<IndexProgress>(&cfg),
+        d::<ErrorCode>(&cfg),
+        d::<IpcError>(&cfg),
+    ]
+}
+
+const GENERATED: &str = "// Generated from src-tauri/src/ipc.rs and the command table in src-tauri/src/commands.rs\n// by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.\n";
+
+/// `ui/src/lib/ipc/bindings.ts`: every wire type, and the event names.
+pub fn typescript_bindings() -> String {
+    let mut out = format!("{GENERATED}\n");
+    for (_, decl) in declarations() {
         out.push_str("export ");
-        out.push_str(&d);
+        out.push_str(&decl);
         out.push_str("\n\n");
     }
     out.push_str(&format!("export type Num = {NUM_TS};\n"));
@@ -438,21 +632,76 @@ pub fn typescript_bindings() -> String {
     out
 }
 
+/// `ui/src/lib/ipc/commands.ts`: one typed function per command of the table, the only
+/// code that calls `invoke`. Argument keys are camelCase, as Tauri expects them.
+pub fn typescript_commands() -> String {
+    let specs = crate::commands::specs();
+    let mut body = String::from("export const commands = {\n");
+    for c in &specs {
+        for line in c.doc.lines() {
+            body.push_str(&format!("  /**{line} */\n"));
+        }
+        let name = camel(c.name);
+        let result = &c.result;
+        if c.args.is_empty() {
+            body.push_str(&format!("  {name}: (): Promise<{result}> => invoke(\"{}\"),\n", c.name));
+        } else {
+            let fields: Vec<String> = c.args.iter().map(|(arg, ty)| format!("{}: {ty}", camel(arg))).collect();
+            body.push_str(&format!("  {name}: (args: {{ {} }}): Promise<{result}> => invoke(\"{}\", args),\n", fields.join(", "), c.name));
+        }
+    }
+    body.push_str("} as const;\n");
+    // Import the declared types this file names.
+    let used: Vec<String> = declarations()
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| body.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == name))
+        .collect();
+    format!(
+        "{GENERATED}// Every command rejects with an `IpcError`.\nimport {{ invoke }} from \"@tauri-apps/api/core\";\nimport type {{ {} }} from \"./bindings\";\n\n{body}",
+        used.join(", ")
+    )
+}
+
+/// `run_ids` → `runIds` (Tauri's default for command names' arguments, here also names).
+fn camel(snake: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Fails when the committed TypeScript no longer matches these types; run with
-    /// `UPDATE_BINDINGS=1` to regenerate.
+    /// Fails when the committed TypeScript no longer matches these types and the command
+    /// table; run with `UPDATE_BINDINGS=1` to regenerate.
     #[test]
     fn bindings_are_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/ipc/bindings.ts");
-        let fresh = typescript_bindings();
-        if std::env::var_os("UPDATE_BINDINGS").is_some() {
-            std::fs::write(&path, &fresh).unwrap();
+        for (file, fresh) in [("bindings.ts", typescript_bindings()), ("commands.ts", typescript_commands())] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/ipc").join(file);
+            if std::env::var_os("UPDATE_BINDINGS").is_some() {
+                std::fs::write(&path, &fresh).unwrap();
+            }
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(committed == fresh, "ui/src/lib/ipc/{file} is stale: run UPDATE_BINDINGS=1 cargo test -p runlens-app");
         }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(committed == fresh, "ui/src/lib/ipc/bindings.ts is stale: run UPDATE_BINDINGS=1 cargo test -p runlens-app");
+    }
+
+    #[test]
+    fn arguments_are_camel_case_as_tauri_reads_them() {
+        assert_eq!(camel("run_ids"), "runIds");
+        assert_eq!(camel("paths"), "paths");
     }
 
     #[test]

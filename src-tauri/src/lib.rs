@@ -28,24 +28,17 @@ pub fn run() {
     let db_path = runlens_index::default_db_path();
     tauri::Builder::default()
         .manage(AppState { db_path: db_path.clone(), watcher: Mutex::new(None) })
-        .invoke_handler(tauri::generate_handler![
-            commands::list_stores,
-            commands::query_runs,
-            commands::metric_keys,
-            commands::series,
-            commands::store_warnings,
-            commands::add_paths,
-            commands::pick_folder,
-        ])
+        .invoke_handler(commands::handlers::all())
         .setup(move |app| {
             // The start-up scan starts the store watcher when it is done.
             let paths = paths_from_args();
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 // First what changed while the app was closed, then the folders given.
-                let mut result = commands::scan_in_background(handle.clone(), db_path.clone()).await;
+                let db = db_path.clone();
+                let mut result = live::in_background(handle.clone(), move |progress| commands::scan(&db, progress)).await;
                 if result.is_ok() && !paths.is_empty() {
-                    result = commands::add_paths_in_background(handle.clone(), db_path, paths).await.map(|_| ());
+                    result = live::in_background(handle.clone(), move |progress| commands::add_paths(&db_path, paths, progress)).await.map(|_| ());
                 }
                 if let Err(e) = result {
                     eprintln!("runlens-app: {}", e.message);

@@ -1,11 +1,31 @@
-//! Live updates: the index's store watcher, rescanning changed stores and telling the UI.
+//! Live updates: indexing in the background with progress events, and the index's store
+//! watcher, rescanning changed stores and telling the UI.
 
 use runlens_index::watch::{StoreWatcher, WatchConfig};
 use runlens_index::Index;
 use tauri::{AppHandle, Emitter, Manager};
 
-use crate::ipc::events;
+use crate::ipc::{events, IndexProgress, IpcError};
 use crate::AppState;
+
+/// Runs an indexing job (a command body) on a blocking thread, sending its progress as
+/// events; then watches the (possibly new) stores and announces that the index changed.
+pub async fn in_background<T: Send + 'static>(
+    app: AppHandle,
+    job: impl FnOnce(&mut dyn FnMut(IndexProgress)) -> Result<T, IpcError> + Send + 'static,
+) -> Result<T, IpcError> {
+    let emitter = app.clone();
+    let result = tauri::async_runtime::spawn_blocking(move || {
+        job(&mut |p| {
+            let _ = emitter.emit(events::INDEX_PROGRESS, p);
+        })
+    })
+    .await
+    .map_err(IpcError::internal)?;
+    watch_stores(&app);
+    let _ = app.emit(events::INDEX_CHANGED, ());
+    result
+}
 
 /// (Re)starts watching every registered store. Called at start-up and after each add.
 pub fn watch_stores(app: &AppHandle) {

@@ -232,6 +232,9 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
             } else {
                 writeln!(out, "{}  ({}, {})", record.name, record.status, record.source)?;
                 writeln!(out, "id          {}\nstore       {}\nexperiment  {}", record.id, record.store, record.experiment.as_deref().unwrap_or("-"))?;
+                if let Some(d) = runlens_index::format::run_duration(record.start_ms, record.end_ms) {
+                    writeln!(out, "duration    {d}")?;
+                }
                 for (k, v) in &record.params {
                     writeln!(out, "param       {k} = {v}")?;
                 }

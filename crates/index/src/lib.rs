@@ -14,6 +14,9 @@
 mod annotations;
 pub mod chart;
 pub mod filter;
+pub mod format;
+pub mod kinds;
+pub mod view;
 mod ingest;
 mod query;
 pub mod schema;

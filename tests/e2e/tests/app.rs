@@ -127,6 +127,24 @@ impl App {
         }
     }
 
+    /// The run names shown, once they are `n` and sorted (descending if asked).
+    async fn wait_sorted_names(&self, n: usize, descending: bool) -> Vec<String> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let names = self.texts("[data-testid='run-name']", n).await;
+            let mut sorted = names.clone();
+            sorted.sort();
+            if descending {
+                sorted.reverse();
+            }
+            if names == sorted {
+                return names;
+            }
+            assert!(Instant::now() < deadline, "never sorted by name (descending: {descending}): {names:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// What a script returns, as text ("" for anything else).
     async fn script_text(&self, script: &str) -> String {
         let ret = self.d().execute(script, vec![]).await.unwrap();
@@ -345,18 +363,16 @@ async fn typing_a_filter_narrows_the_table_and_a_bad_one_is_explained_in_place()
     input.clear().await.unwrap();
     input.send_keys("experiment = 'image-classification'").await.unwrap();
     app.wait_text("[data-testid='run-count']", "7 runs").await;
-    app.d().find(By::Css("[data-testid='sort-name']")).await.unwrap().click().await.unwrap();
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        let names = app.texts("[data-testid='run-name']", 7).await;
-        let mut sorted = names.clone();
-        sorted.sort();
-        if names == sorted {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never sorted by name: {names:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let sort = app.d().find(By::Css("[data-testid='sort-name']")).await.unwrap();
+    sort.click().await.unwrap();
+    let ascending = app.wait_sorted_names(7, false).await;
+    app.wait_text("[data-testid='sort-name']", "▲").await;
+    // A second click reverses the order, still in the index.
+    sort.click().await.unwrap();
+    let descending = app.wait_sorted_names(7, true).await;
+    app.wait_text("[data-testid='sort-name']", "▼").await;
+    assert_eq!(descending, ascending.iter().rev().cloned().collect::<Vec<_>>());
+    app.screenshot("sorted-descending").await;
     app.quit().await;
 }
 

@@ -10,17 +10,6 @@ export function formatTime(ms: number | null): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-export function formatDuration(start: number | null, end: number | null): string {
-  if (start === null || end === null) return "–";
-  let s = Math.max(0, Math.round((end - start) / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  s %= 60;
-  if (h > 0) return `${h}h ${m}m`;
-  if (m > 0) return `${m}m ${s}s`;
-  return `${s}s`;
-}
-
 export function formatNum(v: Num | undefined): string {
   if (v === undefined) return "";
   if (typeof v === "string") return v === "NaN" ? "NaN" : v === "Infinity" ? "∞" : "−∞";

@@ -1,8 +1,22 @@
-// Generated from src-tauri/src/ipc.rs by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
+// Generated from src-tauri/src/ipc.rs and the command table in src-tauri/src/commands.rs
+// by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
 
-export type StoreView = { id: number, reader: string, source: string, root: string, runs: number, warnings: number, scannedMs: number | null, error: string | null, };
+export type StoreId = number;
 
-export type WarningView = { storeId: number, file: string | null, location: string | null, message: string, };
+export type Problem = { code: ErrorCode, message: string, };
+
+export type StoreView = { id: StoreId, reader: string, source: string, 
+/**
+ * The kind of store within its source (`file` for `mlflow-file`); empty when the
+ * source has one kind.
+ */
+kind: string, root: string, runs: number, warnings: number, scannedMs: number | null, 
+/**
+ * Why the last scan could not read the store at all.
+ */
+error: Problem | null, };
+
+export type WarningView = { storeId: StoreId, file: string | null, location: string | null, message: string, };
 
 export type MetricCell = { 
 /**
@@ -10,7 +24,13 @@ export type MetricCell = {
  */
 latest: Num, min: Num, max: Num, count: number, lastStep: number, };
 
-export type RunRow = { id: string, name: string, experiment: string | null, status: string, source: string, storeId: number, deleted: boolean, parent: string | null, startMs: number | null, endMs: number | null, user: string | null, params: { [key in string]: string }, metrics: { [key in string]: MetricCell }, };
+export type RunStatus = "running" | "finished" | "failed" | "killed" | "scheduled" | "unknown";
+
+export type RunRow = { id: string, name: string, experiment: string | null, status: RunStatus, source: string, storeId: StoreId, deleted: boolean, parent: string | null, startMs: number | null, endMs: number | null, 
+/**
+ * How long the run took (`1h 2m`), when both ends are known.
+ */
+duration: string | null, user: string | null, params: { [key in string]: string }, metrics: { [key in string]: MetricCell }, };
 
 export type RunsRequest = { includeDeleted: boolean, 
 /**
@@ -18,43 +38,76 @@ export type RunsRequest = { includeDeleted: boolean,
  */
 filter: string, 
 /**
- * Sort keys, most significant first (`-started`, ``metrics.`val/loss`.min``).
+ * Most significant first; after them, newest first.
  */
-sort: Array<string>, offset: number, limit: number, };
+sort: Array<SortBy>, offset: number, limit: number, };
+
+export type SortBy = { 
+/**
+ * A field of the filter language: an attribute column's name (`started`) or a
+ * [`MetricColumn::field`], never built by the UI.
+ */
+field: string, descending: boolean, };
+
+export type MetricColumn = { key: string, 
+/**
+ * The column's field for [`SortBy`] (`` metrics.`val/loss` ``).
+ */
+field: string, };
 
 export type RunsPage = { runs: Array<RunRow>, 
 /**
  * Runs matching the filter, all pages together.
  */
-total: number, };
-
-export type QueryError = { 
+total: number, 
 /**
- * `filter` or `sort`.
+ * The metric columns a table of these runs shows.
  */
-input: string, 
+metricColumns: Array<MetricColumn>, };
+
+export type QueryError = { input: QueryInput, 
 /**
  * Character span (Unicode scalar values) in that input.
  */
 start: number, end: number, message: string, expected: Array<string>, };
 
-export type SeriesQuery = { runId: string, key: string, 
+export type QueryInput = "filter" | "sort";
+
+export type ChartX = "step" | "time" | "relative";
+
+export type ChartMetric = { key: string, 
 /**
- * `step`, `time` or `relative`.
+ * Visible range; open ends (`null`) reach to the first or last point.
  */
-x: string, from: number | null, to: number | null, maxPoints: number, smoothing: number, };
+from: number | null, to: number | null, };
+
+export type ChartRequest = { runIds: Array<string>, metrics: Array<ChartMetric>, x: ChartX, 
+/**
+ * Points per line at most (about two per pixel).
+ */
+maxPoints: number, smoothing: number, };
+
+export type Chart = { key: string, lines: Array<SeriesData>, 
+/**
+ * For the relative axis: ticks at round durations, labelled (`1h 30m`).
+ */
+ticks: Array<Tick> | null, };
+
+export type Tick = { x: number, label: string, };
 
 export type SeriesData = { runId: string, key: string, xs: Array<number>, ys: Array<number | null>, stored: number, inRange: number, reduced: boolean, originMs: number, };
 
 export type MetricKey = { key: string, runs: number, };
 
-export type StoreOutcome = { store: StoreView, runsNew: number, runsUpdated: number, pointsAdded: number, error: string | null, };
+export type MetricKeys = { keys: Array<MetricKey>, default: string | null, };
+
+export type StoreOutcome = { store: StoreView, runsNew: number, runsUpdated: number, pointsAdded: number, error: Problem | null, };
 
 export type AddOutcome = { stores: Array<StoreOutcome>, 
 /**
  * Folders that could not be searched.
  */
-warnings: Array<string>, };
+warnings: Array<Problem>, };
 
 export type IndexProgress = { 
 /**
@@ -62,11 +115,11 @@ export type IndexProgress = {
  */
 message: string, done: number, total: number, };
 
-export type ErrorCode = "missing_path" | "bad_query" | "invalid" | "not_found" | "index" | "internal";
+export type ErrorCode = "missing_path" | "bad_filter" | "bad_sort" | "not_found" | "not_a_store" | "database" | "io" | "internal";
 
 export type IpcError = { code: ErrorCode, message: string, 
 /**
- * For `bad_query`: where to underline.
+ * For `bad_filter` and `bad_sort`: where to underline.
  */
 query: QueryError | null, };
 

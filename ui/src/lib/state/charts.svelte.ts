@@ -1,26 +1,26 @@
 // Charts of the selected runs: which metrics, which x axis, smoothing, zoom, and the
-// series data (reduced for the screen in Rust, full resolution once zoomed in).
-import { api, asIpcError, type IpcError, type MetricKey, type SeriesData } from "../ipc";
-
-export type XAxis = "step" | "time" | "relative";
+// charts' data (reduced for the screen in Rust, full resolution once zoomed in), all
+// fetched in one call.
+import { asIpcError, commands, type Chart, type ChartX, type IpcError, type MetricKey } from "../ipc";
 
 class Charts {
   runIds = $state.raw<string[]>([]);
   keys = $state.raw<MetricKey[]>([]);
   /** The metrics charted, one chart each. */
   chosen = $state.raw<string[]>([]);
-  x = $state<XAxis>("step");
+  x = $state<ChartX>("step");
   smoothing = $state(0);
   logY = $state(false);
   /** Zoomed range per metric, in x units; absent: everything. */
   ranges = $state.raw<Record<string, [number, number]>>({});
-  data = $state.raw<Record<string, SeriesData[]>>({});
+  data = $state.raw<Record<string, Chart>>({});
   error = $state.raw<IpcError | null>(null);
   /** Width of one chart in pixels: the backend returns about two points per pixel. */
   width = 800;
   #generation = 0;
 
-  /** The selection changed: learn its metric keys, keep the chosen ones that remain. */
+  /** The selection changed: learn its metric keys, keep the chosen ones that remain,
+   * else open on the metric the backend picks. */
   async select(runIds: string[]): Promise<void> {
     this.runIds = runIds;
     if (runIds.length === 0) {
@@ -28,18 +28,18 @@ class Charts {
       this.data = {};
       return;
     }
+    let fallback: string | null;
     try {
-      this.keys = await api.metricKeys(runIds);
+      const found = await commands.metricKeys({ runIds });
+      this.keys = found.keys;
+      fallback = found.default;
     } catch (e) {
       this.error = asIpcError(e);
       return;
     }
     const available = new Set(this.keys.map((k) => k.key));
     const kept = this.chosen.filter((k) => available.has(k));
-    // By default, the first loss-like metric all selected runs share, else the most shared.
-    const shared = this.keys.filter((k) => k.runs === this.keys[0]?.runs);
-    const first = shared.find((k) => /loss/i.test(k.key)) ?? this.keys[0];
-    this.chosen = kept.length > 0 ? kept : first ? [first.key] : [];
+    this.chosen = kept.length > 0 ? kept : fallback !== null ? [fallback] : [];
     await this.load();
   }
 
@@ -48,7 +48,7 @@ class Charts {
     void this.load();
   }
 
-  setX(x: XAxis): void {
+  setX(x: ChartX): void {
     this.x = x;
     this.ranges = {};
     void this.load();
@@ -68,33 +68,26 @@ class Charts {
     void this.load([key]);
   }
 
-  /** Fetches the series of the chosen keys (or just `only`) for every selected run. */
+  /** Fetches the charts of the chosen keys (or just `only`) for every selected run. */
   async load(only?: string[]): Promise<void> {
     const generation = ++this.#generation;
     const keys = only ?? this.chosen;
     try {
-      const fetched = await Promise.all(
-        keys.map(async (key) => {
-          const range = this.ranges[key];
-          const lines = await Promise.all(
-            this.runIds.map((runId) =>
-              api.series({
-                runId,
-                key,
-                x: this.x,
-                from: range ? range[0] : null,
-                to: range ? range[1] : null,
-                maxPoints: Math.max(200, Math.round(this.width * 2)),
-                smoothing: this.smoothing,
-              }),
-            ),
-          );
-          return [key, lines.filter((l): l is SeriesData => l !== null)] as const;
-        }),
-      );
+      const fetched = await commands.charts({
+        request: {
+          runIds: this.runIds,
+          metrics: keys.map((key) => {
+            const range = this.ranges[key];
+            return { key, from: range ? range[0] : null, to: range ? range[1] : null };
+          }),
+          x: this.x,
+          maxPoints: Math.max(200, Math.round(this.width * 2)),
+          smoothing: this.smoothing,
+        },
+      });
       if (generation !== this.#generation && !only) return;
       const next = only ? { ...this.data } : {};
-      for (const [key, lines] of fetched) next[key] = lines;
+      for (const chart of fetched) next[chart.key] = chart;
       this.data = next;
       this.error = null;
     } catch (e) {

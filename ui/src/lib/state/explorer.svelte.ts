@@ -1,40 +1,52 @@
 // The runs table: filter text, sort keys, pages loaded so far, and the selection.
-// Filtering and sorting happen in Rust; this keeps the request and the answer.
-import { api, asIpcError, type IpcError, type QueryError, type RunRow } from "../ipc";
+// Filtering, sorting and the choice of metric columns happen in Rust; this keeps the
+// request and the answer.
+import {
+  asIpcError,
+  commands,
+  type IpcError,
+  type MetricColumn,
+  type QueryError,
+  type RunRow,
+  type RunsRequest,
+  type SortBy,
+} from "../ipc";
 
 const PAGE = 200;
 
 class Explorer {
   filter = $state("");
-  /** Sort keys in the filter language, most significant first (`-started`). */
-  sort = $state.raw<string[]>([]);
+  /** Most significant first; fields come from the backend (column names, `MetricColumn.field`). */
+  sort = $state.raw<SortBy[]>([]);
   showDeleted = $state(false);
   runs = $state.raw<RunRow[]>([]);
   total = $state(0);
+  /** The metric columns the backend chose for the rows of the last refresh. */
+  metricColumns = $state.raw<MetricColumn[]>([]);
   /** A malformed filter or sort key: shown in place, the last good rows stay. */
   queryError = $state.raw<QueryError | null>(null);
   /** Any other failure. */
   error = $state.raw<IpcError | null>(null);
   selected = $state.raw<Set<string>>(new Set());
   loaded = $state(false);
+  /** Bumped by every refresh: an answer to an older request is dropped. */
   #generation = 0;
+  /** The request whose answer `runs` holds: further pages are of it, whatever was typed since. */
+  #shown: Omit<RunsRequest, "offset" | "limit"> | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   /** Re-runs the query for as many rows as are loaded (at least one page). */
   async refresh(): Promise<void> {
     const generation = ++this.#generation;
+    const query = { includeDeleted: this.showDeleted, filter: this.filter, sort: this.sort };
     const limit = Math.max(PAGE, this.runs.length);
     try {
-      const page = await api.queryRuns({
-        includeDeleted: this.showDeleted,
-        filter: this.filter,
-        sort: this.sort,
-        offset: 0,
-        limit,
-      });
+      const page = await commands.runsPage({ request: { ...query, offset: 0, limit } });
       if (generation !== this.#generation) return; // a newer query answered first
+      this.#shown = query;
       this.runs = page.runs;
       this.total = page.total;
+      this.metricColumns = page.metricColumns;
       this.queryError = null;
       this.error = null;
       const present = new Set(page.runs.map((r) => r.id));
@@ -44,27 +56,27 @@ class Explorer {
     } catch (e) {
       if (generation !== this.#generation) return;
       const err = asIpcError(e);
-      if (err.code === "bad_query" && err.query) this.queryError = err.query;
+      if (err.query) this.queryError = err.query;
       else this.error = err;
     } finally {
       this.loaded = true;
     }
   }
 
+  /** The next page of the rows shown. Dropped if a refresh started meanwhile, or if
+   * another page was appended first (a double click). */
   async loadMore(): Promise<void> {
-    if (this.runs.length >= this.total) return;
+    const query = this.#shown;
+    const offset = this.runs.length;
+    if (!query || offset >= this.total) return;
+    const generation = this.#generation;
     try {
-      const page = await api.queryRuns({
-        includeDeleted: this.showDeleted,
-        filter: this.filter,
-        sort: this.sort,
-        offset: this.runs.length,
-        limit: PAGE,
-      });
+      const page = await commands.runsPage({ request: { ...query, offset, limit: PAGE } });
+      if (generation !== this.#generation || this.runs.length !== offset) return;
       this.runs = [...this.runs, ...page.runs];
       this.total = page.total;
     } catch (e) {
-      this.error = asIpcError(e);
+      if (generation === this.#generation) this.error = asIpcError(e);
     }
   }
 
@@ -75,18 +87,17 @@ class Explorer {
     this.#timer = setTimeout(() => void this.refresh(), 150);
   }
 
-  /** Clicking a column: sort by it, then reverse, then back to the default order. */
-  toggleSort(key: string): void {
-    const current = this.sort[0];
-    if (current === key) this.sort = [`-${key}`];
-    else if (current === `-${key}`) this.sort = [];
-    else this.sort = [key];
+  /** Clicking a column: sort by its field, then reverse, then back to the default order. */
+  toggleSort(field: string): void {
+    const dir = this.sortOf(field);
+    this.sort = dir === null ? [{ field, descending: false }] : dir === "asc" ? [{ field, descending: true }] : [];
     void this.refresh();
   }
 
-  sortOf(key: string): "asc" | "desc" | null {
+  sortOf(field: string): "asc" | "desc" | null {
     const current = this.sort[0];
-    return current === key ? "asc" : current === `-${key}` ? "desc" : null;
+    if (!current || current.field !== field) return null;
+    return current.descending ? "desc" : "asc";
   }
 
   async setShowDeleted(value: boolean): Promise<void> {

@@ -1,8 +1,8 @@
 // Stores, indexing progress, errors and warnings. Tells subscribers when the index
 // changed (an add finished, or a watched store was written to).
 import {
-  api,
   asIpcError,
+  commands,
   events,
   type AddOutcome,
   type IndexProgress,
@@ -59,7 +59,7 @@ class Library {
   /** Reloads the stores and tells the subscribers. */
   async changed(): Promise<void> {
     try {
-      this.stores = await api.listStores();
+      this.stores = await commands.listStores();
     } catch (e) {
       this.error = asIpcError(e);
     } finally {
@@ -73,7 +73,7 @@ class Library {
     this.indexing = true;
     this.lastOutcome = null;
     try {
-      const outcome = await api.addPaths(paths);
+      const outcome = await commands.addPaths({ paths });
       this.lastOutcome = describe(outcome, paths);
     } catch (e) {
       this.error = asIpcError(e);
@@ -86,7 +86,7 @@ class Library {
 
   async pickAndAdd(): Promise<void> {
     try {
-      const folder = await api.pickFolder();
+      const folder = await commands.pickFolder();
       if (folder) await this.add([folder]);
     } catch (e) {
       this.error = asIpcError(e);
@@ -95,7 +95,7 @@ class Library {
 
   async openWarnings(store: StoreView): Promise<void> {
     try {
-      this.warnings = { store, items: await api.storeWarnings(store.id) };
+      this.warnings = { store, items: await commands.storeWarnings({ storeId: store.id }) };
     } catch (e) {
       this.error = asIpcError(e);
     }

@@ -1,0 +1,22 @@
+// Generated from src-tauri/src/ipc.rs and the command table in src-tauri/src/commands.rs
+// by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
+// Every command rejects with an `IpcError`.
+import { invoke } from "@tauri-apps/api/core";
+import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, ChartRequest, Chart, MetricKeys, AddOutcome } from "./bindings";
+
+export const commands = {
+  /** Every registered store, in registration order. */
+  listStores: (): Promise<Array<StoreView>> => invoke("list_stores"),
+  /** One page of the runs table; a malformed filter or sort key rejects with `bad_filter` or `bad_sort`. */
+  runsPage: (args: { request: RunsRequest }): Promise<RunsPage> => invoke("runs_page", args),
+  /** Metric keys of the given runs, the most shared first, and the one a chart opens on. */
+  metricKeys: (args: { runIds: Array<string> }): Promise<MetricKeys> => invoke("metric_keys", args),
+  /** Every chart of the selected runs: each metric's line of every run, over its visible range. */
+  charts: (args: { request: ChartRequest }): Promise<Array<Chart>> => invoke("charts", args),
+  /** The warnings of one store. */
+  storeWarnings: (args: { storeId: StoreId }): Promise<Array<WarningView>> => invoke("store_warnings", args),
+  /** Finds and indexes every store below the given paths (progress arrives as `index-progress` events). */
+  addPaths: (args: { paths: Array<string> }): Promise<AddOutcome> => invoke("add_paths", args),
+  /** Opens the native folder picker; `null` when the user cancels. */
+  pickFolder: (): Promise<string | null> => invoke("pick_folder"),
+} as const;

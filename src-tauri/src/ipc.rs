@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use runlens_index::chart::{SeriesRequest, SeriesView, XAxis};
 use runlens_index::filter::FilterError;
-use runlens_index::kinds::{scan_warning_kind, store_error_kind, ErrorKind};
+use runlens_index::kinds::{scan_warning_kind, ErrorKind};
 use runlens_index::{format, view, IndexError, MetricSummary, Progress, RunRecord, RunsQuery, ScanReport, Status, StoreInfo, StoreReport, StoreWarning};
 use serde::{Deserialize, Serialize, Serializer};
 use ts_rs::TS;
@@ -43,8 +43,9 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn of_store(message: String) -> Problem {
-        Problem { code: store_error_kind(&message).into(), message }
+    /// A store's recorded error with its recorded kind.
+    fn of_store(message: String, kind: Option<ErrorKind>) -> Problem {
+        Problem { code: kind.unwrap_or(ErrorKind::Internal).into(), message }
     }
 }
 
@@ -80,7 +81,7 @@ impl From<StoreInfo> for StoreView {
             runs: s.runs,
             warnings: s.warnings,
             scanned_ms: s.scanned_ms,
-            error: s.error.map(Problem::of_store),
+            error: s.error.map(|m| Problem::of_store(m, s.error_kind)),
         }
     }
 }
@@ -441,12 +442,13 @@ pub struct StoreOutcome {
 
 impl From<StoreReport> for StoreOutcome {
     fn from(r: StoreReport) -> Self {
+        let kind = r.store.error_kind;
         StoreOutcome {
             store: r.store.into(),
             runs_new: r.stats.runs_new,
             runs_updated: r.stats.runs_updated,
             points_added: r.stats.points_added,
-            error: r.stats.error.map(Problem::of_store),
+            error: r.stats.error.map(|m| Problem::of_store(m, kind)),
         }
     }
 }
@@ -530,6 +532,8 @@ pub enum ErrorCode {
     Database,
     /// A file or folder could not be read.
     Io,
+    /// An argument that can never be right (an empty label).
+    BadInput,
     /// Anything else (a bug).
     Internal,
 }
@@ -544,6 +548,7 @@ impl From<ErrorKind> for ErrorCode {
             ErrorKind::NotAStore => ErrorCode::NotAStore,
             ErrorKind::Database => ErrorCode::Database,
             ErrorKind::Io => ErrorCode::Io,
+            ErrorKind::BadInput => ErrorCode::BadInput,
             ErrorKind::Internal => ErrorCode::Internal,
         }
     }

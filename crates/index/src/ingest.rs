@@ -166,16 +166,18 @@ pub(crate) fn scan_store(
             return Err(e);
         }
     };
+    let mut error_kind = None;
     match read {
         Ok(()) => writer.finish()?,
         Err(e) => {
             writer.stats.error = Some(e.to_string());
+            error_kind = Some(crate::kinds::ErrorKind::of_read_error(&e).code());
             writer.commit()?;
         }
     }
     conn.execute(
-        "UPDATE stores SET scanned_ms = ?1, error = ?2 WHERE id = ?3",
-        params![crate::now_ms(), writer.stats.error, store_id],
+        "UPDATE stores SET scanned_ms = ?1, error = ?2, error_kind = ?3 WHERE id = ?4",
+        params![crate::now_ms(), writer.stats.error, error_kind, store_id],
     )?;
     Ok(writer.stats)
 }

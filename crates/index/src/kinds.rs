@@ -1,17 +1,10 @@
 //! What kind of problem an error, a store's recorded error or a scan warning is: a small
 //! closed set that consumers (the app's error codes, the CLI's exit codes) branch on
-//! instead of on messages.
-//!
-//! A store's error and a scan's warnings are recorded as text (the stores table keeps no
-//! kind yet), so their kind is read back from the text the index and the readers write;
-//! the tests below build each real error and check its kind, so a reworded message fails
-//! here, not in a consumer.
-// FIXME: record the kind next to the message (a `stores.error_kind` column) and drop the
-// reading back of texts.
+//! instead of on messages. A store's error is recorded with its kind (`stores.error_kind`).
 
-use runlens_sources::{DiscoverError, Warning};
+use runlens_sources::{DiscoverError, ReadError, Warning};
 
-use crate::{IndexError, StoreInfo};
+use crate::IndexError;
 
 /// What went wrong, for consumers to branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,8 +23,43 @@ pub enum ErrorKind {
     Database,
     /// A file or folder could not be read (permissions, IO errors, locks).
     Io,
+    /// An argument that can never be right (an empty label).
+    BadInput,
     /// Anything else: a bug.
     Internal,
+}
+
+impl ErrorKind {
+    const CODES: [(ErrorKind, &'static str); 9] = [
+        (ErrorKind::MissingPath, "missing_path"),
+        (ErrorKind::BadFilter, "bad_filter"),
+        (ErrorKind::BadSort, "bad_sort"),
+        (ErrorKind::NotFound, "not_found"),
+        (ErrorKind::NotAStore, "not_a_store"),
+        (ErrorKind::Database, "database"),
+        (ErrorKind::Io, "io"),
+        (ErrorKind::BadInput, "bad_input"),
+        (ErrorKind::Internal, "internal"),
+    ];
+
+    /// The kind's name where it is stored or sent (`not_a_store`).
+    pub fn code(self) -> &'static str {
+        Self::CODES.iter().find(|(k, _)| *k == self).map(|(_, c)| *c).unwrap_or("internal")
+    }
+
+    /// The kind of a stored code; an unknown code is `Internal`.
+    pub fn from_code(code: &str) -> ErrorKind {
+        Self::CODES.iter().find(|(_, c)| *c == code).map(|(k, _)| *k).unwrap_or(ErrorKind::Internal)
+    }
+
+    /// Why a reader could not read a store at all.
+    pub fn of_read_error(e: &ReadError) -> ErrorKind {
+        match e {
+            ReadError::Io { .. } => ErrorKind::Io,
+            ReadError::NotAStore { .. } => ErrorKind::NotAStore,
+            ReadError::Database { .. } => ErrorKind::Database,
+        }
+    }
 }
 
 impl IndexError {
@@ -43,32 +71,8 @@ impl IndexError {
             IndexError::UnknownRun(_) | IndexError::UnknownStore(_) => ErrorKind::NotFound,
             IndexError::Filter(_) => ErrorKind::BadFilter,
             IndexError::Sort(_) => ErrorKind::BadSort,
+            IndexError::EmptyLabel => ErrorKind::BadInput,
         }
-    }
-}
-
-impl StoreInfo {
-    /// The kind of [`StoreInfo::error`], when the last scan could not read the store.
-    pub fn error_kind(&self) -> Option<ErrorKind> {
-        self.error.as_deref().map(store_error_kind)
-    }
-}
-
-/// The kind of a store error as the index records it (see `Index::scan_stores` and the
-/// readers' `ReadError`).
-pub fn store_error_kind(message: &str) -> ErrorKind {
-    if message.starts_with("indexing stopped: ") {
-        ErrorKind::Database
-    } else if message.contains(" is missing (moved, deleted or not mounted)") {
-        ErrorKind::MissingPath
-    } else if message.starts_with("cannot read database ") {
-        ErrorKind::Database
-    } else if message.contains(" is not a ") && message.contains(" store: ") {
-        ErrorKind::NotAStore
-    } else if message.starts_with("cannot read ") {
-        ErrorKind::Io
-    } else {
-        ErrorKind::Internal
     }
 }
 
@@ -81,24 +85,14 @@ pub fn scan_warning_kind(w: &Warning) -> ErrorKind {
 mod tests {
     use std::path::PathBuf;
 
-    use runlens_sources::ReadError;
-
     use super::*;
 
     #[test]
-    fn recorded_store_errors_keep_their_kind() {
-        let path = PathBuf::from("/data/mlflow.db");
-        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
-        let cases = [
-            (ReadError::Io { path: path.clone(), source: io }.to_string(), ErrorKind::Io),
-            (ReadError::NotAStore { path: path.clone(), kind: "mlflow-sqlite", reason: "no runs table".into() }.to_string(), ErrorKind::NotAStore),
-            (ReadError::Database { path: path.clone(), message: "file is not a database".into() }.to_string(), ErrorKind::Database),
-            (format!("indexing stopped: {}", IndexError::Sqlite(rusqlite::Error::InvalidQuery)), ErrorKind::Database),
-            ("/data is missing (moved, deleted or not mounted); showing the runs indexed before".to_string(), ErrorKind::MissingPath),
-        ];
-        for (message, kind) in cases {
-            assert_eq!(store_error_kind(&message), kind, "{message}");
+    fn codes_round_trip() {
+        for (kind, code) in ErrorKind::CODES {
+            assert_eq!((kind.code(), ErrorKind::from_code(code)), (code, kind));
         }
+        assert_eq!(ErrorKind::from_code("no such code"), ErrorKind::Internal);
     }
 
     #[test]

@@ -270,14 +270,17 @@ impl Index {
                             let _ = self.conn.execute_batch("ROLLBACK");
                         }
                         let error = format!("indexing stopped: {e}");
-                        self.conn.execute("UPDATE stores SET error = ?1 WHERE id = ?2", params![error, id])?;
+                        self.conn.execute("UPDATE stores SET error = ?1, error_kind = ?2 WHERE id = ?3", params![error, e.kind().code(), id])?;
                         ScanStats { error: Some(error), ..Default::default() }
                     }
                 }
             } else {
                 // Keep the cached runs (browsable offline), say why nothing was read.
                 let error = format!("{root} is missing (moved, deleted or not mounted); showing the runs indexed before");
-                self.conn.execute("UPDATE stores SET error = ?1 WHERE id = ?2", params![error, id])?;
+                self.conn.execute(
+                    "UPDATE stores SET error = ?1, error_kind = ?2 WHERE id = ?3",
+                    params![error, kinds::ErrorKind::MissingPath.code(), id],
+                )?;
                 ScanStats { error: Some(error), ..Default::default() }
             };
             let store = self.store(id)?.ok_or(IndexError::UnknownStore(id))?;

@@ -91,6 +91,8 @@ pub struct StoreInfo {
     pub scanned_ms: Option<i64>,
     /// Why the last scan could not read the store at all.
     pub error: Option<String>,
+    /// What kind of problem `error` is.
+    pub error_kind: Option<crate::kinds::ErrorKind>,
 }
 
 /// A problem found in a store.
@@ -104,7 +106,7 @@ pub struct StoreWarning {
 
 const STORE_COLUMNS: &str = "s.id, s.reader, s.source, s.root, s.scanned_ms, s.error,
     (SELECT count(*) FROM runs r WHERE r.store_id = s.id),
-    (SELECT count(*) FROM warnings w WHERE w.store_id = s.id)";
+    (SELECT count(*) FROM warnings w WHERE w.store_id = s.id), s.error_kind";
 
 fn store_from_row(r: &Row) -> rusqlite::Result<StoreInfo> {
     Ok(StoreInfo {
@@ -116,6 +118,7 @@ fn store_from_row(r: &Row) -> rusqlite::Result<StoreInfo> {
         error: r.get(5)?,
         runs: r.get::<_, i64>(6)? as u64,
         warnings: r.get::<_, i64>(7)? as u64,
+        error_kind: r.get::<_, Option<String>>(8)?.map(|c| crate::kinds::ErrorKind::from_code(&c)),
     })
 }
 

@@ -63,6 +63,7 @@ CREATE TABLE stores (
     added_ms INTEGER NOT NULL,
     scanned_ms INTEGER,
     error TEXT,                    -- why the last scan could not read the store at all
+    error_kind TEXT,               -- kinds::ErrorKind::code of `error`
     UNIQUE (reader, root)
 );
 CREATE TABLE experiments (

@@ -58,6 +58,9 @@ mod tests {
             params: Default::default(),
             tags: Default::default(),
             metrics: metrics.iter().map(|k| (k.to_string(), summary)).collect(),
+            starred: false,
+            note: String::new(),
+            labels: Vec::new(),
         }
     }
 

@@ -202,6 +202,7 @@ mod tests {
             warnings: 0,
             scanned_ms: None,
             error: None,
+            error_kind: None,
         }
     }
 

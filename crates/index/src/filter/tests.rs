@@ -198,7 +198,7 @@ fn malformed_filters_are_positioned_errors() {
         "attributes.colour = 'red'",
         expect![[r#"
             attributes.colour = 'red'
-                       ^^^^^^ unknown attribute `colour` (expected id, name, status, experiment, source, store, started, ended, duration, user, commit, deleted, artifact_uri)"#]],
+                       ^^^^^^ unknown attribute `colour` (expected id, name, status, experiment, source, store, started, ended, duration, user, commit, deleted, artifact_uri, starred, note, label)"#]],
     );
     check(
         "metrics.acc = 'high'",

@@ -110,7 +110,7 @@ impl Index {
         while let Some(r) = rows.next()? {
             let data: &[u8] = r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
             series::decode_into(data, &mut points)
-                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e)))?;
+                .map_err(series::damaged)?;
         }
         let x = |p: &Point| x_of(req.x, origin_ms, p);
         points.retain(|p| (lo..=hi).contains(&x(p)));

@@ -14,7 +14,7 @@ use runlens_sources::{
     Warning,
 };
 
-use crate::series::{self, Summary, CHUNK_POINTS};
+use crate::series::{self, damaged, load_points, nan_if_null, Summary, CHUNK_POINTS};
 use crate::{run_id, IndexError};
 
 /// Commit at least this often, so other readers of the index see progress and a writer
@@ -674,22 +674,6 @@ pub(crate) fn remove_store(conn: &Connection, store_id: i64) -> rusqlite::Result
     tx.commit()
 }
 
-/// Every stored point of a series, in storage order.
-pub(crate) fn load_points(conn: &Connection, sid: i64) -> rusqlite::Result<Vec<Point>> {
-    let mut stmt = conn.prepare_cached("SELECT data FROM chunks WHERE sid = ?1 ORDER BY seq")?;
-    let mut rows = stmt.query([sid])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let data: Vec<u8> = r.get(0)?;
-        series::decode_into(&data, &mut out).map_err(damaged)?;
-    }
-    Ok(out)
-}
-
-fn damaged(e: series::ChunkError) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
-}
-
 /// A summary's columns in table order: count, first, last, min, max, first_step,
 /// last_step, last_time_ms, max_step, latest, latest_time_ms (NaN as NULL).
 fn summary_values(s: &Summary) -> [Value; 11] {
@@ -720,8 +704,4 @@ fn numeric(v: &str) -> Option<f64> {
 
 fn null_if_nan(v: f64) -> Option<f64> {
     (!v.is_nan()).then_some(v)
-}
-
-pub(crate) fn nan_if_null(v: Option<f64>) -> f64 {
-    v.unwrap_or(f64::NAN)
 }

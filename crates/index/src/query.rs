@@ -8,7 +8,7 @@ use runlens_sources::{Artifact, Point};
 
 use crate::filter::eval::{evaluate, EvalError, RidSet};
 use crate::filter::{Agg, Field, SortKey};
-use crate::ingest::{load_points, nan_if_null};
+use crate::series::{load_points, nan_if_null};
 use rusqlite::vtab::array::Array;
 use crate::{Index, IndexError};
 

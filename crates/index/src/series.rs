@@ -273,6 +273,28 @@ pub fn sort_by_step(points: &mut [Point]) {
     points.sort_by_key(|p| p.step);
 }
 
+/// Every stored point of a series, in storage order (sorted by step).
+pub(crate) fn load_points(conn: &rusqlite::Connection, sid: i64) -> rusqlite::Result<Vec<Point>> {
+    let mut stmt = conn.prepare_cached("SELECT data FROM chunks WHERE sid = ?1 ORDER BY seq")?;
+    let mut rows = stmt.query([sid])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let data: &[u8] = r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+        decode_into(data, &mut out).map_err(damaged)?;
+    }
+    Ok(out)
+}
+
+/// A chunk that cannot be decoded, as the database error it is to callers.
+pub(crate) fn damaged(e: ChunkError) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
+}
+
+/// Summary columns are NULL where the value is NaN.
+pub(crate) fn nan_if_null(v: Option<f64>) -> f64 {
+    v.unwrap_or(f64::NAN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

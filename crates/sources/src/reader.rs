@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::model::{FileMark, Update};
+use crate::model::{ExperimentInfo, ExperimentUpdate, FileMark, RunUpdate, Update};
 
 /// A folder seen during discovery: its path and the names of its children.
 pub struct DirView<'a> {
@@ -83,6 +83,47 @@ impl<'a> ScanContext<'a> {
         let store_dir = if self.root.is_dir() { self.root } else { self.root.parent().unwrap_or(self.root) };
         let store_dir = std::fs::canonicalize(store_dir).unwrap_or_else(|_| store_dir.to_path_buf());
         path.starts_with(&store_dir) || self.allowed.iter().any(|a| path.starts_with(a))
+    }
+
+    /// Reads `runs` in parallel, one update each: `read` makes a run's update (plus a value
+    /// to collect, `()` when there is none), which is sent as soon as it is made, with
+    /// progress as runs are done. The values come back in the order of `runs`.
+    pub fn read_runs<T: Sync, R: Send>(&self, runs: &[T], read: impl Fn(&T) -> (RunUpdate, R) + Sync + Send) -> Vec<R> {
+        use rayon::prelude::*;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let total = runs.len() as u64;
+        let done = AtomicU64::new(0);
+        self.send(Update::Progress { done: 0, total });
+        runs.par_iter()
+            .map(|run| {
+                let (update, value) = read(run);
+                self.send(Update::Run(update));
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if n.is_multiple_of(16) || n == total {
+                    self.send(Update::Progress { done: n, total });
+                }
+                value
+            })
+            .collect()
+    }
+
+    /// Sends an experiment that owns no files of its own (its marks and warnings are
+    /// none), as formats without experiment records have them.
+    pub fn send_experiment(&self, native_id: &str, name: &str) {
+        self.send(Update::Experiment(ExperimentUpdate {
+            native_id: native_id.to_string(),
+            info: Some(ExperimentInfo { name: name.to_string(), deleted: false }),
+            marks: Some(Vec::new()),
+            warnings: Vec::new(),
+        }));
+    }
+
+    /// For formats with no experiments of their own (TensorBoard, DVCLive, HF Trainer):
+    /// one experiment named after the store's folder. Returns its name (= native id).
+    pub fn send_root_experiment(&self) -> String {
+        let name = crate::util::folder_name(self.root);
+        self.send_experiment(&name, &name);
+        name
     }
 
     pub fn previous(&self, rel: &str) -> Option<&FileMark> {

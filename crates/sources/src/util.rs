@@ -154,6 +154,11 @@ pub fn walk_files(dir: &Path) -> Vec<WalkedFile> {
     out
 }
 
+/// The last component of `path` (the whole path when it has none, as `/`).
+pub fn folder_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
 /// `rel` with `/` separators, whatever the platform.
 pub fn slash_path(rel: &Path) -> String {
     let parts: Vec<_> = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect();

@@ -13,9 +13,7 @@
 //! artifact listing is fingerprinted.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use rayon::prelude::*;
 use yaml_rust2::Yaml;
 
 use crate::model::*;
@@ -81,16 +79,7 @@ impl Reader for MlflowFile {
             }
         }
         ctx.send(Update::Store { marks: Vec::new(), warnings });
-        let total = runs.len() as u64;
-        let done = AtomicU64::new(0);
-        ctx.send(Update::Progress { done: 0, total });
-        runs.par_iter().for_each(|run| {
-            ctx.send(Update::Run(read_run(ctx, run)));
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n.is_multiple_of(64) || n == total {
-                ctx.send(Update::Progress { done: n, total });
-            }
-        });
+        ctx.read_runs(&runs, |run| (read_run(ctx, run), ()));
         Ok(())
     }
 }

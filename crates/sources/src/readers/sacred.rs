@@ -25,9 +25,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::discover::skipped_dir;
@@ -70,27 +68,16 @@ impl Reader for Sacred {
         let known_experiments = experiments_by_run(ctx);
         let sent_experiments = Mutex::new(HashSet::new());
         let store_name = ctx.root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let total = runs.len() as u64;
-        let done = AtomicU64::new(0);
-        ctx.send(Update::Progress { done: 0, total });
-        runs.par_iter().for_each(|id| {
+        ctx.read_runs(&runs, |id| {
             let previous_experiment = known_experiments.get(id.as_str()).copied();
             let (update, experiment) = read_run(ctx, id, previous_experiment, &store_name);
             if let Some(name) = experiment {
                 let first = sent_experiments.lock().map(|mut s| s.insert(name.clone())).unwrap_or(true);
                 if first {
-                    ctx.send(Update::Experiment(ExperimentUpdate {
-                        native_id: name.clone(),
-                        info: Some(ExperimentInfo { name, deleted: false }),
-                        ..Default::default()
-                    }));
+                    ctx.send_experiment(&name, &name);
                 }
             }
-            ctx.send(Update::Run(update));
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n.is_multiple_of(64) || n == total {
-                ctx.send(Update::Progress { done: n, total });
-            }
+            (update, ())
         });
         Ok(())
     }

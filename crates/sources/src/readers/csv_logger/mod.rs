@@ -36,9 +36,7 @@ mod table;
 
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use rayon::prelude::*;
 
 use crate::discover::skipped_dir;
 use crate::model::*;
@@ -89,23 +87,10 @@ impl Reader for CsvLogger {
             }
         }
         for (id, name) in experiments {
-            ctx.send(Update::Experiment(ExperimentUpdate {
-                native_id: id,
-                info: Some(ExperimentInfo { name, deleted: false }),
-                ..Default::default()
-            }));
+            ctx.send_experiment(&id, &name);
         }
         ctx.send(Update::Store { marks: found.not_logs, warnings: Vec::new() });
-        let total = found.logs.len() as u64;
-        let done = AtomicU64::new(0);
-        ctx.send(Update::Progress { done: 0, total });
-        found.logs.par_iter().for_each(|log| {
-            ctx.send(Update::Run(read_run(ctx, log)));
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n.is_multiple_of(64) || n == total {
-                ctx.send(Update::Progress { done: n, total });
-            }
-        });
+        ctx.read_runs(&found.logs, |log| (read_run(ctx, log), ()));
         Ok(())
     }
 }
@@ -158,7 +143,7 @@ fn find_logs(ctx: &ScanContext) -> Result<Found, ReadError> {
     let meta = std::fs::metadata(root).map_err(|e| ReadError::io(root, e))?;
     if meta.is_file() {
         let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let parent = root.parent().map(folder_name).unwrap_or_default();
+        let parent = root.parent().map(crate::util::folder_name).unwrap_or_default();
         let mark = FileMark::of(&meta);
         match verdict(ctx, &name, root, &mark) {
             Some(layout) => found.logs.push(Log {
@@ -223,11 +208,11 @@ fn log(root: &Path, rel: &str, dir: &Path, name: &str, layout: Layout) -> Log {
     // The experiment is the folder above the run; `..` when that is above the store.
     let run_folder_rel = if layout == Layout::Lightning { rel } else { &file_rel };
     let experiment = match run_folder_rel.rsplit_once('/') {
-        Some((parent, _)) => (parent.to_string(), folder_name(Path::new(parent))),
-        None if run_folder_rel.is_empty() => ("..".into(), root.parent().map(folder_name).unwrap_or_default()),
-        None => (".".into(), folder_name(root)),
+        Some((parent, _)) => (parent.to_string(), crate::util::folder_name(Path::new(parent))),
+        None if run_folder_rel.is_empty() => ("..".into(), root.parent().map(crate::util::folder_name).unwrap_or_default()),
+        None => (".".into(), crate::util::folder_name(root)),
     };
-    let native_id = if run_folder_rel.is_empty() { folder_name(root) } else { run_folder_rel.to_string() };
+    let native_id = if run_folder_rel.is_empty() { crate::util::folder_name(root) } else { run_folder_rel.to_string() };
     Log {
         layout,
         rel: file_rel,
@@ -375,9 +360,6 @@ fn read_hparams(ctx: &ScanContext, rel: &str, path: &Path, is_new: bool, update:
     true
 }
 
-fn folder_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
-}
 
 fn join_rel(rel: &str, name: &str) -> String {
     if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") }

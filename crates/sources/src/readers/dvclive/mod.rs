@@ -25,9 +25,7 @@
 mod tsv;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use rayon::prelude::*;
 use yaml_rust2::Yaml;
 
 use crate::discover::skipped_dir;
@@ -66,24 +64,9 @@ impl Reader for Dvclive {
     fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError> {
         let root = ctx.root;
         std::fs::read_dir(root).map_err(|e| ReadError::io(root, e))?;
-        let experiment = folder_name(root);
-        ctx.send(Update::Experiment(ExperimentUpdate {
-            native_id: experiment.clone(),
-            info: Some(ExperimentInfo { name: experiment.clone(), deleted: false }),
-            marks: Some(Vec::new()),
-            warnings: Vec::new(),
-        }));
+        let experiment = ctx.send_root_experiment();
         let runs = find_runs(root);
-        let total = runs.len() as u64;
-        let done = AtomicU64::new(0);
-        ctx.send(Update::Progress { done: 0, total });
-        runs.par_iter().for_each(|rel| {
-            ctx.send(Update::Run(read_run(ctx, rel, &experiment)));
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n.is_multiple_of(64) || n == total {
-                ctx.send(Update::Progress { done: n, total });
-            }
-        });
+        ctx.read_runs(&runs, |rel| (read_run(ctx, rel, &experiment), ()));
         Ok(())
     }
 }
@@ -139,9 +122,6 @@ fn find_runs(root: &Path) -> Vec<String> {
     out
 }
 
-fn folder_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
-}
 
 /// Where a run keeps its files, relative to its folder.
 struct Layout {
@@ -157,7 +137,7 @@ impl Layout {
             return Layout { metrics_dir: "plots/metrics", summary: Some((format!("{prefix}metrics.json"), dir.join("metrics.json"))) };
         }
         // Before 1.0: `<dir>.json` beside the folder (outside the store when the run is its root).
-        let name = folder_name(dir);
+        let name = crate::util::folder_name(dir);
         let summary = (!rel.is_empty()).then(|| {
             let sibling = match rel.rsplit_once('/') {
                 Some((parent, _)) => format!("{parent}/{name}.json"),
@@ -177,7 +157,7 @@ fn prefix(rel: &str) -> String {
 /// Native id and name of the run in folder `rel`: the folder relative to the store root,
 /// or the name of the folder above when the run is the store root itself.
 fn run_name(root: &Path, rel: &str) -> String {
-    if rel.is_empty() { root.parent().map(folder_name).unwrap_or_else(|| folder_name(root)) } else { rel.to_string() }
+    if rel.is_empty() { root.parent().map(crate::util::folder_name).unwrap_or_else(|| crate::util::folder_name(root)) } else { rel.to_string() }
 }
 
 /// Reads what changed in one run folder since the marks of the previous scan.
@@ -220,7 +200,7 @@ fn read_run(ctx: &ScanContext, rel: &str, experiment: &str) -> RunUpdate {
             status: Status::Unknown,
             start_ms,
             artifact_dir: Some(dir.clone()),
-            identity: tsvs.first().and_then(|f| crate::util::content_identity(&folder_name(&dir), &f.path)),
+            identity: tsvs.first().and_then(|f| crate::util::content_identity(&crate::util::folder_name(&dir), &f.path)),
             ..Default::default()
         });
         run.update.marks = Some(run.marks);

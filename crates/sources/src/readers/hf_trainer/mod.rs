@@ -36,9 +36,7 @@
 mod state;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use rayon::prelude::*;
 
 use crate::discover::skipped_dir;
 use crate::model::*;
@@ -77,22 +75,10 @@ impl Reader for HfTrainer {
     fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError> {
         let root = ctx.root;
         let runs = find_runs(root).map_err(|e| ReadError::io(root, e))?;
-        let experiment = folder_name(root);
-        ctx.send(Update::Experiment(ExperimentUpdate {
-            native_id: experiment.clone(),
-            info: Some(ExperimentInfo { name: experiment.clone(), deleted: false }),
-            ..Default::default()
-        }));
-        let total = runs.len() as u64;
-        let done = AtomicU64::new(0);
-        ctx.send(Update::Progress { done: 0, total });
-        runs.par_iter().for_each(|run| {
+        let experiment = ctx.send_root_experiment();
+        ctx.read_runs(&runs, |run| {
             let nested: Vec<&str> = runs.iter().filter_map(|other| nested_rel(&run.rel, &other.rel)).collect();
-            ctx.send(Update::Run(read_run(ctx, run, &experiment, &nested)));
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n.is_multiple_of(16) || n == total {
-                ctx.send(Update::Progress { done: n, total });
-            }
+            (read_run(ctx, run, &experiment, &nested), ())
         });
         Ok(())
     }
@@ -107,9 +93,6 @@ fn checkpoint_step(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-fn folder_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
-}
 
 /// `name` below the run folder `rel` (both relative to the store root).
 fn join_rel(rel: &str, name: &str) -> String {
@@ -140,7 +123,7 @@ struct RunDir {
 
 impl RunDir {
     fn native_id(&self, root: &Path) -> String {
-        if self.rel.is_empty() { folder_name(root) } else { self.rel.clone() }
+        if self.rel.is_empty() { crate::util::folder_name(root) } else { self.rel.clone() }
     }
 }
 

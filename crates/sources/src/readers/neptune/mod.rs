@@ -31,9 +31,7 @@ mod replay;
 mod uploads;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use rayon::prelude::*;
 
 use self::log::{parse_lines, LoggedOp};
 use self::replay::{PutVersion, Replay};
@@ -77,21 +75,8 @@ impl Reader for Neptune {
         let runs = run_folders(&offline).map_err(|e| ReadError::io(&offline, e))?;
         let project = ctx.root.parent().unwrap_or(ctx.root);
         let name = project.file_name().map_or_else(|| EXPERIMENT.to_string(), |n| n.to_string_lossy().into_owned());
-        ctx.send(Update::Experiment(ExperimentUpdate {
-            native_id: EXPERIMENT.into(),
-            info: Some(ExperimentInfo { name, deleted: false }),
-            ..Default::default()
-        }));
-        let total = runs.len() as u64;
-        let done = AtomicU64::new(0);
-        ctx.send(Update::Progress { done: 0, total });
-        runs.par_iter().for_each(|run| {
-            ctx.send(Update::Run(read_run(ctx, project, run)));
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n.is_multiple_of(16) || n == total {
-                ctx.send(Update::Progress { done: n, total });
-            }
-        });
+        ctx.send_experiment(EXPERIMENT, &name);
+        ctx.read_runs(&runs, |run| (read_run(ctx, project, run), ()));
         Ok(())
     }
 }

@@ -59,12 +59,10 @@ mod times;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use prost::bytes::Bytes;
 use prost::Message;
-use rayon::prelude::*;
 
 use crate::discover::skipped_dir;
 use crate::model::*;
@@ -111,28 +109,16 @@ impl Reader for Tensorboard {
 
     fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError> {
         let (runs, warnings) = find_runs(ctx.root)?;
-        let experiment = folder_name(ctx.root);
-        ctx.send(Update::Experiment(ExperimentUpdate {
-            native_id: experiment.clone(),
-            info: Some(ExperimentInfo { name: experiment.clone(), deleted: false }),
-            ..Default::default()
-        }));
-        let total = runs.len() as u64;
-        let done = AtomicU64::new(0);
-        ctx.send(Update::Progress { done: 0, total });
+        let experiment = ctx.send_root_experiment();
         let now = SystemTime::now();
-        let cut_short: Vec<Warning> = runs
-            .par_iter()
-            .flat_map_iter(|run| {
+        let cut_short: Vec<Warning> = ctx
+            .read_runs(&runs, |run| {
                 let update = read_run(ctx, &experiment, run);
                 let cut_short = cut_short_tails(ctx, run, &update, now);
-                ctx.send(Update::Run(update));
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if n.is_multiple_of(64) || n == total {
-                    ctx.send(Update::Progress { done: n, total });
-                }
-                cut_short
+                (update, cut_short)
             })
+            .into_iter()
+            .flatten()
             .collect();
         let mut warnings = warnings;
         warnings.extend(cut_short);
@@ -153,9 +139,6 @@ fn starts_like_an_event_file(path: &Path) -> bool {
         .is_some_and(|e| e.file_version.starts_with(b"brain.Event:"))
 }
 
-fn folder_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
-}
 
 /// One run folder and its event files, sorted by name.
 struct RunFolder {
@@ -200,7 +183,7 @@ fn find_runs(root: &Path) -> Result<(Vec<RunFolder>, Vec<Warning>), ReadError> {
         let file = EventFile { rel, path: entry.path().to_path_buf(), mark: FileMark::of(&meta) };
         by_folder.entry(folder).or_default().push(file);
     }
-    let root_name = folder_name(root);
+    let root_name = crate::util::folder_name(root);
     // The root's own run is named after the root, unless a sub-folder already has that name.
     let root_id = if by_folder.contains_key(&root_name) { ".".to_string() } else { root_name };
     let runs = by_folder
@@ -567,7 +550,7 @@ fn run_info(experiment: &str, run: &RunFolder, state: &RunState) -> RunInfo {
             .files
             .iter()
             .min_by(|a, b| a.path.file_name().cmp(&b.path.file_name()))
-            .and_then(|f| crate::util::content_identity(&folder_name(&run.dir), &f.path)),
+            .and_then(|f| crate::util::content_identity(&crate::util::folder_name(&run.dir), &f.path)),
         ..Default::default()
     }
 }

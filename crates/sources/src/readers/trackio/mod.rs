@@ -108,12 +108,7 @@ impl Reader for Trackio {
 fn send_experiments(ctx: &ScanContext, runs: &[RunEntry]) {
     let projects: BTreeSet<&str> = runs.iter().map(|r| r.project.as_str()).collect();
     for project in projects {
-        ctx.send(Update::Experiment(ExperimentUpdate {
-            native_id: project.to_string(),
-            info: Some(ExperimentInfo { name: project.to_string(), deleted: false }),
-            marks: Some(Vec::new()),
-            warnings: Vec::new(),
-        }));
+        ctx.send_experiment(project, project);
     }
 }
 

@@ -37,10 +37,8 @@ mod state;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use prost::Message;
-use rayon::prelude::*;
 
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
@@ -82,21 +80,7 @@ impl Reader for Wandb {
     fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError> {
         let (runs, warnings) = list_runs(ctx.root)?;
         let previous = PreviousLogs::of(ctx);
-        let total = runs.len() as u64;
-        let done = AtomicU64::new(0);
-        ctx.send(Update::Progress { done: 0, total });
-        let projects: BTreeSet<String> = runs
-            .par_iter()
-            .filter_map(|run| {
-                let (update, project) = read_run(ctx, run, &previous);
-                ctx.send(Update::Run(update));
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if n.is_multiple_of(64) || n == total {
-                    ctx.send(Update::Progress { done: n, total });
-                }
-                project
-            })
-            .collect();
+        let projects: BTreeSet<String> = ctx.read_runs(&runs, |run| read_run(ctx, run, &previous)).into_iter().flatten().collect();
         for project in projects {
             let mark = FileMark { hash: project_hash(&project), ..Default::default() };
             ctx.send(Update::Experiment(ExperimentUpdate {

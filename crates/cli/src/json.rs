@@ -99,7 +99,7 @@ pub fn stores(stores: &[StoreInfo], warnings: &[StoreWarning]) -> Value {
                     .collect();
                 json!({
                     "id": s.id, "reader": s.reader, "source": s.source, "root": s.root, "runs": s.runs,
-                    "scanned": s.scanned_ms, "error": s.error, "warnings": w,
+                    "scanned": s.scanned_ms, "error": s.error, "error_kind": s.error_kind.map(|k| k.code()), "warnings": w,
                 })
             })
             .collect(),

@@ -1,0 +1,381 @@
+//! The CLI's JSON, values and all, as outside scripts rely on it: a snapshot of each
+//! shape on a fixture store. Machine-specific parts (the store's path, run ids made from
+//! it, scan times) are replaced by placeholders; everything else is compared exactly, so
+//! a changed field, value or order fails here first.
+
+mod common;
+
+use common::{copy_tree, fixture, runlens, stdout};
+use expect_test::{expect, Expect};
+use serde_json::Value;
+
+struct Store {
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+    root: String,
+    /// Runlens id → a stable placeholder naming the run's native id.
+    ids: Vec<(String, String)>,
+}
+
+fn store() -> Store {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    copy_tree(&fixture("mlflow-sqlite"), &root);
+    let db = dir.path().join("i.sqlite");
+    assert!(runlens(&db, &["add", root.to_str().unwrap()]).status.success());
+    let runs: Value = serde_json::from_str(&stdout(&runlens(&db, &["runs", "--json", "--all"]))).unwrap();
+    let ids = runs.as_array().unwrap().iter().map(|r| (r["id"].as_str().unwrap().to_string(), format!("<id of {}>", r["native_id"].as_str().unwrap()))).collect();
+    Store { _dir: dir, db, root: root.to_string_lossy().into_owned(), ids }
+}
+
+impl Store {
+    fn check(&self, args: &[&str], expect: Expect) {
+        let out = runlens(&self.db, args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut text = stdout(&out).replace(&self.root, "<store>");
+        for (id, placeholder) in &self.ids {
+            text = text.replace(id, placeholder);
+        }
+        let mut v: Value = serde_json::from_str(&text).unwrap();
+        if let Some(stores) = v.as_array_mut() {
+            for s in stores.iter_mut().filter(|s| s.get("scanned").is_some()) {
+                s["scanned"] = Value::from("<time>");
+            }
+        }
+        expect.assert_eq(&serde_json::to_string_pretty(&v).unwrap());
+    }
+}
+
+#[test]
+fn runs_json() {
+    let s = store();
+    s.check(&["runs", "--json", "--filter", "name = 'trial-0 dropout=0.1' or status = 'FAILED'"], expect![[r#"
+        [
+          {
+            "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+            "deleted": false,
+            "end": 1715014871000,
+            "experiment": "text-classification",
+            "id": "<id of 3cdc3609b3624b3ea94f6421d5d427e9>",
+            "labels": [],
+            "metrics": {
+              "train/accuracy": {
+                "count": 45,
+                "first": 0.12237511529033006,
+                "first_step": 0,
+                "last": 0.866832383710739,
+                "last_step": 44,
+                "latest": 0.866832383710739,
+                "max": 0.8964852149982573,
+                "max_step": 44,
+                "min": 0.12237511529033006
+              },
+              "train/loss": {
+                "count": 45,
+                "first": 2.2679883270582093,
+                "first_step": 0,
+                "last": 0.13326548419579048,
+                "last_step": 44,
+                "latest": 0.13326548419579048,
+                "max": 2.2679883270582093,
+                "max_step": 44,
+                "min": 0.13326548419579048
+              },
+              "val/loss": {
+                "count": 4,
+                "first": 0.981628666128771,
+                "first_step": 9,
+                "last": 0.31341729013314745,
+                "last_step": 39,
+                "latest": 0.31341729013314745,
+                "max": 0.981628666128771,
+                "max_step": 39,
+                "min": 0.31341729013314745
+              }
+            },
+            "name": "oom-crash",
+            "native_id": "3cdc3609b3624b3ea94f6421d5d427e9",
+            "note": "",
+            "params": {
+              "batch_size": "64",
+              "dropout": "0.172",
+              "epochs": "36",
+              "learning_rate": "0.0003",
+              "model": "{'arch': 'resnet50', 'depth': 18, 'width_mult': 0.68, 'pretrained': True}",
+              "momentum": "0.945",
+              "optimizer": "sgd",
+              "scheduler": "step",
+              "seed": "7867",
+              "use_amp": "False",
+              "weight_decay": "1.064e-05"
+            },
+            "parent": null,
+            "source": "mlflow",
+            "starred": false,
+            "start": 1715014800000,
+            "status": "failed",
+            "store": "<store>/mlflow.db",
+            "tags": {
+              "failure_reason": "CUDA out of memory (simulated)",
+              "mlflow.runName": "oom-crash",
+              "mlflow.source.git.branch": "main",
+              "mlflow.source.git.commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+              "mlflow.source.git.repoURL": "https://github.com/example-org/vision-experiments.git",
+              "mlflow.source.name": "/home/researcher/projects/vision-experiments/generate.py",
+              "mlflow.source.type": "LOCAL",
+              "mlflow.user": "alice"
+            },
+            "user": "alice"
+          },
+          {
+            "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+            "deleted": false,
+            "end": 1715000523500,
+            "experiment": "text-classification",
+            "id": "<id of 53c87e98d12147f28057b7d5cc0dde7e>",
+            "labels": [],
+            "metrics": {
+              "train/accuracy": {
+                "count": 80,
+                "first": 0.1208805458167077,
+                "first_step": 0,
+                "last": 0.8881201588529362,
+                "last_step": 79,
+                "latest": 0.8881201588529362,
+                "max": 0.9219004405924949,
+                "max_step": 79,
+                "min": 0.1208805458167077
+              },
+              "train/loss": {
+                "count": 80,
+                "first": 2.0195060701847565,
+                "first_step": 0,
+                "last": 0.3436155024459894,
+                "last_step": 79,
+                "latest": 0.3436155024459894,
+                "max": 2.0195060701847565,
+                "max_step": 79,
+                "min": 0.30264311189227366
+              },
+              "val/accuracy": {
+                "count": 8,
+                "first": 0.5060061008436371,
+                "first_step": 9,
+                "last": 0.8920917077868594,
+                "last_step": 79,
+                "latest": 0.8920917077868594,
+                "max": 0.9319481042228854,
+                "max_step": 79,
+                "min": 0.5060061008436371
+              },
+              "val/loss": {
+                "count": 8,
+                "first": 1.274128632988308,
+                "first_step": 9,
+                "last": 0.35390207568278753,
+                "last_step": 79,
+                "latest": 0.35390207568278753,
+                "max": 1.274128632988308,
+                "max_step": 79,
+                "min": 0.35390207568278753
+              }
+            },
+            "name": "trial-0 dropout=0.1",
+            "native_id": "53c87e98d12147f28057b7d5cc0dde7e",
+            "note": "",
+            "params": {
+              "batch_size": "64",
+              "epochs": "6",
+              "learning_rate": "0.001",
+              "model": "{'arch': 'mlp', 'depth': 30, 'width_mult': 1.58, 'pretrained': True}",
+              "optimizer": "adam",
+              "use_amp": "True",
+              "weight_decay": "2.38e-06"
+            },
+            "parent": "<id of 9feac3ec9cb546c4a01281a5d84bf168>",
+            "source": "mlflow",
+            "starred": false,
+            "start": 1715000400000,
+            "status": "finished",
+            "store": "<store>/mlflow.db",
+            "tags": {
+              "mlflow.parentRunId": "9feac3ec9cb546c4a01281a5d84bf168",
+              "mlflow.runName": "trial-0 dropout=0.1",
+              "mlflow.source.git.branch": "main",
+              "mlflow.source.git.commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+              "mlflow.source.git.repoURL": "https://github.com/example-org/vision-experiments.git",
+              "mlflow.source.name": "/home/researcher/projects/vision-experiments/generate.py",
+              "mlflow.source.type": "LOCAL",
+              "mlflow.user": "alice"
+            },
+            "user": "alice"
+          }
+        ]"#]]);
+}
+
+#[test]
+fn show_json() {
+    let s = store();
+    let runs: Value = serde_json::from_str(&stdout(&runlens(&s.db, &["runs", "--json", "--filter", "name = 'hp-search'"]))).unwrap();
+    let id = runs[0]["id"].as_str().unwrap().to_string();
+    s.check(&["show", &id, "--json"], expect![[r#"
+        {
+          "artifact_dir": "<store>/artifacts/cffba13487/9feac3ec9cb546c4a01281a5d84bf168/artifacts",
+          "artifacts": [
+            {
+              "path": "sweep_summary.json",
+              "size": 183
+            }
+          ],
+          "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+          "deleted": false,
+          "end": 1714993206500,
+          "experiment": "text-classification",
+          "id": "<id of 9feac3ec9cb546c4a01281a5d84bf168>",
+          "labels": [],
+          "metrics": {
+            "best_val_f1": {
+              "count": 2,
+              "first": 0.09180892802472829,
+              "first_step": 0,
+              "last": 0.861824369109545,
+              "last_step": 1,
+              "latest": 0.861824369109545,
+              "max": 0.861824369109545,
+              "max_step": 1,
+              "min": 0.09180892802472829
+            }
+          },
+          "name": "hp-search",
+          "native_id": "9feac3ec9cb546c4a01281a5d84bf168",
+          "note": "",
+          "params": {
+            "batch_size": "128",
+            "epochs": "55",
+            "learning_rate": "0.0003",
+            "optimizer": "adamw",
+            "use_amp": "False"
+          },
+          "parent": null,
+          "source": "mlflow",
+          "starred": false,
+          "start": 1714993200000,
+          "status": "finished",
+          "store": "<store>/mlflow.db",
+          "tags": {
+            "mlflow.runName": "hp-search",
+            "mlflow.source.git.branch": "main",
+            "mlflow.source.git.commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+            "mlflow.source.git.repoURL": "https://github.com/example-org/vision-experiments.git",
+            "mlflow.source.name": "/home/researcher/projects/vision-experiments/generate.py",
+            "mlflow.source.type": "LOCAL",
+            "mlflow.user": "bob"
+          },
+          "user": "bob"
+        }"#]]);
+}
+
+#[test]
+fn series_json() {
+    let s = store();
+    let runs: Value = serde_json::from_str(&stdout(&runlens(&s.db, &["runs", "--json", "--filter", "name = 'trial-0 dropout=0.1'"]))).unwrap();
+    let id = runs[0]["id"].as_str().unwrap().to_string();
+    s.check(&["series", &id, "val/loss", "--json"], expect![[r#"
+        [
+          [
+            9,
+            1715000413500,
+            1.274128632988308
+          ],
+          [
+            19,
+            1715000428500,
+            0.9593296782620536
+          ],
+          [
+            29,
+            1715000443500,
+            0.740126525757122
+          ],
+          [
+            39,
+            1715000458500,
+            0.5978304540938271
+          ],
+          [
+            49,
+            1715000473500,
+            0.5159907384290299
+          ],
+          [
+            59,
+            1715000488500,
+            0.45146317701589367
+          ],
+          [
+            69,
+            1715000503500,
+            0.3883772954638641
+          ],
+          [
+            79,
+            1715000518500,
+            0.35390207568278753
+          ]
+        ]"#]]);
+    s.check(&["series", &id, "train/loss", "--json", "--max-points", "6", "--x", "relative"], expect![[r#"
+        {
+          "in_range": 80,
+          "origin_ms": 1715000400000,
+          "points": [
+            [
+              0,
+              1715000400000,
+              2.0195060701847565
+            ],
+            [
+              39,
+              1715000458500,
+              0.42197429896889305
+            ],
+            [
+              40,
+              1715000460000,
+              0.49109168631538835
+            ],
+            [
+              73,
+              1715000509500,
+              0.30264311189227366
+            ],
+            [
+              79,
+              1715000518500,
+              0.3436155024459894
+            ]
+          ],
+          "reduced": true,
+          "shown": 5,
+          "stored": 80,
+          "x": "relative"
+        }"#]]);
+}
+
+#[test]
+fn stores_json() {
+    let s = store();
+    s.check(&["stores", "--json"], expect![[r#"
+        [
+          {
+            "error": null,
+            "error_kind": null,
+            "id": 1,
+            "reader": "mlflow-sqlite",
+            "root": "<store>/mlflow.db",
+            "runs": 10,
+            "scanned": "<time>",
+            "source": "mlflow",
+            "warnings": []
+          }
+        ]"#]]);
+}

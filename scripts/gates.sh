@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Structural checks that keep the architecture as ARCHITECTURE.md describes it. Each
-# gate is one function; add new ones below and to the list at the end. Fast, no build.
+# Structural checks that keep the architecture as ARCHITECTURE.md describes it, and the
+# code's form: formatting (rustfmt.toml) in every cargo workspace. Each gate is one
+# function; add new ones below and to the list at the end. Fast, no build (clippy and the
+# fuzz build, which compile, are steps of scripts/test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 failed=0
@@ -35,6 +37,15 @@ gate_core_crates_know_no_tauri() {
   done
 }
 
+# Every cargo workspace is formatted as rustfmt.toml says.
+gate_formatted() {
+  local manifest
+  for manifest in Cargo.toml tests/e2e/Cargo.toml fuzz/Cargo.toml; do
+    cargo fmt --manifest-path "$manifest" --all -- --check >/dev/null || fail "not formatted: cargo fmt --manifest-path $manifest --all"
+  done
+}
+
+gate_formatted
 gate_tauri_imports_only_in_ipc
 gate_invoke_only_in_generated_code
 gate_core_crates_know_no_tauri

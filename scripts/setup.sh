@@ -32,6 +32,12 @@ if ! command -v cargo >/dev/null; then
   . "$HOME/.cargo/env"
 fi
 
+# The test gates need clippy and rustfmt (a minimal rustup profile has neither).
+if $want_test && command -v rustup >/dev/null && ! { cargo clippy --version && cargo fmt --version; } >/dev/null 2>&1; then
+  echo "== adding the clippy and rustfmt components"
+  rustup component add clippy rustfmt
+fi
+
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 20 ]; then
   echo "== installing Node.js from the distribution"

@@ -9,8 +9,11 @@ scripts/setup.sh --test
 . scripts/env.sh
 export LANG=C.UTF-8   # the locale CI has; the UI must render under it
 step() { echo; echo "== $*"; }
+# Temporary folders go, whether the tests pass or not.
+tmp_dirs=()
+trap 'rm -rf "${tmp_dirs[@]}"' EXIT
 
-step "Gates: only ui/src/lib/ipc talks to Tauri, invoke only in generated code, no Tauri below src-tauri"
+step "Gates: formatted, only ui/src/lib/ipc talks to Tauri, invoke only in generated code, no Tauri below src-tauri"
 scripts/gates.sh
 
 step "Peer tools: the pinned mlflow and trackio whose answers the tests take as the spec"
@@ -22,6 +25,12 @@ step "UI: type check and build"
 
 step "Rust: build everything (debug)"
 timeout 3600 cargo build --locked --workspace
+
+step "Rust: clippy, warnings as errors"
+timeout 3600 cargo clippy --locked --workspace --all-targets -- -D warnings
+
+step "Fuzz targets build (cargo fuzz runs them; see fuzz/README.md)"
+timeout 1800 cargo build --locked --manifest-path fuzz/Cargo.toml --target-dir "$CARGO_TARGET_DIR/fuzz"
 
 step "Rust: unit and integration tests"
 timeout 1800 cargo test --locked --workspace
@@ -38,6 +47,7 @@ step "Benchmark smoke test (tiny scale)"
 # Benchmarks are not tests: this only checks that runlens-bench still generates its stores,
 # runs every measurement on the CLI just built, and writes its report (not docs/PERFORMANCE.md).
 bench_tmp="$(mktemp -d)"
+tmp_dirs+=("$bench_tmp")
 tmp="$bench_tmp/PERFORMANCE.md"
 timeout 600 cargo run --locked --release -p runlens-bench -- --scale tiny --out "$tmp" \
   --work "$bench_tmp/work" --runlens "$CARGO_TARGET_DIR/release/runlens" > "$bench_tmp/stdout"

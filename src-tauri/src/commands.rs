@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 
 use runlens_index::Index;
 
-use crate::ipc::{AddOutcome, Chart, ChartRequest, IndexProgress, IpcError, MetricKeys, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView};
 use crate::AppState;
+use crate::ipc::{
+    AddOutcome, Chart, ChartRequest, IndexProgress, IpcError, MetricKeys, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
+};
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
     Ok(Index::open(&state.db_path)?)
@@ -71,11 +73,7 @@ pub fn scan(db: &Path, progress: &mut dyn FnMut(IndexProgress)) -> Result<(), Ip
 
 /// Opens the native folder picker; `None` when the user cancels.
 pub async fn pick_folder() -> Option<String> {
-    rfd::AsyncFileDialog::new()
-        .set_title("Add a folder with run stores")
-        .pick_folder()
-        .await
-        .map(|f| f.path().to_string_lossy().into_owned())
+    rfd::AsyncFileDialog::new().set_title("Add a folder with run stores").pick_folder().await.map(|f| f.path().to_string_lossy().into_owned())
 }
 
 /// One command of the table, for the TypeScript generator.

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 
 use runlens_index::chart::{SeriesRequest, SeriesView, XAxis};
 use runlens_index::filter::FilterError;
-use runlens_index::kinds::{scan_warning_kind, ErrorKind};
-use runlens_index::{format, view, IndexError, MetricSummary, Progress, RunRecord, RunsQuery, ScanReport, Status, StoreInfo, StoreReport, StoreWarning};
+use runlens_index::kinds::{ErrorKind, scan_warning_kind};
+use runlens_index::{
+    IndexError, MetricSummary, Progress, RunRecord, RunsQuery, ScanReport, Status, StoreInfo, StoreReport, StoreWarning, format, view,
+};
 use serde::{Deserialize, Serialize, Serializer};
 use ts_rs::TS;
 
@@ -255,10 +257,8 @@ const METRIC_COLUMNS: usize = 4;
 
 impl RunsPage {
     pub fn new(runs: Vec<RunRecord>, total: u64) -> RunsPage {
-        let metric_columns = view::metric_columns(&runs, METRIC_COLUMNS)
-            .into_iter()
-            .map(|key| MetricColumn { field: format::metric_field(&key), key })
-            .collect();
+        let metric_columns =
+            view::metric_columns(&runs, METRIC_COLUMNS).into_iter().map(|key| MetricColumn { field: format::metric_field(&key), key }).collect();
         RunsPage { runs: runs.into_iter().map(Into::into).collect(), total, metric_columns }
     }
 }
@@ -337,9 +337,16 @@ pub struct ChartRequest {
 impl ChartRequest {
     /// The index's request for one line.
     pub fn series_request(&self, metric: &ChartMetric, run_id: &str) -> SeriesRequest {
-        let range = (metric.from.is_some() || metric.to.is_some())
-            .then(|| (metric.from.unwrap_or(f64::NEG_INFINITY), metric.to.unwrap_or(f64::INFINITY)));
-        SeriesRequest { run_id: run_id.to_string(), key: metric.key.clone(), x: self.x.into(), range, max_points: self.max_points, smoothing: self.smoothing }
+        let range =
+            (metric.from.is_some() || metric.to.is_some()).then(|| (metric.from.unwrap_or(f64::NEG_INFINITY), metric.to.unwrap_or(f64::INFINITY)));
+        SeriesRequest {
+            run_id: run_id.to_string(),
+            key: metric.key.clone(),
+            x: self.x.into(),
+            range,
+            max_points: self.max_points,
+            smoothing: self.smoothing,
+        }
     }
 }
 

@@ -1,12 +1,12 @@
 //! Live updates: indexing in the background with progress events, and the index's store
 //! watcher, rescanning changed stores and telling the UI.
 
-use runlens_index::watch::{StoreWatcher, WatchConfig};
 use runlens_index::Index;
+use runlens_index::watch::{StoreWatcher, WatchConfig};
 use tauri::{AppHandle, Emitter, Manager};
 
-use crate::ipc::{events, IndexProgress, IpcError};
 use crate::AppState;
+use crate::ipc::{IndexProgress, IpcError, events};
 
 /// Runs an indexing job (a command body) on a blocking thread, sending its progress as
 /// events; then watches the (possibly new) stores and announces that the index changed.
@@ -40,9 +40,7 @@ pub fn watch_stores(app: &AppHandle) {
     };
     let handle = app.clone();
     let watcher = StoreWatcher::start(&stores, WatchConfig::default(), move |ids| {
-        let changed = Index::open(&db)
-            .and_then(|mut index| index.rescan(&ids, &mut |_| {}))
-            .map(|reports| reports.iter().any(|r| r.stats.changed()));
+        let changed = Index::open(&db).and_then(|mut index| index.rescan(&ids, &mut |_| {})).map(|reports| reports.iter().any(|r| r.stats.changed()));
         match changed {
             Ok(true) => {
                 let _ = handle.emit(events::INDEX_CHANGED, ());

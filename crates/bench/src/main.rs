@@ -17,13 +17,13 @@ mod side;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{Context, Result, bail, ensure};
 use clap::{Parser, ValueEnum};
 use runlens_index::chart::{SeriesRequest, XAxis};
 use runlens_index::{Index, RunsQuery};
 
-use generate::{mlflow_file, mlflow_sqlite, tensorboard, DataSet};
-use measure::{fmt_mb, fmt_secs, run_child, thousands, time_reps, Stat};
+use generate::{DataSet, mlflow_file, mlflow_sqlite, tensorboard};
+use measure::{Stat, fmt_mb, fmt_secs, run_child, thousands, time_reps};
 use report::{Budget, Report, Row};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -191,11 +191,8 @@ fn run(cli: Cli) -> Result<()> {
     }
     b.rescan(&rescan)?;
 
-    let side = if cli.side_by_side {
-        Some(side_by_side(&cli, &scale, &mlflow, &tb, &mlflow_add, &tb_add).map_err(|e| format!("{e:#}")))
-    } else {
-        None
-    };
+    let side =
+        if cli.side_by_side { Some(side_by_side(&cli, &scale, &mlflow, &tb, &mlflow_add, &tb_add).map_err(|e| format!("{e:#}"))) } else { None };
     if let Some(Err(why)) = &side {
         eprintln!("side-by-side skipped: {why}");
     }
@@ -360,7 +357,12 @@ impl Bench {
         let db = self.indexes.join(format!("{}.sqlite", shape.name()));
         let (add, rss, last) = self.cold_add(&db, &set.store, self.scale.add_reps)?;
         let (runs, points) = index_totals(&db)?;
-        ensure!(runs == shape.runs as u64 && points == shape.points(), "the index has {runs} runs / {points} points, expected {} / {}", shape.runs, shape.points());
+        ensure!(
+            runs == shape.runs as u64 && points == shape.points(),
+            "the index has {runs} runs / {points} points, expected {} / {}",
+            shape.runs,
+            shape.points()
+        );
         let size = measure::db_size(&db);
         let what = format!("Cold `add`: MLflow folder store, {} runs, {} points", thousands(runs), thousands(points));
         self.rows.push(Row::time(
@@ -422,7 +424,12 @@ impl Bench {
         let db = self.indexes.join(format!("{}.sqlite", shape.name()));
         let (add, rss, last) = self.cold_add(&db, &set.store, self.scale.add_reps)?;
         let (runs, points) = index_totals(&db)?;
-        ensure!(runs == shape.runs as u64 && points == shape.points(), "the index has {runs} runs / {points} points, expected {} / {}", shape.runs, shape.points());
+        ensure!(
+            runs == shape.runs as u64 && points == shape.points(),
+            "the index has {runs} runs / {points} points, expected {} / {}",
+            shape.runs,
+            shape.points()
+        );
         let size = measure::db_size(&db);
         self.rows.push(Row::time(
             format!("Cold `add`: TensorBoard logdir, {} runs, {} points (checksums verified, persisted)", runs, thousands(points)),
@@ -528,7 +535,11 @@ impl Bench {
                 format!("Filter + sort, {n} runs, {label}: `{filter}` by `{sort}`"),
                 stat,
                 if big { self.scale.budget(0.050) } else { None },
-                format!("`runs_page`: first 100 of {} matches with their count; evaluating the filter alone (`count_runs`) {}", thousands(matched), fmt_secs(only.median)),
+                format!(
+                    "`runs_page`: first 100 of {} matches with their count; evaluating the filter alone (`count_runs`) {}",
+                    thousands(matched),
+                    fmt_secs(only.median)
+                ),
             ));
         }
         let q = RunsQuery { limit: Some(100), ..Default::default() };
@@ -579,10 +590,7 @@ fn side_by_side(
     tb_add: &AddResult,
 ) -> Result<(String, Vec<side::Timing>, Vec<String>)> {
     let py = side::find_python(&cli.python)?;
-    let about = format!(
-        "`{}` with mlflow {}, tensorboard {}, tensorboard-data-server {}",
-        py.exe, py.versions.0, py.versions.1, py.versions.2
-    );
+    let about = format!("`{}` with mlflow {}, tensorboard {}, tensorboard-data-server {}", py.exe, py.versions.0, py.versions.1, py.versions.2);
     eprintln!("side by side: {about}");
     let reps = scale.side_reps;
     let mut timings = Vec::new();
@@ -627,11 +635,7 @@ fn side_by_side(
             faster(rb.stat.median, tb_add.add.median),
             tb_add
                 .second_start
-                .map(|s| format!(
-                    "; Runlens' second start ({}) is {} RustBoard's",
-                    fmt_secs(s.median),
-                    faster(rb.stat.median, s.median)
-                ))
+                .map(|s| format!("; Runlens' second start ({}) is {} RustBoard's", fmt_secs(s.median), faster(rb.stat.median, s.median)))
                 .unwrap_or_default()
         ));
         timings.push(rb);

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{Context, Result, bail, ensure};
 
 /// Median and minimum of repeated measurements.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -120,7 +120,8 @@ pub fn trace_scan(runlens: &Path, db: &Path, store: &Path) -> Result<Option<Scan
     for line in text.lines() {
         let Some((_, call)) = line.split_once(' ') else { continue };
         let call = call.trim_start();
-        let result: i64 = call.rsplit_once(" = ").and_then(|(_, r)| r.split(|c: char| !c.is_ascii_digit() && c != '-').next()?.parse().ok()).unwrap_or(-1);
+        let result: i64 =
+            call.rsplit_once(" = ").and_then(|(_, r)| r.split(|c: char| !c.is_ascii_digit() && c != '-').next()?.parse().ok()).unwrap_or(-1);
         if result < 0 {
             continue;
         }
@@ -155,11 +156,7 @@ pub fn tree_size(path: &Path) -> (u64, u64) {
 
 /// Size of an SQLite database with its `-wal` and `-shm` files.
 pub fn db_size(db: &Path) -> u64 {
-    ["", "-wal", "-shm"]
-        .iter()
-        .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", db.display())).ok())
-        .map(|m| m.len())
-        .sum()
+    ["", "-wal", "-shm"].iter().filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", db.display())).ok()).map(|m| m.len()).sum()
 }
 
 /// Removes an index database and its companions.
@@ -233,7 +230,13 @@ pub fn fmt_secs(s: f64) -> String {
 
 pub fn fmt_mb(bytes: u64) -> String {
     let mb = bytes as f64 / 1e6;
-    if mb >= 100.0 { format!("{mb:.0} MB") } else if mb >= 1.0 { format!("{mb:.1} MB") } else { format!("{:.0} kB", bytes as f64 / 1e3) }
+    if mb >= 100.0 {
+        format!("{mb:.0} MB")
+    } else if mb >= 1.0 {
+        format!("{mb:.1} MB")
+    } else {
+        format!("{:.0} kB", bytes as f64 / 1e3)
+    }
 }
 
 /// `1234567` → `1,234,567`.

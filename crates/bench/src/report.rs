@@ -7,10 +7,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::measure::{fmt_secs, Stat};
+use crate::measure::{Stat, fmt_secs};
 use crate::side::Timing;
 
-pub const END_MARKER: &str = "<!-- END OF GENERATED PART: everything below this line is hand-written and kept when runlens-bench regenerates the file -->";
+pub const END_MARKER: &str =
+    "<!-- END OF GENERATED PART: everything below this line is hand-written and kept when runlens-bench regenerates the file -->";
 
 /// One line of the results table.
 #[derive(Debug, Clone)]
@@ -114,16 +115,8 @@ impl Report {
                 None if r.budget.is_empty() => String::new(),
                 None => format!("— ({} scale)", self.scale),
             };
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} | {} | {} |",
-                cell(&r.what),
-                cell(&r.median),
-                cell(&r.min),
-                cell(&r.budget),
-                met,
-                cell(&r.details)
-            );
+            let _ =
+                writeln!(md, "| {} | {} | {} | {} | {} | {} |", cell(&r.what), cell(&r.median), cell(&r.min), cell(&r.budget), met, cell(&r.details));
         }
         let _ = writeln!(md, "\n## Side by side\n");
         match &self.side {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 
 use crate::measure::Stat;
 
@@ -55,11 +55,7 @@ pub struct Python {
 
 /// Finds out whether `python` can import mlflow and tensorboard; `Err` says why not.
 pub fn find_python(python: &Path) -> Result<Python> {
-    let out = Command::new(python)
-        .args(["-c", CHECK])
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("cannot run {}", python.display()))?;
+    let out = Command::new(python).args(["-c", CHECK]).stdin(Stdio::null()).output().with_context(|| format!("cannot run {}", python.display()))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         bail!("{} cannot import mlflow, tensorboard and tensorboard_data_server ({})", python.display(), err.lines().last().unwrap_or(""));
@@ -101,8 +97,7 @@ fn python_reps(py: &Python, script: &str, args: &[&str], envs: &[(&str, &str)], 
 /// `mlflow.search_runs(experiment_ids, max_results=1000)` over a folder store.
 pub fn search_runs(py: &Python, mlruns: &Path, experiment_ids: &str, reps: usize, runs: u64) -> Result<Timing> {
     let uri = format!("file://{}", mlruns.display());
-    let (stat, import) =
-        python_reps(py, SEARCH_RUNS, &[&uri, experiment_ids], &[("MLFLOW_ALLOW_FILE_STORE", "true")], reps, runs)?;
+    let (stat, import) = python_reps(py, SEARCH_RUNS, &[&uri, experiment_ids], &[("MLFLOW_ALLOW_FILE_STORE", "true")], reps, runs)?;
     Ok(Timing {
         tool: format!("MLflow {}", py.versions.0),
         what: "`mlflow.search_runs(experiment_ids, max_results=1000)` on the folder store".into(),

@@ -3,7 +3,7 @@
 
 use runlens_index::chart::{SeriesView, XAxis};
 use runlens_index::{Artifact, Point, RunRecord, StoreInfo, StoreWarning};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// A number, or its name when JSON cannot hold it.
 pub fn num(v: f64) -> Value {

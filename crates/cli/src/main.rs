@@ -231,7 +231,13 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                 writeln!(out)?;
             } else {
                 writeln!(out, "{}  ({}, {})", record.name, record.status, record.source)?;
-                writeln!(out, "id          {}\nstore       {}\nexperiment  {}", record.id, record.store, record.experiment.as_deref().unwrap_or("-"))?;
+                writeln!(
+                    out,
+                    "id          {}\nstore       {}\nexperiment  {}",
+                    record.id,
+                    record.store,
+                    record.experiment.as_deref().unwrap_or("-")
+                )?;
                 if let Some(d) = runlens_index::format::run_duration(record.start_ms, record.end_ms) {
                     writeln!(out, "duration    {d}")?;
                 }
@@ -253,7 +259,8 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
             let axis = XAxis::parse(&x).ok_or_else(|| anyhow::anyhow!("--x must be step, time or relative, not {x:?}"))?;
             if max_points.is_some() || from.is_some() || to.is_some() || smoothing > 0.0 {
                 let range = (from.is_some() || to.is_some()).then(|| (from.unwrap_or(f64::NEG_INFINITY), to.unwrap_or(f64::INFINITY)));
-                let request = SeriesRequest { run_id: run.clone(), key: key.clone(), x: axis, range, max_points: max_points.unwrap_or(usize::MAX), smoothing };
+                let request =
+                    SeriesRequest { run_id: run.clone(), key: key.clone(), x: axis, range, max_points: max_points.unwrap_or(usize::MAX), smoothing };
                 let Some(view) = index.series_view(&request)? else {
                     anyhow::bail!("run {run} has no metric {key:?}");
                 };
@@ -261,7 +268,14 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                     serde_json::to_writer(&mut out, &json::series_view(&view, axis))?;
                     writeln!(out)?;
                 } else {
-                    writeln!(out, "# {} of {} points in range, {} stored{}", view.points.len(), view.in_range, view.stored, if view.reduced { " (reduced)" } else { "" })?;
+                    writeln!(
+                        out,
+                        "# {} of {} points in range, {} stored{}",
+                        view.points.len(),
+                        view.in_range,
+                        view.stored,
+                        if view.reduced { " (reduced)" } else { "" }
+                    )?;
                     for p in &view.points {
                         writeln!(out, "{}\t{}\t{}", p.step, p.time_ms, p.value)?;
                     }
@@ -331,9 +345,7 @@ fn with_progress<T>(f: impl FnOnce(&mut dyn FnMut(Progress)) -> T) -> T {
     let tty = std::io::stderr().is_terminal();
     let bar = tty.then(|| {
         let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} runs").unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} runs").unwrap_or_else(|_| ProgressStyle::default_bar()));
         bar
     });
     let mut callback = |p: Progress| match (&bar, p) {

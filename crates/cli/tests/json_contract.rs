@@ -6,7 +6,7 @@
 mod common;
 
 use common::{copy_tree, fixture, runlens, stdout};
-use expect_test::{expect, Expect};
+use expect_test::{Expect, expect};
 use serde_json::Value;
 
 struct Store {
@@ -24,7 +24,12 @@ fn store() -> Store {
     let db = dir.path().join("i.sqlite");
     assert!(runlens(&db, &["add", root.to_str().unwrap()]).status.success());
     let runs: Value = serde_json::from_str(&stdout(&runlens(&db, &["runs", "--json", "--all"]))).unwrap();
-    let ids = runs.as_array().unwrap().iter().map(|r| (r["id"].as_str().unwrap().to_string(), format!("<id of {}>", r["native_id"].as_str().unwrap()))).collect();
+    let ids = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap().to_string(), format!("<id of {}>", r["native_id"].as_str().unwrap())))
+        .collect();
     Store { _dir: dir, db, root: root.to_string_lossy().into_owned(), ids }
 }
 
@@ -49,7 +54,9 @@ impl Store {
 #[test]
 fn runs_json() {
     let s = store();
-    s.check(&["runs", "--json", "--filter", "name = 'trial-0 dropout=0.1' or status = 'FAILED'"], expect![[r#"
+    s.check(
+        &["runs", "--json", "--filter", "name = 'trial-0 dropout=0.1' or status = 'FAILED'"],
+        expect![[r#"
         [
           {
             "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
@@ -210,7 +217,8 @@ fn runs_json() {
             },
             "user": "alice"
           }
-        ]"#]]);
+        ]"#]],
+    );
 }
 
 #[test]
@@ -218,7 +226,9 @@ fn show_json() {
     let s = store();
     let runs: Value = serde_json::from_str(&stdout(&runlens(&s.db, &["runs", "--json", "--filter", "name = 'hp-search'"]))).unwrap();
     let id = runs[0]["id"].as_str().unwrap().to_string();
-    s.check(&["show", &id, "--json"], expect![[r#"
+    s.check(
+        &["show", &id, "--json"],
+        expect![[r#"
         {
           "artifact_dir": "<store>/artifacts/cffba13487/9feac3ec9cb546c4a01281a5d84bf168/artifacts",
           "artifacts": [
@@ -272,7 +282,8 @@ fn show_json() {
             "mlflow.user": "bob"
           },
           "user": "bob"
-        }"#]]);
+        }"#]],
+    );
 }
 
 #[test]
@@ -280,7 +291,9 @@ fn series_json() {
     let s = store();
     let runs: Value = serde_json::from_str(&stdout(&runlens(&s.db, &["runs", "--json", "--filter", "name = 'trial-0 dropout=0.1'"]))).unwrap();
     let id = runs[0]["id"].as_str().unwrap().to_string();
-    s.check(&["series", &id, "val/loss", "--json"], expect![[r#"
+    s.check(
+        &["series", &id, "val/loss", "--json"],
+        expect![[r#"
         [
           [
             9,
@@ -322,8 +335,11 @@ fn series_json() {
             1715000518500,
             0.35390207568278753
           ]
-        ]"#]]);
-    s.check(&["series", &id, "train/loss", "--json", "--max-points", "6", "--x", "relative"], expect![[r#"
+        ]"#]],
+    );
+    s.check(
+        &["series", &id, "train/loss", "--json", "--max-points", "6", "--x", "relative"],
+        expect![[r#"
         {
           "in_range": 80,
           "origin_ms": 1715000400000,
@@ -358,13 +374,16 @@ fn series_json() {
           "shown": 5,
           "stored": 80,
           "x": "relative"
-        }"#]]);
+        }"#]],
+    );
 }
 
 #[test]
 fn stores_json() {
     let s = store();
-    s.check(&["stores", "--json"], expect![[r#"
+    s.check(
+        &["stores", "--json"],
+        expect![[r#"
         [
           {
             "error": null,
@@ -377,5 +396,6 @@ fn stores_json() {
             "source": "mlflow",
             "warnings": []
           }
-        ]"#]]);
+        ]"#]],
+    );
 }

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -45,7 +45,9 @@ fn counts(db: &Path) -> BTreeMap<String, BTreeMap<String, u64>> {
 }
 
 fn total_points(runs: &Value) -> u64 {
-    runs.as_array().map(|rs| rs.iter().flat_map(|r| r["metrics"].as_object().unwrap().values()).map(|m| m["count"].as_u64().unwrap()).sum()).unwrap_or(0)
+    runs.as_array()
+        .map(|rs| rs.iter().flat_map(|r| r["metrics"].as_object().unwrap().values()).map(|m| m["count"].as_u64().unwrap()).sum())
+        .unwrap_or(0)
 }
 
 /// Keeps running `runlens scan` on `db` until `stop`, one scan at a time.
@@ -106,7 +108,17 @@ fn three_adds_on_a_fresh_index_all_succeed() {
         let db = dir.path().join("i.sqlite");
         let children: Vec<_> = [fixture("mlflow-sqlite"), fixture("mlflow-file"), fixture("sacred")]
             .iter()
-            .map(|p| Command::new(env!("CARGO_BIN_EXE_runlens")).arg("--db").arg(&db).arg("add").arg(p).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap())
+            .map(|p| {
+                Command::new(env!("CARGO_BIN_EXE_runlens"))
+                    .arg("--db")
+                    .arg(&db)
+                    .arg("add")
+                    .arg(p)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
             .collect();
         for c in children {
             let out = c.wait_with_output().unwrap();
@@ -234,7 +246,12 @@ fn peers_python() -> PathBuf {
 }
 
 fn peer(args: &[&str]) -> Output {
-    let out = Command::new(peers_python()).arg(repo().join("tests/peers/live_writer.py")).args(args).env("MLFLOW_ALLOW_FILE_STORE", "true").output().unwrap();
+    let out = Command::new(peers_python())
+        .arg(repo().join("tests/peers/live_writer.py"))
+        .args(args)
+        .env("MLFLOW_ALLOW_FILE_STORE", "true")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "live_writer.py {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out
 }

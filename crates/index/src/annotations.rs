@@ -6,10 +6,10 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{OptionalExtension, params};
 
 use crate::query::RunRecord;
-use crate::{now_ms, Index, IndexError};
+use crate::{Index, IndexError, now_ms};
 
 impl Index {
     /// Stars or unstars a run.
@@ -51,10 +51,7 @@ impl Index {
     /// Removes a label from a run (nothing happens if it has none of that name).
     pub fn remove_label(&self, run_id: &str, label: &str) -> Result<(), IndexError> {
         let (source, identity) = self.annotation_key(run_id)?;
-        self.conn.execute(
-            "DELETE FROM user_labels WHERE source = ?1 AND identity = ?2 AND label = ?3",
-            params![source, identity, label.trim()],
-        )?;
+        self.conn.execute("DELETE FROM user_labels WHERE source = ?1 AND identity = ?2 AND label = ?3", params![source, identity, label.trim()])?;
         Ok(())
     }
 
@@ -72,11 +69,9 @@ impl Index {
     /// The key a run's annotations are stored under.
     fn annotation_key(&self, run_id: &str) -> Result<(String, String), IndexError> {
         self.conn
-            .query_row(
-                "SELECT s.source, r.identity FROM runs r JOIN stores s ON s.id = r.store_id WHERE r.id = ?1",
-                [run_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT s.source, r.identity FROM runs r JOIN stores s ON s.id = r.store_id WHERE r.id = ?1", [run_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?
             .ok_or_else(|| IndexError::UnknownRun(run_id.to_string()))
     }

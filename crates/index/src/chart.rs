@@ -2,8 +2,8 @@
 //! reduced to a bounded number while keeping every extreme, so one spike among a million
 //! points survives at every zoom level. Only the chunks that overlap the range are read.
 
-use rusqlite::{params, OptionalExtension};
 use runlens_sources::Point;
+use rusqlite::{OptionalExtension, params};
 
 use crate::series;
 use crate::{Index, IndexError};
@@ -101,16 +101,15 @@ impl Index {
             XAxis::WallTime => ("time_min", "time_max", 0.0),
             XAxis::Relative => ("time_min", "time_max", origin_ms as f64),
         };
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT data FROM chunks WHERE sid = ?1 AND {column_max} >= ?2 AND {column_min} <= ?3 ORDER BY seq"
-        ))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT data FROM chunks WHERE sid = ?1 AND {column_max} >= ?2 AND {column_min} <= ?3 ORDER BY seq"))?;
         let (qlo, qhi) = (clamp_i64(lo + shift, f64::floor), clamp_i64(hi + shift, f64::ceil));
         let mut rows = stmt.query(params![sid, qlo, qhi])?;
         let mut points = Vec::new();
         while let Some(r) = rows.next()? {
             let data: &[u8] = r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
-            series::decode_into(data, &mut points)
-                .map_err(series::damaged)?;
+            series::decode_into(data, &mut points).map_err(series::damaged)?;
         }
         let x = |p: &Point| x_of(req.x, origin_ms, p);
         points.retain(|p| (lo..=hi).contains(&x(p)));
@@ -130,11 +129,7 @@ impl Index {
 }
 
 fn clamp_i64(v: f64, round: fn(f64) -> f64) -> i64 {
-    if v.is_nan() {
-        0
-    } else {
-        round(v).clamp(i64::MIN as f64, i64::MAX as f64) as i64
-    }
+    if v.is_nan() { 0 } else { round(v).clamp(i64::MIN as f64, i64::MAX as f64) as i64 }
 }
 
 /// TensorBoard's debiased exponential moving average, in place. Non-finite values are

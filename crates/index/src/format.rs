@@ -27,7 +27,13 @@ pub fn duration(ms: i64) -> String {
     let s = ms.saturating_add(500) / 1000;
     let (d, h, m, s) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
     // The larger unit, and the next one unless it is zero (`1h`, `1h 5m`).
-    let (big, unit, small, small_unit) = if d > 0 { (d, 'd', h, 'h') } else if h > 0 { (h, 'h', m, 'm') } else { (m, 'm', s, 's') };
+    let (big, unit, small, small_unit) = if d > 0 {
+        (d, 'd', h, 'h')
+    } else if h > 0 {
+        (h, 'h', m, 'm')
+    } else {
+        (m, 'm', s, 's')
+    };
     if small == 0 { format!("{big}{unit}") } else { format!("{big}{unit} {small}{small_unit}") }
 }
 
@@ -36,8 +42,34 @@ pub fn duration(ms: i64) -> String {
 /// give at most `max_ticks`, each with its [`duration`] label.
 pub fn duration_ticks(lo: f64, hi: f64, max_ticks: usize) -> Vec<(f64, String)> {
     const STEPS: [i64; 28] = [
-        1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000,
-        1_800_000, 3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000, 172_800_000,
+        1,
+        2,
+        5,
+        10,
+        20,
+        50,
+        100,
+        200,
+        500,
+        1_000,
+        2_000,
+        5_000,
+        10_000,
+        15_000,
+        30_000,
+        60_000,
+        120_000,
+        300_000,
+        600_000,
+        900_000,
+        1_800_000,
+        3_600_000,
+        7_200_000,
+        10_800_000,
+        21_600_000,
+        43_200_000,
+        86_400_000,
+        172_800_000,
     ];
     const WEEK: f64 = 604_800_000.0;
     if !(lo.is_finite() && hi.is_finite()) || hi < lo {
@@ -81,7 +113,7 @@ pub fn sort_key(field: &str, descending: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::filter::{parse_sort, Agg, Field};
+    use crate::filter::{Agg, Field, parse_sort};
 
     #[test]
     fn durations_read_as_people_write_them() {

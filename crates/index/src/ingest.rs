@@ -7,15 +7,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
-use rusqlite::types::Value;
-use rusqlite::{params, Connection, OptionalExtension};
 use runlens_sources::{
-    ExperimentUpdate, FileMark, Point, ReadError, Reader, RunInfo, RunUpdate, ScanContext, SeriesMode, SeriesUpdate, Update,
-    Warning,
+    ExperimentUpdate, FileMark, Point, ReadError, Reader, RunInfo, RunUpdate, ScanContext, SeriesMode, SeriesUpdate, Update, Warning,
 };
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::series::{self, damaged, load_points, nan_if_null, Summary, CHUNK_POINTS};
-use crate::{run_id, IndexError};
+use crate::series::{self, CHUNK_POINTS, Summary, damaged, load_points, nan_if_null};
+use crate::{IndexError, run_id};
 
 /// Commit at least this often, so other readers of the index see progress and a writer
 /// never holds the lock for long.
@@ -274,7 +273,8 @@ impl<'c> StoreWriter<'c> {
                 self.conn.execute("DELETE FROM experiments WHERE store_id = ?1 AND native_id = ?2", params![self.store_id, native])?;
                 let owner = format!("e:{native}");
                 self.replace_marks(&owner, &[])?;
-                self.conn.execute("DELETE FROM warnings INDEXED BY warnings_owner WHERE store_id = ?1 AND owner = ?2", params![self.store_id, owner])?;
+                self.conn
+                    .execute("DELETE FROM warnings INDEXED BY warnings_owner WHERE store_id = ?1 AND owner = ?2", params![self.store_id, owner])?;
             }
         }
         self.commit()?;
@@ -356,15 +356,15 @@ impl<'c> StoreWriter<'c> {
             if !new {
                 self.conn.prepare_cached("DELETE FROM artifacts WHERE rid = ?1")?.execute([rid])?;
             }
-            let mut insert =
-                self.conn.prepare_cached("INSERT OR REPLACE INTO artifacts (rid, path, size, origin) VALUES (?1, ?2, ?3, ?4)")?;
+            let mut insert = self.conn.prepare_cached("INSERT OR REPLACE INTO artifacts (rid, path, size, origin) VALUES (?1, ?2, ?3, ?4)")?;
             for a in artifacts {
                 insert.execute(params![rid, a.path, a.size as i64, a.origin])?;
             }
         }
         let owner = format!("r:{}", u.native_id);
         {
-            let mut delete = self.conn.prepare_cached("DELETE FROM warnings INDEXED BY warnings_owner WHERE store_id = ?1 AND owner = ?2 AND file = ?3")?;
+            let mut delete =
+                self.conn.prepare_cached("DELETE FROM warnings INDEXED BY warnings_owner WHERE store_id = ?1 AND owner = ?2 AND file = ?3")?;
             for file in &u.reread {
                 delete.execute(params![self.store_id, owner, file])?;
             }
@@ -544,11 +544,10 @@ impl<'c> StoreWriter<'c> {
 
     /// Writes `points` as chunks numbered from `first_seq` (replacing a chunk of that number).
     fn write_chunks(&mut self, sid: i64, first_seq: i64, points: &[Point]) -> rusqlite::Result<()> {
-        let mut insert =
-            self.conn.prepare_cached(
-                "INSERT OR REPLACE INTO chunks (sid, seq, n, step_min, step_max, time_min, time_max, data)
+        let mut insert = self.conn.prepare_cached(
+            "INSERT OR REPLACE INTO chunks (sid, seq, n, step_min, step_max, time_min, time_max, data)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
+        )?;
         for (i, chunk) in points.chunks(CHUNK_POINTS).enumerate() {
             let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else { continue };
             let time_min = chunk.iter().map(|p| p.time_ms).min().unwrap_or(0);
@@ -581,29 +580,21 @@ impl<'c> StoreWriter<'c> {
     /// SQLite 3.54 plans this as a scan of every mark of the store, which made a cold add
     /// quadratic in the number of runs (13.5 s for 10k runs, measured by runlens-bench).
     fn replace_marks(&mut self, owner: &str, marks: &[(String, FileMark)]) -> rusqlite::Result<()> {
-        self.conn.prepare_cached("DELETE FROM files INDEXED BY files_owner WHERE store_id = ?1 AND owner = ?2")?.execute(params![self.store_id, owner])?;
+        self.conn
+            .prepare_cached("DELETE FROM files INDEXED BY files_owner WHERE store_id = ?1 AND owner = ?2")?
+            .execute(params![self.store_id, owner])?;
         let mut insert = self.conn.prepare_cached(
             "INSERT OR REPLACE INTO files (store_id, path, owner, size, mtime_ns, inode, offset, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for (path, m) in marks {
-            insert.execute(params![
-                self.store_id,
-                path,
-                owner,
-                m.size as i64,
-                m.mtime_ns,
-                m.inode as i64,
-                m.offset as i64,
-                m.hash as i64
-            ])?;
+            insert.execute(params![self.store_id, path, owner, m.size as i64, m.mtime_ns, m.inode as i64, m.offset as i64, m.hash as i64])?;
         }
         Ok(())
     }
 
     fn add_warnings(&mut self, owner: &str, warnings: &[Warning]) -> rusqlite::Result<()> {
-        let mut insert =
-            self.conn.prepare_cached("INSERT INTO warnings (store_id, owner, file, location, message) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        let mut insert = self.conn.prepare_cached("INSERT INTO warnings (store_id, owner, file, location, message) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         for w in warnings {
             insert.execute(params![self.store_id, owner, w.file, w.location, w.message])?;
         }

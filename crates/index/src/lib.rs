@@ -15,19 +15,19 @@ mod annotations;
 pub mod chart;
 pub mod filter;
 pub mod format;
-pub mod kinds;
-pub mod view;
 mod ingest;
+pub mod kinds;
 mod query;
 pub mod schema;
 pub mod series;
 mod turns;
+pub mod view;
 pub mod watch;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
-use runlens_sources::{all_readers, discover, discover_with, reader_by_id, DiscoverError, FoundStore, Reader, Warning};
+use runlens_sources::{DiscoverError, FoundStore, Reader, Warning, all_readers, discover, discover_with, reader_by_id};
+use rusqlite::{Connection, OptionalExtension, params};
 
 pub use ingest::{ReadProgress, ScanStats};
 pub use query::{MetricSummary, RunRecord, RunsQuery, StoreInfo, StoreWarning};
@@ -155,10 +155,8 @@ impl Index {
             progress(Progress::Discovering { path: p.clone() });
             let discovery = discover(p, &readers)?;
             let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-            self.conn.execute(
-                "INSERT OR IGNORE INTO user_folders (path, added_ms) VALUES (?1, ?2)",
-                params![canonical.to_string_lossy(), now_ms()],
-            )?;
+            self.conn
+                .execute("INSERT OR IGNORE INTO user_folders (path, added_ms) VALUES (?1, ?2)", params![canonical.to_string_lossy(), now_ms()])?;
             report.warnings.extend(discovery.warnings);
             for s in discovery.stores {
                 let id = self.register(s.reader, &s.root)?;
@@ -243,15 +241,17 @@ impl Index {
 
     fn scan_stores(&mut self, ids: &[i64], progress: &mut dyn FnMut(Progress)) -> Result<Vec<StoreReport>, IndexError> {
         let mut reports = Vec::new();
-        let allowed: Vec<PathBuf> =
-            self.conn.prepare("SELECT path FROM user_folders")?.query_map([], |r| r.get::<_, String>(0))?.map(|p| p.map(PathBuf::from)).collect::<Result<_, _>>()?;
+        let allowed: Vec<PathBuf> = self
+            .conn
+            .prepare("SELECT path FROM user_folders")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .map(|p| p.map(PathBuf::from))
+            .collect::<Result<_, _>>()?;
         for (index, &id) in ids.iter().enumerate() {
             // Marks are read and written under the turn: see `turns`.
             let _turn = turns::ScanTurn::wait(&self.path)?;
-            let Some((reader_id, root)): Option<(String, String)> = self
-                .conn
-                .query_row("SELECT reader, root FROM stores WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?
+            let Some((reader_id, root)): Option<(String, String)> =
+                self.conn.query_row("SELECT reader, root FROM stores WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?
             else {
                 continue;
             };

@@ -3,14 +3,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::{params, OptionalExtension, Row};
 use runlens_sources::{Artifact, Point};
+use rusqlite::{OptionalExtension, Row, params};
 
-use crate::filter::eval::{evaluate, EvalError, RidSet};
+use crate::filter::eval::{EvalError, RidSet, evaluate};
 use crate::filter::{Agg, Field, SortKey};
 use crate::series::{load_points, nan_if_null};
-use rusqlite::vtab::array::Array;
 use crate::{Index, IndexError};
+use rusqlite::vtab::array::Array;
 
 /// One run, as every consumer (CLI JSON, app, reports) sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,12 +136,11 @@ impl Index {
 
     /// Warnings of one store, or of all stores.
     pub fn warnings(&self, store_id: Option<i64>) -> Result<Vec<StoreWarning>, IndexError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT store_id, file, location, message FROM warnings WHERE ?1 IS NULL OR store_id = ?1 ORDER BY store_id, file, id",
-        )?;
-        let rows = stmt.query_map([store_id], |r| {
-            Ok(StoreWarning { store_id: r.get(0)?, file: r.get(1)?, location: r.get(2)?, message: r.get(3)? })
-        })?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT store_id, file, location, message FROM warnings WHERE ?1 IS NULL OR store_id = ?1 ORDER BY store_id, file, id")?;
+        let rows =
+            stmt.query_map([store_id], |r| Ok(StoreWarning { store_id: r.get(0)?, file: r.get(1)?, location: r.get(2)?, message: r.get(3)? }))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -160,8 +159,7 @@ impl Index {
     /// a table page needs.
     pub fn runs_page(&self, query: &RunsQuery) -> Result<(Vec<RunRecord>, u64), IndexError> {
         let matching = self.matching(query)?;
-        let keys: Vec<SortKey> =
-            query.sort.iter().map(|s| crate::filter::parse_sort(s)).collect::<Result<_, _>>().map_err(IndexError::Sort)?;
+        let keys: Vec<SortKey> = query.sort.iter().map(|s| crate::filter::parse_sort(s)).collect::<Result<_, _>>().map_err(IndexError::Sort)?;
         let rids = self.ordered(&matching, &keys, query.offset, query.limit)?;
         let runs = if rids.len() <= 2000 {
             let args: Vec<&dyn rusqlite::ToSql> = rids.iter().map(|r| r as &dyn rusqlite::ToSql).collect();

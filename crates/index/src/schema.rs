@@ -51,8 +51,7 @@ const USER_MIGRATIONS: &[&str] = &[
     DROP TABLE user_runs;",
 ];
 
-const CACHE_TABLES: &[&str] =
-    &["stores", "experiments", "runs", "params", "tags", "metrics", "chunks", "artifacts", "files", "warnings"];
+const CACHE_TABLES: &[&str] = &["stores", "experiments", "runs", "params", "tags", "metrics", "chunks", "artifacts", "files", "warnings"];
 
 const CACHE_SCHEMA: &str = "
 CREATE TABLE stores (

@@ -38,7 +38,8 @@ mod tests {
     use super::*;
 
     fn run(metrics: &[&str]) -> RunRecord {
-        let summary = crate::MetricSummary { first: 0.0, last: 0.0, min: 0.0, max: 0.0, count: 1, first_step: 0, last_step: 0, max_step: 0, latest: 0.0 };
+        let summary =
+            crate::MetricSummary { first: 0.0, last: 0.0, min: 0.0, max: 0.0, count: 1, first_step: 0, last_step: 0, max_step: 0, latest: 0.0 };
         RunRecord {
             id: String::new(),
             store_id: 1,

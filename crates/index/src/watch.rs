@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -76,18 +76,17 @@ impl StoreWatcher {
     /// the stores that changed (at most once per `debounce`; polled stores every
     /// `poll_interval`).
     pub fn start(stores: &[StoreInfo], config: WatchConfig, on_change: impl Fn(Vec<i64>) + Send + 'static) -> StoreWatcher {
-        let watched: Vec<Watched> = stores
-            .iter()
-            .map(|s| Watched { id: s.id, root: PathBuf::from(&s.root), is_file: Path::new(&s.root).is_file() })
-            .collect();
+        let watched: Vec<Watched> =
+            stores.iter().map(|s| Watched { id: s.id, root: PathBuf::from(&s.root), is_file: Path::new(&s.root).is_file() }).collect();
         let (tx, rx) = channel::<PathBuf>();
         let mut os = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             if let Ok(event) = res
-                && matches!(event.kind, EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)) {
-                    for p in event.paths {
-                        let _ = tx.send(p);
-                    }
+                && matches!(event.kind, EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_))
+            {
+                for p in event.paths {
+                    let _ = tx.send(p);
                 }
+            }
         })
         .ok();
         let mut modes = Vec::new();

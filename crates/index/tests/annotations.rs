@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{copy_tree, fixture, TestIndex};
+use common::{TestIndex, copy_tree, fixture};
 use runlens_index::{Index, RunRecord, RunsQuery};
 
 fn all(index: &Index) -> Vec<RunRecord> {
@@ -15,13 +15,17 @@ fn all(index: &Index) -> Vec<RunRecord> {
 }
 
 fn names(index: &Index, filter: &str) -> Vec<String> {
-    let mut n: Vec<String> = index.runs(&RunsQuery { filter: Some(filter.into()), ..Default::default() }).unwrap().into_iter().map(|r| r.name).collect();
+    let mut n: Vec<String> =
+        index.runs(&RunsQuery { filter: Some(filter.into()), ..Default::default() }).unwrap().into_iter().map(|r| r.name).collect();
     n.sort();
     n
 }
 
-/// `source → (run name, starred, note, labels)` of every annotated run.
-fn annotated(index: &Index) -> BTreeMap<String, Vec<(String, bool, String, Vec<String>)>> {
+/// `(run name, starred, note, labels)`.
+type Annotated = (String, bool, String, Vec<String>);
+
+/// `source → annotations` of every annotated run.
+fn annotated(index: &Index) -> BTreeMap<String, Vec<Annotated>> {
     let mut out: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for r in all(index) {
         if r.starred || !r.note.is_empty() || !r.labels.is_empty() {
@@ -49,7 +53,8 @@ fn annotate_one_run_per_source(index: &Index) {
     }
 }
 
-const KINDS: &[&str] = &["mlflow-file", "mlflow-sqlite", "tensorboard", "wandb", "neptune", "sacred", "dvclive", "hf-trainer", "csv-logger", "trackio"];
+const KINDS: &[&str] =
+    &["mlflow-file", "mlflow-sqlite", "tensorboard", "wandb", "neptune", "sacred", "dvclive", "hf-trainer", "csv-logger", "trackio"];
 
 #[test]
 fn annotations_follow_stores_moved_to_another_folder() {
@@ -69,7 +74,7 @@ fn annotations_follow_stores_moved_to_another_folder() {
     std::fs::rename(&first, &moved).unwrap();
     t.add(&moved);
     let at_new_place: Vec<RunRecord> = all(&t.index).into_iter().filter(|r| r.store.starts_with(moved.to_str().unwrap())).collect();
-    let mut found: BTreeMap<String, Vec<(String, bool, String, Vec<String>)>> = BTreeMap::new();
+    let mut found: BTreeMap<String, Vec<Annotated>> = BTreeMap::new();
     for r in at_new_place {
         if r.starred || !r.note.is_empty() || !r.labels.is_empty() {
             found.entry(r.source.clone()).or_default().push((r.name, r.starred, r.note, r.labels));
@@ -158,7 +163,7 @@ fn no_two_fixture_runs_share_their_annotations() {
         t.index.add_label(&r.id, &r.id).unwrap();
     }
     for r in all(&t.index) {
-        assert_eq!(r.labels, [r.id.clone()], "{} ({}) shares its identity with another run", r.name, r.source);
+        assert_eq!(r.labels, std::slice::from_ref(&r.id), "{} ({}) shares its identity with another run", r.name, r.source);
     }
     assert!(runs.len() > 50);
 }

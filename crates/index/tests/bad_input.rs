@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fixture, TestIndex};
+use common::{TestIndex, fixture};
 use runlens_index::{IndexError, RunsQuery};
 use runlens_sources::DiscoverError;
 
@@ -55,7 +55,7 @@ fn a_half_written_meta_yaml_is_a_warning_and_the_run_is_still_listed() {
     assert_eq!((again.name.as_str(), again.status.as_str()), ("quick-check", "finished"));
 
     // Half-written YAML in a fresh index: the run is listed from its tags.
-    std::fs::write(&meta, &good[..good.len() / 2].replace(": ", ":: [")).unwrap();
+    std::fs::write(&meta, good[..good.len() / 2].replace(": ", ":: [")).unwrap();
     let mut fresh = TestIndex::new();
     fresh.add(&store);
     let runs = fresh.index.runs(&RunsQuery::default()).unwrap();
@@ -78,7 +78,8 @@ fn garbage_metric_lines_are_positioned_warnings_and_the_rest_is_kept() {
     let mut t = TestIndex::new();
     let store = t.copy_of("mlflow-file");
     let metrics = store.join("mlruns/0");
-    let run_dir = std::fs::read_dir(&metrics).unwrap().flatten().find(|e| e.path().join("meta.yaml").exists() && e.file_name() != "meta.yaml").unwrap().path();
+    let run_dir =
+        std::fs::read_dir(&metrics).unwrap().flatten().find(|e| e.path().join("meta.yaml").exists() && e.file_name() != "meta.yaml").unwrap().path();
     let loss = run_dir.join("metrics/train/loss");
     let mut text = std::fs::read_to_string(&loss).unwrap();
     text.insert_str(text.find('\n').unwrap() + 1, "garbage here\n\u{0}\u{1}binary\n");

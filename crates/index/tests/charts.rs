@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{fixture, TestIndex};
-use runlens_index::chart::{SeriesRequest, XAxis};
+use common::{TestIndex, fixture};
 use runlens_index::RunsQuery;
+use runlens_index::chart::{SeriesRequest, XAxis};
 
 fn long_run() -> (TestIndex, String) {
     let mut t = TestIndex::new();

@@ -7,7 +7,7 @@ mod hand_written;
 
 use std::io::Write;
 
-use common::{fixture, points_added, TestIndex};
+use common::{TestIndex, fixture, points_added};
 use hand_written::{check_runs, expected_of, make_fifo, run_named, within_a_minute};
 
 fn append(path: &std::path::Path, text: &str) {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{copy_tree, fixture, TestIndex};
+use common::{TestIndex, copy_tree, fixture};
 use runlens_index::{Index, RunsQuery};
 
 /// Runs `f` on its own thread; a hang is a test failure after `secs`, not a stuck suite.
@@ -199,7 +199,8 @@ fn an_mlflow_db_written_anew_is_read_again_from_its_start() {
     let mut clean = TestIndex::new();
     clean.add(&db);
     let counts = |i: &Index| -> Vec<(String, String, u64)> {
-        let mut v: Vec<_> = all_runs(i).into_iter().flat_map(|r| r.metrics.into_iter().map(move |(k, m)| (r.native_id.clone(), k, m.count))).collect();
+        let mut v: Vec<_> =
+            all_runs(i).into_iter().flat_map(|r| r.metrics.into_iter().map(move |(k, m)| (r.native_id.clone(), k, m.count))).collect();
         v.sort();
         v
     };

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fixture, TestIndex};
+use common::{TestIndex, fixture};
 use runlens_index::{IndexError, RunsQuery};
 
 fn indexed() -> TestIndex {
@@ -26,11 +26,18 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 #[test]
 fn mlflow_style_filters_select_the_right_runs() {
     let t = indexed();
-    assert_eq!(sorted(names(&t, "params.optimizer = 'adamw' and attributes.status = 'FINISHED'", &[])), sorted(
-        t.index.runs(&RunsQuery::default()).unwrap().into_iter()
-            .filter(|r| r.params.get("optimizer").map(String::as_str) == Some("adamw") && r.status == "finished")
-            .map(|r| r.name).collect()
-    ));
+    assert_eq!(
+        sorted(names(&t, "params.optimizer = 'adamw' and attributes.status = 'FINISHED'", &[])),
+        sorted(
+            t.index
+                .runs(&RunsQuery::default())
+                .unwrap()
+                .into_iter()
+                .filter(|r| r.params.get("optimizer").map(String::as_str) == Some("adamw") && r.status == "finished")
+                .map(|r| r.name)
+                .collect()
+        )
+    );
     assert_eq!(names(&t, "tags.mlflow.runName like 'lr=%'", &["name"]), ["lr=0.001", "lr=0.01", "lr=0.1"]);
     assert_eq!(names(&t, "status = 'RUNNING'", &["name"]), ["live-training", "still-training"]);
     assert_eq!(names(&t, "attributes.status in ('FAILED', 'KILLED')", &["name"]), ["diverged-run", "killed-by-user", "oom-crash"]);
@@ -112,10 +119,7 @@ fn attributes_times_durations_and_deleted_runs() {
     let long = names(&t, "duration > '5m'", &["-duration"]);
     assert_eq!(long, ["run with   spaces & ümlauts 🚀", "resnet18-baseline"]);
     assert_eq!(names(&t, "commit = '3083e53' and name = 'quick-check'", &[]), ["quick-check"]);
-    let with_deleted = t
-        .index
-        .runs(&RunsQuery { include_deleted: true, filter: Some("deleted = true".into()), ..Default::default() })
-        .unwrap();
+    let with_deleted = t.index.runs(&RunsQuery { include_deleted: true, filter: Some("deleted = true".into()), ..Default::default() }).unwrap();
     assert_eq!(with_deleted.len(), 4);
 }
 
@@ -160,7 +164,8 @@ fn pages_of_a_sorted_filtered_table() {
         limit: Some(limit),
         ..Default::default()
     };
-    let all: Vec<String> = t.index.runs(&RunsQuery { sort: vec!["name".into()], ..Default::default() }).unwrap().into_iter().map(|r| r.name).collect();
+    let all: Vec<String> =
+        t.index.runs(&RunsQuery { sort: vec!["name".into()], ..Default::default() }).unwrap().into_iter().map(|r| r.name).collect();
     assert_eq!(t.index.count_runs(&query(0, 5)).unwrap(), 18);
     let pages: Vec<String> = [0, 5, 10, 15].iter().flat_map(|o| t.index.runs(&query(*o, 5)).unwrap()).map(|r| r.name).collect();
     assert_eq!(pages, all);

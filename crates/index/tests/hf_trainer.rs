@@ -5,7 +5,7 @@
 mod common;
 mod hand_written;
 
-use common::{fixture, points_added, TestIndex};
+use common::{TestIndex, fixture, points_added};
 use hand_written::{check_runs, expected_of, make_fifo, run_named, within_a_minute};
 
 #[test]

@@ -5,7 +5,7 @@ mod common;
 
 use std::io::Write;
 
-use common::{points_added, TestIndex};
+use common::{TestIndex, points_added};
 use runlens_index::RunsQuery;
 
 fn append(path: &std::path::Path, text: &str) {

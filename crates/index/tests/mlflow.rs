@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{expected, fixture, TestIndex};
+use common::{TestIndex, expected, fixture};
 use runlens_index::{RunRecord, RunsQuery};
 
 /// Compares every run of an MLflow kind in expected.json with the index, field by field,
@@ -19,8 +19,7 @@ fn check_mlflow_kind(kind: &str, t: &TestIndex) -> usize {
         let exp_name = e["name"].as_str().unwrap();
         for er in e["runs"].as_array().unwrap() {
             let name = er["name"].as_str().unwrap();
-            let matching: Vec<&RunRecord> =
-                runs.iter().filter(|r| r.name == name && r.experiment.as_deref() == Some(exp_name)).collect();
+            let matching: Vec<&RunRecord> = runs.iter().filter(|r| r.name == name && r.experiment.as_deref() == Some(exp_name)).collect();
             assert_eq!(matching.len(), 1, "{kind}: run {name:?} in {exp_name:?}");
             let r = matching[0];
             let what = format!("{kind} / {exp_name} / {name}");
@@ -127,7 +126,8 @@ fn run_ids_are_stable_across_indexes() {
     let ids = |_: ()| {
         let mut t = TestIndex::new();
         t.add(&fixture("mlflow-file"));
-        let mut ids: Vec<String> = t.index.runs(&RunsQuery { include_deleted: true, ..Default::default() }).unwrap().into_iter().map(|r| r.id).collect();
+        let mut ids: Vec<String> =
+            t.index.runs(&RunsQuery { include_deleted: true, ..Default::default() }).unwrap().into_iter().map(|r| r.id).collect();
         ids.sort();
         ids
     };

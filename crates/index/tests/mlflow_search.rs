@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{copy_tree, fixture, TestIndex};
+use common::{TestIndex, copy_tree, fixture};
 use runlens_index::{IndexError, RunsQuery};
 
 /// Run ids of the fixtures, for the `run_id` filters.
@@ -248,10 +248,8 @@ const EXTENSIONS: &[(&str, &str)] = &[
 
 /// Filters MLflow answers that are errors here on purpose: malformed text MLflow's SQL
 /// tokenizer lets through with a guess at what was meant.
-const STRICTER: &[(&str, &str)] = &[
-    ("metrics.acc > 0.5 and", "a dangling `and`: MLflow drops it"),
-    ("metrics.acc > 0.5 metrics.loss < 1", "a missing `and`: MLflow inserts it"),
-];
+const STRICTER: &[(&str, &str)] =
+    &[("metrics.acc > 0.5 and", "a dangling `and`: MLflow drops it"), ("metrics.acc > 0.5 metrics.loss < 1", "a missing `and`: MLflow inserts it")];
 
 /// Answers that still differ from MLflow's on one store, and why; each must still differ.
 const KNOWN: &[(&str, &str, &str)] = &[
@@ -281,9 +279,11 @@ fn peers_python() -> PathBuf {
         return PathBuf::from(p);
     }
     let script = repo().join("scripts/peers.sh");
-    let out = Command::new("bash").arg(&script).stderr(Stdio::inherit()).output().unwrap_or_else(|e| {
-        panic!("cannot run {}: {e}; set RUNLENS_PEERS_PYTHON to a Python with mlflow==3.17.2", script.display())
-    });
+    let out = Command::new("bash")
+        .arg(&script)
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}; set RUNLENS_PEERS_PYTHON to a Python with mlflow==3.17.2", script.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let python = stdout.lines().last().unwrap_or("").trim();
     assert!(
@@ -413,7 +413,8 @@ fn mlflow_filters_select_what_mlflow_selects() {
             if known && same {
                 problems.push(format!("{filter:?} on {name} is listed in KNOWN but agrees with MLflow now: remove it"));
             }
-            let excused = extension || known || (stricter && matches!(theirs, Answer::Ids(_))) || (pending(template) && matches!(mine, Answer::Error(_)));
+            let excused =
+                extension || known || (stricter && matches!(theirs, Answer::Ids(_))) || (pending(template) && matches!(mine, Answer::Error(_)));
             if !same && !excused {
                 problems.push(format!("{filter:?} on {name}:\n  mlflow: {theirs:?}\n  runlens: {mine:?}"));
             }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::{expected, fixture, points_added, TestIndex};
+use common::{TestIndex, expected, fixture, points_added};
 use runlens_index::{RunRecord, RunsQuery};
 use serde_json::Value;
 
@@ -139,7 +139,7 @@ fn check_against_expected(t: &TestIndex, project: &Path) -> usize {
         assert_eq!(r.metrics.keys().collect::<Vec<_>>(), metrics.keys().collect::<Vec<_>>(), "{what}: metric keys");
         for (key, m) in metrics {
             let got = &r.metrics[key];
-            common::check_summary(&what, key, got, m);
+            common::check_summary(what, key, got, m);
             let points = t.index.series(&r.id, key).unwrap().unwrap();
             assert_eq!(points.len() as u64, got.count, "{what}: {key} stored points");
             assert!(points.iter().all(|p| p.time_ms >= 1_714_986_000_000), "{what}: {key} times from `ts`");

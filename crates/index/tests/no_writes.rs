@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use common::{fixture, TestIndex};
+use common::{TestIndex, fixture};
 
 fn fingerprint(dir: &Path, out: &mut BTreeMap<String, (u64, u32, i64, u64)>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {

@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::{expected, fixture, points_added, TestIndex};
+use common::{TestIndex, expected, fixture, points_added};
 use runlens_index::{RunRecord, RunsQuery};
 
 fn all_runs(t: &TestIndex) -> Vec<RunRecord> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::{expected, fixture, points_added, TestIndex};
+use common::{TestIndex, expected, fixture, points_added};
 use runlens_index::{RunRecord, RunsQuery};
 
 fn runs(t: &TestIndex) -> Vec<RunRecord> {
@@ -20,8 +20,7 @@ fn run(t: &TestIndex, name: &str) -> RunRecord {
 
 /// The first event file of a run folder, by name.
 fn event_file(dir: &Path) -> PathBuf {
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_file()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_file()).collect();
     files.sort();
     files.into_iter().find(|p| p.to_string_lossy().contains("tfevents")).unwrap()
 }
@@ -148,7 +147,7 @@ fn runs_start_and_end_with_their_first_and_last_event() {
 
 #[test]
 fn every_event_file_is_read_once_and_marked() {
-    use runlens_sources::{reader_by_id, ScanContext, Update};
+    use runlens_sources::{ScanContext, Update, reader_by_id};
     let root = fixture("tensorboard").canonicalize().unwrap();
     let updates = std::sync::Mutex::new(Vec::new());
     let sink = |u: Update| updates.lock().unwrap().push(u);

@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{expected, fixture, TestIndex};
+use common::{TestIndex, expected, fixture};
 use runlens_index::{RunRecord, RunsQuery};
 
 /// `T0` of the fixtures' README (2024-05-06T09:00:00Z).
@@ -199,7 +199,8 @@ fn wandb_times_are_within_what_the_run_folder_and_its_log_record() {
         let (d, t) = stamp.split_once('_').unwrap();
         let named = iso_ms(&format!("{}-{}-{}T{}:{}:{}", &d[..4], &d[4..6], &d[6..], &t[..2], &t[2..4], &t[4..]));
         let log = std::fs::read_to_string(folder.join("logs/debug-internal.log")).unwrap();
-        let logged: Vec<i64> = log.lines().map(|l| iso_ms(&serde_json::from_str::<serde_json::Value>(l).unwrap()["time"].as_str().unwrap()[..23])).collect();
+        let logged: Vec<i64> =
+            log.lines().map(|l| iso_ms(&serde_json::from_str::<serde_json::Value>(l).unwrap()["time"].as_str().unwrap()[..23])).collect();
         let (first_log, last_log) = (logged[0], *logged.last().unwrap());
         assert!(named <= first_log, "the log starts after the run");
         check_times(&format!("wandb / {}", r.name), r, Recorded::Between(named, named + 999), Recorded::Between(named, last_log));

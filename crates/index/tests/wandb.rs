@@ -14,7 +14,9 @@ use runlens_index::{RunRecord, RunsQuery};
 /// `(run id, key, points, first, last, min, max, last step)` of every metric, as decoded
 /// from the fixture logs by a separate decoder written from the format notes (Python,
 /// not this reader), because expected.json gives point counts but not values.
-const CURVES: &[(&str, &str, u64, f64, f64, f64, f64, i64)] = &[
+type Curve = (&'static str, &'static str, u64, f64, f64, f64, f64, i64);
+
+const CURVES: &[Curve] = &[
     ("fx1base0", "train/loss", 120, 2.515872194331327, 0.22502718775903147, 0.22502718775903147, 2.515872194331327, 119),
     ("fx1base0", "train/accuracy", 120, 0.09986275151106129, 0.8444818102341616, 0.09986275151106129, 0.9035267321864452, 119),
     ("fx1base0", "learning_rate", 120, 0.01, 1.7133751222137006e-06, 1.7133751222137006e-06, 0.01, 119),
@@ -102,11 +104,7 @@ fn check_run(t: &TestIndex, er: &serde_json::Value) {
     assert_eq!(Some(r.metrics.values().map(|m| m.count).max().unwrap()), er["history_rows"].as_u64(), "{what}: rows");
     for &(_, key, count, first, last, min, max, last_step) in CURVES.iter().filter(|c| c.0 == id) {
         let m = &r.metrics[key];
-        assert_eq!(
-            (m.count, m.first, m.last, m.min, m.max, m.last_step),
-            (count, first, last, min, max, last_step),
-            "{what}: {key}"
-        );
+        assert_eq!((m.count, m.first, m.last, m.min, m.max, m.last_step), (count, first, last, min, max, last_step), "{what}: {key}");
     }
 
     // Files: everything below the run's files/ folder, media included.
@@ -253,10 +251,7 @@ fn a_growing_log_is_read_from_its_last_complete_record() {
     for key in whole.metrics.keys() {
         assert_eq!(t.index.series(&done.id, key).unwrap(), reference.index.series(&whole.id, key).unwrap(), "{key}");
     }
-    assert_eq!(
-        (done.start_ms, done.end_ms, &done.params, &done.tags),
-        (whole.start_ms, whole.end_ms, &whole.params, &whole.tags)
-    );
+    assert_eq!((done.start_ms, done.end_ms, &done.params, &done.tags), (whole.start_ms, whole.end_ms, &whole.params, &whole.tags));
 
     let report = t.scan();
     assert_eq!((report.stores[0].stats.runs_updated, points_added(&report)), (0, 0));

@@ -71,8 +71,7 @@ pub fn discover_with(path: &Path, readers: &[Box<dyn Reader>], known: &[FoundSto
         std::io::ErrorKind::NotFound => DiscoverError::Missing(path.to_path_buf()),
         _ => DiscoverError::Io { path: path.to_path_buf(), source: e },
     })?;
-    let path = std::fs::canonicalize(path)
-        .map_err(|e| DiscoverError::Io { path: path.to_path_buf(), source: e })?;
+    let path = std::fs::canonicalize(path).map_err(|e| DiscoverError::Io { path: path.to_path_buf(), source: e })?;
     let mut out = Discovery::default();
     let mut lone_runs: Vec<(&'static str, PathBuf)> = Vec::new();
     if meta.is_file() {
@@ -110,9 +109,10 @@ fn group_lone_runs(searched: &Path, lone_runs: Vec<(&'static str, PathBuf)>, out
             });
         }
         if let Some(root) = root
-            && !out.stores.iter().any(|s| s.reader == reader && s.root == root) {
-                out.stores.push(FoundStore { reader, root });
-            }
+            && !out.stores.iter().any(|s| s.reader == reader && s.root == root)
+        {
+            out.stores.push(FoundStore { reader, root });
+        }
     }
 }
 
@@ -124,11 +124,7 @@ fn walk(dir: &Path, readers: &[Box<dyn Reader>], known: &[FoundStore], out: &mut
     let (dirs, files) = match crate::util::list_dir(dir) {
         Ok(listing) => listing,
         Err(e) => {
-            out.warnings.push(Warning {
-                file: Some(dir.display().to_string()),
-                location: None,
-                message: format!("folder skipped: {e}"),
-            });
+            out.warnings.push(Warning { file: Some(dir.display().to_string()), location: None, message: format!("folder skipped: {e}") });
             return;
         }
     };

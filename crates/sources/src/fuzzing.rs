@@ -72,7 +72,10 @@ pub fn mlflow_meta_yaml(data: &[u8]) {
 }
 
 /// Every named entry point, for the corpus replay test.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz target: its name and the parser it drives.
+pub type Target = (&'static str, fn(&[u8]));
+
+pub const TARGETS: &[Target] = &[
     ("mlflow_metric_lines", mlflow_metric_lines),
     ("lenient_json", lenient_json),
     ("tfrecord_events", tfrecord_events),

@@ -89,9 +89,10 @@ pub fn unpickle(v: Value) -> Value {
     match v {
         Value::Object(mut o) => {
             if o.contains_key("py/object")
-                && let Some(inner) = o.remove("value").or_else(|| o.remove("values")) {
-                    return unpickle(inner);
-                }
+                && let Some(inner) = o.remove("value").or_else(|| o.remove("values"))
+            {
+                return unpickle(inner);
+            }
             if let Some(t) = o.remove("py/tuple") {
                 return unpickle(t);
             }
@@ -145,8 +146,10 @@ mod tests {
 
     #[test]
     fn jsonpickle_wrappers_unwrap() {
-        let v = parse(r#"{"x": {"py/object": "numpy.float64", "dtype": "float64", "value": 0.5},
-                          "y": {"py/tuple": [1, 2]}, "z": {"py/object": "numpy.ndarray", "values": [1, 2]}}"#)
+        let v = parse(
+            r#"{"x": {"py/object": "numpy.float64", "dtype": "float64", "value": 0.5},
+                          "y": {"py/tuple": [1, 2]}, "z": {"py/object": "numpy.ndarray", "values": [1, 2]}}"#,
+        )
         .unwrap();
         assert_eq!(number(&v["x"]), Some(0.5));
         let u = unpickle(v);

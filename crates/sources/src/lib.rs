@@ -20,7 +20,7 @@ pub mod util;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use discover::{discover, discover_with, DiscoverError, Discovery, FoundStore};
+pub use discover::{DiscoverError, Discovery, FoundStore, discover, discover_with};
 pub use model::*;
 pub use reader::{Detected, DirView, ReadError, Reader, ScanContext, Sink};
 

@@ -146,13 +146,7 @@ impl FileMark {
     /// A mark for a file's current metadata, with nothing consumed yet.
     pub fn of(meta: &std::fs::Metadata) -> FileMark {
         use std::os::unix::fs::MetadataExt;
-        FileMark {
-            size: meta.len(),
-            mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
-            inode: meta.ino(),
-            offset: 0,
-            hash: 0,
-        }
+        FileMark { size: meta.len(), mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(), inode: meta.ino(), offset: 0, hash: 0 }
     }
 
     /// Same file, same size, same modification time.
@@ -203,15 +197,23 @@ pub struct RunUpdate {
 }
 
 /// One message from a reader to whoever is building the index.
+// Updates are moved once, reader to writer; boxing the large variant buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
     Experiment(ExperimentUpdate),
     Run(RunUpdate),
     /// Store-level files and warnings (not owned by a run or experiment); replaces the
     /// previous store-level set.
-    Store { marks: Vec<(String, FileMark)>, warnings: Vec<Warning> },
+    Store {
+        marks: Vec<(String, FileMark)>,
+        warnings: Vec<Warning>,
+    },
     /// The whole store is unchanged since the last scan: keep everything as it is.
     Unchanged,
     /// `done` of `total` units of work (runs, usually) are read.
-    Progress { done: u64, total: u64 },
+    Progress {
+        done: u64,
+        total: u64,
+    },
 }

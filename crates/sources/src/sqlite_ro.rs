@@ -57,17 +57,19 @@ pub fn open_read_only(path: &Path) -> rusqlite::Result<ReadOnlyDb> {
 
 fn open_uri(path: &Path, query: &str) -> rusqlite::Result<Connection> {
     let uri = format!("file:{}?{query}", encode(path));
-    let conn = Connection::open_with_flags(
-        uri,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+    let conn = Connection::open_with_flags(uri, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
 }
 
 /// Copies the database and its `-wal` into a private folder and opens the copy there.
 fn open_copy(path: &Path, wal: &Path) -> rusqlite::Result<ReadOnlyDb> {
-    let io = |e: std::io::Error| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN), Some(format!("cannot copy the database to read its -wal: {e}")));
+    let io = |e: std::io::Error| {
+        rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+            Some(format!("cannot copy the database to read its -wal: {e}")),
+        )
+    };
     let dir = tempfile::Builder::new().prefix("runlens-db-").tempdir().map_err(io)?;
     let copy = dir.path().join("store.db");
     std::fs::copy(path, &copy).map_err(io)?;

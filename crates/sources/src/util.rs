@@ -196,12 +196,14 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len()
-            && let Some(v) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(v) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
         out.push(bytes[i]);
         i += 1;
     }
@@ -226,9 +228,10 @@ pub fn resolve_moved(recorded: &Path, base: &Path, anchor: Option<&str>) -> Opti
     for start in 0..parts.len() {
         let tail = &parts[start..];
         if let Some(anchor) = anchor
-            && !tail.iter().any(|p| p == anchor) {
-                break;
-            }
+            && !tail.iter().any(|p| p == anchor)
+        {
+            break;
+        }
         let candidate = tail.iter().fold(base.to_path_buf(), |p, c| p.join(c));
         if candidate.exists() {
             return Some(candidate);
@@ -382,10 +385,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("artifacts/abc/run1/artifacts")).unwrap();
         let recorded = Path::new("/elsewhere/store/artifacts/abc/run1/artifacts");
-        assert_eq!(
-            resolve_moved(recorded, dir.path(), Some("run1")),
-            Some(dir.path().join("artifacts/abc/run1/artifacts"))
-        );
+        assert_eq!(resolve_moved(recorded, dir.path(), Some("run1")), Some(dir.path().join("artifacts/abc/run1/artifacts")));
         // run2 has no folder: the bare `artifacts` tail must not be taken for it.
         let recorded = Path::new("/elsewhere/store/artifacts/abc/run2/artifacts");
         assert_eq!(resolve_moved(recorded, dir.path(), Some("run2")), None);
@@ -414,12 +414,7 @@ mod tests {
     #[test]
     fn yaml_nested_too_deeply_is_refused_instead_of_overflowing_the_stack() {
         let deep = format!("a:\n  {}x\n", "- ".repeat(30_000));
-        let err = std::thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(move || load_yaml(&deep).unwrap_err())
-            .unwrap()
-            .join()
-            .unwrap();
+        let err = std::thread::Builder::new().stack_size(256 * 1024).spawn(move || load_yaml(&deep).unwrap_err()).unwrap().join().unwrap();
         assert!(err.contains("nested deeper than 128 levels"), "{err}");
         let fine = format!("a:\n  {}x\n", "- ".repeat(20));
         assert_eq!(load_yaml(&fine).unwrap().len(), 1);

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use thirtyfour::prelude::*;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -166,13 +166,9 @@ impl App {
 
     async fn screenshot(&self, name: &str) -> PathBuf {
         // Let the web view paint the last DOM change first.
-        self.d()
-            .execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));", vec![])
-            .await
-            .unwrap();
-        let dir = std::env::var_os("RUNLENS_E2E_SHOTS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots"));
+        self.d().execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));", vec![]).await.unwrap();
+        let dir =
+            std::env::var_os("RUNLENS_E2E_SHOTS").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots"));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{name}.png"));
         self.d().screenshot(&path).await.unwrap();
@@ -494,7 +490,9 @@ async fn a_dropped_folder_with_odd_files_shows_what_was_not_read_and_everything_
     let items = app.d().find_all(By::Css("[data-testid='store-item']")).await.unwrap();
     let mut opened = false;
     for item in items {
-        if item.text().await.unwrap_or_default().contains("project/mlruns") || item.attr("title").await.ok().flatten().is_some_and(|t| t.ends_with("project/mlruns")) {
+        if item.text().await.unwrap_or_default().contains("project/mlruns")
+            || item.attr("title").await.ok().flatten().is_some_and(|t| t.ends_with("project/mlruns"))
+        {
             item.find(By::Css("[data-testid='store-warnings']")).await.unwrap().click().await.unwrap();
             opened = true;
             break;

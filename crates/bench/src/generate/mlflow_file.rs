@@ -9,8 +9,8 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{hparams, run_name, MetricModel, BASE_MS, USERS};
-use crate::rng::{python_float_repr, Rng};
+use super::{BASE_MS, MetricModel, USERS, hparams, run_name};
+use crate::rng::{Rng, python_float_repr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {

@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use rusqlite::{params, Connection};
+use rusqlite::{Connection, params};
 
-use super::{hparams, run_name, MetricModel, BASE_MS, USERS};
+use super::{BASE_MS, MetricModel, USERS, hparams, run_name};
 use crate::rng::Rng;
 
 /// `tests/fixtures/mlflow-sqlite/mlflow.db`, written by MLflow itself.
@@ -92,8 +92,7 @@ pub fn generate(dir: &Path, shape: Shape) -> Result<PathBuf> {
         )?;
         let mut param_stmt = tx.prepare("INSERT INTO params (key, value, run_uuid) VALUES (?1, ?2, ?3)")?;
         let mut tag_stmt = tx.prepare("INSERT INTO tags (key, value, run_uuid) VALUES (?1, ?2, ?3)")?;
-        let mut metric_stmt =
-            tx.prepare("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?1, ?2, ?3, ?4, ?5, 0)")?;
+        let mut metric_stmt = tx.prepare("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?1, ?2, ?3, ?4, ?5, 0)")?;
         let mut latest_stmt =
             tx.prepare("INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES (?1, ?2, ?3, ?4, 0, ?5)")?;
         for i in 0..shape.runs {
@@ -109,16 +108,7 @@ pub fn generate(dir: &Path, shape: Shape) -> Result<PathBuf> {
             let start = BASE_MS + i as i64 * 60_000 + rng.below(30_000) as i64;
             let duration = 600_000 + rng.below(7_200_000) as i64;
             let end = if status == "RUNNING" { None } else { Some(start + duration) };
-            run_stmt.execute(params![
-                run_id,
-                name,
-                user,
-                status,
-                start,
-                end,
-                format!("{artifact_root}/{exp}/{run_id}/artifacts"),
-                exp
-            ])?;
+            run_stmt.execute(params![run_id, name, user, status, start, end, format!("{artifact_root}/{exp}/{run_id}/artifacts"), exp])?;
             for (key, value) in &hp.params {
                 param_stmt.execute(params![key, value, run_id])?;
             }

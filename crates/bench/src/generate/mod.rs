@@ -53,14 +53,13 @@ pub fn ensure(work: &Path, name: &str, description: &str, build: impl FnOnce(&Pa
 }
 
 const ADJECTIVES: &[&str] = &[
-    "bold", "bright", "calm", "clever", "crisp", "dapper", "eager", "fleet", "gentle", "glad", "grand", "honest", "jolly",
-    "keen", "lively", "lucky", "merry", "nimble", "polite", "proud", "quick", "quiet", "rare", "silent", "smooth", "sunny",
-    "swift", "tidy", "vivid", "warm", "wise", "zealous",
+    "bold", "bright", "calm", "clever", "crisp", "dapper", "eager", "fleet", "gentle", "glad", "grand", "honest", "jolly", "keen", "lively", "lucky",
+    "merry", "nimble", "polite", "proud", "quick", "quiet", "rare", "silent", "smooth", "sunny", "swift", "tidy", "vivid", "warm", "wise", "zealous",
 ];
 const ANIMALS: &[&str] = &[
-    "ant", "bass", "bat", "bear", "boar", "carp", "cat", "colt", "crane", "crow", "deer", "doe", "eel", "finch", "fox",
-    "gnat", "goat", "hare", "hawk", "hen", "jay", "koi", "lark", "lynx", "mole", "moth", "newt", "owl", "ram", "seal",
-    "shrew", "slug", "snail", "sow", "squid", "stag", "swan", "toad", "trout", "wasp", "whale", "wolf", "worm", "yak",
+    "ant", "bass", "bat", "bear", "boar", "carp", "cat", "colt", "crane", "crow", "deer", "doe", "eel", "finch", "fox", "gnat", "goat", "hare",
+    "hawk", "hen", "jay", "koi", "lark", "lynx", "mole", "moth", "newt", "owl", "ram", "seal", "shrew", "slug", "snail", "sow", "squid", "stag",
+    "swan", "toad", "trout", "wasp", "whale", "wolf", "worm", "yak",
 ];
 
 /// An MLflow-style generated run name: `bold-crane-417`.
@@ -70,8 +69,7 @@ pub fn run_name(rng: &mut Rng) -> String {
 
 pub const USERS: &[&str] = &["alice", "bob", "carol", "dmitri", "erin", "farah", "gustavo", "hana"];
 pub const OPTIMIZERS: &[&str] = &["adamw", "adam", "sgd", "lion", "adafactor", "rmsprop"];
-pub const ARCHS: &[&str] =
-    &["resnet18", "resnet50", "vit-b16", "vit-s16", "convnext-t", "efficientnet-b0", "bert-base", "gpt2-small", "t5-small"];
+pub const ARCHS: &[&str] = &["resnet18", "resnet50", "vit-b16", "vit-s16", "convnext-t", "efficientnet-b0", "bert-base", "gpt2-small", "t5-small"];
 pub const SCHEDULERS: &[&str] = &["cosine", "linear", "constant", "onecycle", "step"];
 pub const DATASETS: &[&str] = &["cifar10", "cifar100", "imagenet-1k", "sst2", "mnli", "wikitext-103"];
 pub const LEARNING_RATES: &[f64] = &[1e-5, 3e-5, 5e-5, 1e-4, 3e-4, 5e-4, 1e-3, 3e-3, 0.01, 0.1];

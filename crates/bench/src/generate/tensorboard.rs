@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::{hparams, MetricModel, BASE_MS};
+use super::{BASE_MS, MetricModel, hparams};
 use crate::rng::Rng;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,14 +31,7 @@ impl Shape {
     }
 
     pub fn describe(&self) -> String {
-        format!(
-            "TensorBoard logdir: {} runs x {} tags x {} steps ({} points), seed {}",
-            self.runs,
-            self.tags,
-            self.steps,
-            self.points(),
-            self.seed
-        )
+        format!("TensorBoard logdir: {} runs x {} tags x {} steps ({} points), seed {}", self.runs, self.tags, self.steps, self.points(), self.seed)
     }
 
     /// The folder name of run `i` below the logdir.

@@ -51,7 +51,10 @@ pub fn write_store(root: &Path, runs: usize, keys: usize, steps: usize) -> Vec<P
         }
         std::fs::write(
             run.join("meta.yaml"),
-            format!("run_id: {id}\nexperiment_id: '1'\nrun_name: run-{r}\nstatus: 3\nstart_time: {r}\nend_time: {}\nlifecycle_stage: active\n", r + 1),
+            format!(
+                "run_id: {id}\nexperiment_id: '1'\nrun_name: run-{r}\nstatus: 3\nstart_time: {r}\nend_time: {}\nlifecycle_stage: active\n",
+                r + 1
+            ),
         )
         .unwrap();
         std::fs::write(run.join("params/lr"), format!("0.{r}")).unwrap();

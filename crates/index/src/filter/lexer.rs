@@ -20,7 +20,9 @@ pub enum Tok {
     RParen,
     Op(CmpOp),
     /// `~` (regex match) or `!~` (regex does not match).
-    Regex { negated: bool },
+    Regex {
+        negated: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,8 +170,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
                 let written: String = chars[i..j].iter().collect();
                 let text: String = written.chars().filter(|c| *c != '_').collect();
                 let span = Span::new(i, j);
-                let value =
-                    text.parse::<f64>().map_err(|_| FilterError::new(span, format!("`{written}` is not a number"), &["a number"]))?;
+                let value = text.parse::<f64>().map_err(|_| FilterError::new(span, format!("`{written}` is not a number"), &["a number"]))?;
                 out.push(Token { tok: Tok::Num(value, written), span });
                 i = j;
             }

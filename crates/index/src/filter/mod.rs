@@ -96,8 +96,8 @@ mod tests;
 
 pub use lexer::CmpOp;
 pub use parser::MAX_DEPTH;
-pub use sql::{compile_sort, leaf, Compiled, Leaf, LeafKind};
 pub(crate) use sql::register_functions;
+pub use sql::{Compiled, Leaf, LeafKind, compile_sort, leaf};
 
 /// Characters `start..end` of the filter text (counted in Unicode scalar values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +165,10 @@ pub enum Expr {
 /// What a test looks at.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Field {
-    Metric { key: String, agg: Agg },
+    Metric {
+        key: String,
+        agg: Agg,
+    },
     Param(String),
     Tag(String),
     Attr(Attr),
@@ -282,8 +285,22 @@ impl Attr {
     }
 
     pub(crate) const NAMES: &'static [&'static str] = &[
-        "id", "name", "status", "experiment", "source", "store", "started", "ended", "duration", "user", "commit", "deleted",
-        "artifact_uri", "starred", "note", "label",
+        "id",
+        "name",
+        "status",
+        "experiment",
+        "source",
+        "store",
+        "started",
+        "ended",
+        "duration",
+        "user",
+        "commit",
+        "deleted",
+        "artifact_uri",
+        "starred",
+        "note",
+        "label",
     ];
 
     /// The attribute's name in messages.

@@ -9,10 +9,8 @@ use super::{Agg, Attr, DatasetKey, Expr, Field, FilterError, Literal, Pred, Sort
 /// costs a few stack frames here and in every walk of the parsed filter.
 pub const MAX_DEPTH: usize = 100;
 
-const FIELD_EXPECTED: &[&str] =
-    &["`metrics.<key>`", "`params.<key>`", "`tags.<key>`", "an attribute such as `name` or `status`", "`(`", "`not`"];
-const OP_EXPECTED: &[&str] =
-    &["`=`", "`!=`", "`<`", "`<=`", "`>`", "`>=`", "`in`", "`like`", "`ilike`", "`~`", "`is null`", "`not in`"];
+const FIELD_EXPECTED: &[&str] = &["`metrics.<key>`", "`params.<key>`", "`tags.<key>`", "an attribute such as `name` or `status`", "`(`", "`not`"];
+const OP_EXPECTED: &[&str] = &["`=`", "`!=`", "`<`", "`<=`", "`>`", "`>=`", "`in`", "`like`", "`ilike`", "`~`", "`is null`", "`not in`"];
 const VALUE_EXPECTED: &[&str] = &["a number", "a 'string'"];
 
 pub struct Parser<'t> {
@@ -100,40 +98,38 @@ impl<'t> Parser<'t> {
     fn enter(&mut self, span: Span) -> Result<(), FilterError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(FilterError::new(
-                span,
-                format!("the filter nests too deeply: at most {MAX_DEPTH} levels of parentheses and `not`"),
-                &[],
-            ));
+            return Err(FilterError::new(span, format!("the filter nests too deeply: at most {MAX_DEPTH} levels of parentheses and `not`"), &[]));
         }
         Ok(())
     }
 
     fn not(&mut self) -> Result<Expr, FilterError> {
         if let Some(t) = self.peek()
-            && word_is(&t.tok, "not") {
-                self.pos += 1;
-                self.enter(t.span)?;
-                let inner = self.not()?;
-                self.depth -= 1;
-                return Ok(Expr::Not(Box::new(inner)));
-            }
+            && word_is(&t.tok, "not")
+        {
+            self.pos += 1;
+            self.enter(t.span)?;
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
+        }
         self.primary()
     }
 
     fn primary(&mut self) -> Result<Expr, FilterError> {
         if let Some(t) = self.peek()
-            && matches!(t.tok, Tok::LParen) {
-                self.pos += 1;
-                self.enter(t.span)?;
-                let inner = self.or()?;
-                self.depth -= 1;
-                return match self.next() {
-                    Some(t) if matches!(t.tok, Tok::RParen) => Ok(inner),
-                    Some(t) => Err(FilterError::new(t.span, "expected `)`", &["`)`", "`and`", "`or`"])),
-                    None => Err(FilterError::new(self.end_span(), "missing `)`", &["`)`"])),
-                };
-            }
+            && matches!(t.tok, Tok::LParen)
+        {
+            self.pos += 1;
+            self.enter(t.span)?;
+            let inner = self.or()?;
+            self.depth -= 1;
+            return match self.next() {
+                Some(t) if matches!(t.tok, Tok::RParen) => Ok(inner),
+                Some(t) => Err(FilterError::new(t.span, "expected `)`", &["`)`", "`and`", "`or`"])),
+                None => Err(FilterError::new(self.end_span(), "missing `)`", &["`)`"])),
+            };
+        }
         let (field, field_span) = self.field()?;
         let pred = self.predicate()?;
         let end = self.tokens.get(self.pos.saturating_sub(1)).map(|t| t.span.end).unwrap_or(field_span.end);
@@ -160,7 +156,22 @@ impl<'t> Parser<'t> {
             };
         }
         let namespace = word.to_ascii_lowercase();
-        let known = ["metrics", "metric", "params", "param", "parameter", "parameters", "tags", "tag", "attributes", "attribute", "attr", "run", "datasets", "dataset"];
+        let known = [
+            "metrics",
+            "metric",
+            "params",
+            "param",
+            "parameter",
+            "parameters",
+            "tags",
+            "tag",
+            "attributes",
+            "attribute",
+            "attr",
+            "run",
+            "datasets",
+            "dataset",
+        ];
         if !known.contains(&namespace.as_str()) {
             return Err(FilterError::new(
                 first.span,
@@ -176,10 +187,11 @@ impl<'t> Parser<'t> {
                 let mut agg = Agg::Latest;
                 if segments.len() > 1
                     && let Some((last, false)) = segments.last()
-                        && let Some(a) = Agg::parse(last) {
-                            agg = a;
-                            segments.pop();
-                        }
+                    && let Some(a) = Agg::parse(last)
+                {
+                    agg = a;
+                    segments.pop();
+                }
                 Field::Metric { key: join(&segments), agg }
             }
             "params" | "param" | "parameter" | "parameters" => Field::Param(join(&segments)),
@@ -243,7 +255,9 @@ impl<'t> Parser<'t> {
                 let (negated, word, span) = if word == "not" {
                     match self.next() {
                         Some(Token { tok: Tok::Word(w2), span }) => (true, w2.to_ascii_lowercase(), *span),
-                        Some(t2) => return Err(FilterError::new(t2.span, "expected `in`, `like` or `ilike` after `not`", &["`in`", "`like`", "`ilike`"])),
+                        Some(t2) => {
+                            return Err(FilterError::new(t2.span, "expected `in`, `like` or `ilike` after `not`", &["`in`", "`like`", "`ilike`"]));
+                        }
                         None => return Err(FilterError::new(self.end_span(), "expected `in`, `like` or `ilike`", &["`in`", "`like`"])),
                     }
                 } else {
@@ -276,11 +290,9 @@ impl<'t> Parser<'t> {
             Some(Token { tok: Tok::Word(w), span }) if w.eq_ignore_ascii_case("true") || w.eq_ignore_ascii_case("false") => {
                 Ok(Value { kind: Literal::Bool(w.eq_ignore_ascii_case("true")), span: *span })
             }
-            Some(Token { tok: Tok::Word(w), span }) => Err(FilterError::new(
-                *span,
-                format!("`{w}` is not a value: put text in quotes ('{w}')"),
-                VALUE_EXPECTED,
-            )),
+            Some(Token { tok: Tok::Word(w), span }) => {
+                Err(FilterError::new(*span, format!("`{w}` is not a value: put text in quotes ('{w}')"), VALUE_EXPECTED))
+            }
             Some(t) => Err(FilterError::new(t.span, "expected a value", VALUE_EXPECTED)),
             None => Err(FilterError::new(self.end_span(), "expected a value", VALUE_EXPECTED)),
         }

@@ -2,9 +2,9 @@
 //! and key becomes a `?` parameter; only fixed SQL text from this file is concatenated.
 //! `eval.rs` runs the tests and combines their results.
 
+use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::Connection;
 
 use super::lexer::CmpOp;
 use super::{Attr, DatasetKey, Field, FilterError, Literal, Pred, SortKey, Span, Value};
@@ -74,7 +74,9 @@ fn label_pred(pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterErr
     let (positive, negative) = match pred {
         Pred::Cmp(CmpOp::Ne, v) => (Pred::Cmp(CmpOp::Eq, v.clone()), true),
         Pred::In { values, negated } => (Pred::In { values: values.clone(), negated: false }, *negated),
-        Pred::Like { pattern, case_insensitive, negated } => (Pred::Like { pattern: pattern.clone(), case_insensitive: *case_insensitive, negated: false }, *negated),
+        Pred::Like { pattern, case_insensitive, negated } => {
+            (Pred::Like { pattern: pattern.clone(), case_insensitive: *case_insensitive, negated: false }, *negated)
+        }
         Pred::Regex { pattern, negated } => (Pred::Regex { pattern: pattern.clone(), negated: false }, *negated),
         Pred::IsNull { negated } => {
             c.sql.push_str(if *negated { "EXISTS (" } else { "NOT EXISTS (" });
@@ -205,7 +207,11 @@ fn dataset_pred(key: DatasetKey, pred: &Pred, span: Span) -> FilterError {
         Pred::Regex { .. } | Pred::IsNull { .. } => false,
     };
     if !allowed {
-        return FilterError::new(span, "datasets compare with =, !=, like, ilike, in (...) and not in (...)", &["`=`", "`!=`", "`like`", "`ilike`", "`in`"]);
+        return FilterError::new(
+            span,
+            "datasets compare with =, !=, like, ilike, in (...) and not in (...)",
+            &["`=`", "`!=`", "`like`", "`ilike`", "`in`"],
+        );
     }
     if let Err(e) = text_only(pred, "dataset fields are text") {
         return e;
@@ -255,11 +261,7 @@ fn numeric_pred(col: &str, pred: &Pred, span: Span, c: &mut Compiled, what: &str
         }
         Pred::IsNull { negated } => c.sql.push_str(&format!("{col} IS {}NULL", if *negated { "NOT " } else { "" })),
         Pred::Like { .. } | Pred::Regex { .. } => {
-            return Err(FilterError::new(
-                span,
-                format!("{what} are numbers: use =, <, >, in (...)"),
-                &["`=`", "`<`", "`>`", "`in`"],
-            ));
+            return Err(FilterError::new(span, format!("{what} are numbers: use =, <, >, in (...)"), &["`=`", "`<`", "`>`", "`in`"]));
         }
     }
     Ok(())
@@ -345,9 +347,8 @@ fn attr_pred(attr: Attr, pred: &Pred, span: Span, c: &mut Compiled) -> Result<()
         Attr::Duration => {
             let pred = convert_values(pred, |v| match &v.kind {
                 Literal::Num(n) => Ok(*n),
-                Literal::Str(s) => parse_duration_s(s).ok_or_else(|| {
-                    FilterError::new(v.span, format!("`{s}` is not a duration"), &["seconds", "'90s'", "'5m'", "'1h30m'", "'2d'"])
-                }),
+                Literal::Str(s) => parse_duration_s(s)
+                    .ok_or_else(|| FilterError::new(v.span, format!("`{s}` is not a duration"), &["seconds", "'90s'", "'5m'", "'1h30m'", "'2d'"])),
                 Literal::Bool(_) => Err(FilterError::new(v.span, "expected a duration", &["seconds"])),
             })?;
             numeric_pred(col, &pred, span, c, "durations")

@@ -3,7 +3,7 @@
 //! evaluator combines as sets) with its parameters, or the positioned error as the CLI
 //! prints it. Update the snapshots with `UPDATE_EXPECT=1 cargo test -p runlens-index filter`.
 
-use expect_test::{expect, Expect};
+use expect_test::{Expect, expect};
 use rusqlite::types::Value as SqlValue;
 
 use super::{Compiled, Expr, FilterError, LeafKind};
@@ -257,76 +257,130 @@ fn mlflow_spellings_of_keys_and_run_names() {
             (r.rid IN (SELECT p.rid FROM params p WHERE p.key = ? AND p.value = ?) AND r.rid IN (SELECT m.rid FROM metrics m WHERE m.key = ? AND m.latest > ?) AND r.rid IN (SELECT t.rid FROM tags t WHERE t.key = ? AND t.value = ?))
             ["my key", "v1", "val acc", 0.5, "mlflow.runName", "alpha"]"#]],
     );
-    check("`Run name` = 'alpha' or attributes.\"Run Name\" like 'a%' or run_name = 'b'", expect![[r#"
+    check(
+        "`Run name` = 'alpha' or attributes.\"Run Name\" like 'a%' or run_name = 'b'",
+        expect![[r#"
         (r.name = ? OR rl_like(r.name, ?, ?) OR r.name = ?)
-        ["alpha", "a%", 0, "b"]"#]]);
-    check("attributes.artifact_uri like '%/artifacts' and parameter.lr = '0.1'", expect![[r#"
+        ["alpha", "a%", 0, "b"]"#]],
+    );
+    check(
+        "attributes.artifact_uri like '%/artifacts' and parameter.lr = '0.1'",
+        expect![[r#"
         (rl_like(rl_file_uri(r.artifact_dir), ?, ?) AND r.rid IN (SELECT p.rid FROM params p WHERE p.key = ? AND p.value = ?))
-        ["%/artifacts", 0, "lr", "0.1"]"#]]);
+        ["%/artifacts", 0, "lr", "0.1"]"#]],
+    );
 }
 
 #[test]
 fn run_ids_match_either_id_in_every_test() {
-    check("attributes.run_id in ('a1', 'b2')", expect![[r#"
+    check(
+        "attributes.run_id in ('a1', 'b2')",
+        expect![[r#"
         (r.id IN (?, ?) OR r.native_id IN (?, ?))
-        ["a1", "b2", "a1", "b2"]"#]]);
-    check("run_id not in ('a1') and run_id != 'b2' and run_id like 'c%'", expect![[r#"
+        ["a1", "b2", "a1", "b2"]"#]],
+    );
+    check(
+        "run_id not in ('a1') and run_id != 'b2' and run_id like 'c%'",
+        expect![[r#"
         ((NOT (r.id IN (?)) AND NOT (r.native_id IN (?))) AND (r.id <> ? AND r.native_id <> ?) AND (rl_like(r.id, ?, ?) OR rl_like(r.native_id, ?, ?)))
-        ["a1", "a1", "b2", "b2", "c%", 0, "c%", 0]"#]]);
+        ["a1", "a1", "b2", "b2", "c%", 0, "c%", 0]"#]],
+    );
 }
 
 #[test]
 fn is_null_means_the_run_has_no_such_key() {
-    check("params.optimizer is null and tags.team is not null and metrics.acc is null", expect![[r#"
+    check(
+        "params.optimizer is null and tags.team is not null and metrics.acc is null",
+        expect![[r#"
         (r.rid NOT IN (SELECT p.rid FROM params p WHERE p.key = ?) AND r.rid IN (SELECT t.rid FROM tags t WHERE t.key = ?) AND r.rid NOT IN (SELECT m.rid FROM metrics m WHERE m.key = ?))
-        ["optimizer", "team", "acc"]"#]]);
-    check("attributes.end_time is null", expect![[r#"
+        ["optimizer", "team", "acc"]"#]],
+    );
+    check(
+        "attributes.end_time is null",
+        expect![[r#"
         r.end_ms IS NULL
-        []"#]]);
-    check("status is null", expect![[r#"
+        []"#]],
+    );
+    check(
+        "status is null",
+        expect![[r#"
         status is null
-        ^^^^^^^^^^^^^^ every run has a `status`: `is null` cannot select anything"#]]);
+        ^^^^^^^^^^^^^^ every run has a `status`: `is null` cannot select anything"#]],
+    );
 }
 
 #[test]
 fn nan_metrics_differ_from_every_number() {
-    check("metrics.loss != 0 and metrics.loss not in (1, 2) and metrics.loss.min != 3", expect![[r#"
+    check(
+        "metrics.loss != 0 and metrics.loss not in (1, 2) and metrics.loss.min != 3",
+        expect![[r#"
         (r.rid IN (SELECT m.rid FROM metrics m WHERE m.key = ? AND (m.latest <> ? OR m.latest IS NULL)) AND r.rid IN (SELECT m.rid FROM metrics m WHERE m.key = ? AND (m.latest NOT IN (?, ?) OR m.latest IS NULL)) AND r.rid IN (SELECT m.rid FROM metrics m WHERE m.key = ? AND (m.min <> ? OR m.min IS NULL)))
-        ["loss", 0, "loss", 1, 2, "loss", 3]"#]]);
-    check("metrics.loss.count != 3", expect![[r#"
+        ["loss", 0, "loss", 1, 2, "loss", 3]"#]],
+    );
+    check(
+        "metrics.loss.count != 3",
+        expect![[r#"
         r.rid IN (SELECT m.rid FROM metrics m WHERE m.key = ? AND m.count <> ?)
-        ["loss", 3]"#]]);
+        ["loss", 3]"#]],
+    );
 }
 
 #[test]
 fn comparisons_that_can_never_match_are_errors() {
-    check("status = 1", expect![[r#"
+    check(
+        "status = 1",
+        expect![[r#"
         status = 1
-                 ^ `status` is text: put the value in quotes ('1') (expected a 'string')"#]]);
-    check("run_id != 1", expect![[r#"
+                 ^ `status` is text: put the value in quotes ('1') (expected a 'string')"#]],
+    );
+    check(
+        "run_id != 1",
+        expect![[r#"
         run_id != 1
-                  ^ `id` is text: put the value in quotes ('1') (expected a 'string')"#]]);
-    check("tags.team = 1", expect![[r#"
+                  ^ `id` is text: put the value in quotes ('1') (expected a 'string')"#]],
+    );
+    check(
+        "tags.team = 1",
+        expect![[r#"
         tags.team = 1
-                    ^ tags are text: put the value in quotes ('1') (expected a 'string')"#]]);
-    check("tags.team in ('a', 2)", expect![[r#"
+                    ^ tags are text: put the value in quotes ('1') (expected a 'string')"#]],
+    );
+    check(
+        "tags.team in ('a', 2)",
+        expect![[r#"
         tags.team in ('a', 2)
-                           ^ tags are text: put the value in quotes ('2') (expected a 'string')"#]]);
-    check("attributes.artifact_uri = true", expect![[r#"
+                           ^ tags are text: put the value in quotes ('2') (expected a 'string')"#]],
+    );
+    check(
+        "attributes.artifact_uri = true",
+        expect![[r#"
         attributes.artifact_uri = true
-                                  ^^^^ `artifact_uri` is text: put the value in quotes ('true') (expected a 'string')"#]]);
-    check("datasets.name = 'train'", expect![[r#"
+                                  ^^^^ `artifact_uri` is text: put the value in quotes ('true') (expected a 'string')"#]],
+    );
+    check(
+        "datasets.name = 'train'",
+        expect![[r#"
         datasets.name = 'train'
-        ^^^^^^^^^^^^^^^^^^^^^^^ dataset names are not in the index yet: a filter on them cannot be answered"#]]);
-    check("datasets.name > 'a'", expect![[r#"
+        ^^^^^^^^^^^^^^^^^^^^^^^ dataset names are not in the index yet: a filter on them cannot be answered"#]],
+    );
+    check(
+        "datasets.name > 'a'",
+        expect![[r#"
         datasets.name > 'a'
-        ^^^^^^^^^^^^^^^^^^^ datasets compare with =, !=, like, ilike, in (...) and not in (...) (expected `=`, `!=`, `like`, `ilike`, `in`)"#]]);
-    check("datasets.name = 1", expect![[r#"
+        ^^^^^^^^^^^^^^^^^^^ datasets compare with =, !=, like, ilike, in (...) and not in (...) (expected `=`, `!=`, `like`, `ilike`, `in`)"#]],
+    );
+    check(
+        "datasets.name = 1",
+        expect![[r#"
         datasets.name = 1
-                        ^ dataset fields are text: put the value in quotes ('1') (expected a 'string')"#]]);
-    check("datasets.size = 'big'", expect![[r#"
+                        ^ dataset fields are text: put the value in quotes ('1') (expected a 'string')"#]],
+    );
+    check(
+        "datasets.size = 'big'",
+        expect![[r#"
         datasets.size = 'big'
-                 ^^^^ unknown dataset field `size` (expected name, digest, context)"#]]);
+                 ^^^^ unknown dataset field `size` (expected name, digest, context)"#]],
+    );
 }
 
 #[test]

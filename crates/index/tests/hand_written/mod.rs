@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use runlens_index::{RunRecord, RunsQuery};
 use serde_json::Value;
 
-use crate::common::{fixture, TestIndex};
+use crate::common::{TestIndex, fixture};
 
 /// `tests/fixtures/<kind>/expected.json`.
 pub fn expected_of(kind: &str) -> Value {
@@ -30,8 +30,7 @@ pub fn check_runs(t: &TestIndex, exp: &Value, source: &str) -> usize {
         let exp_name = e["name"].as_str().unwrap();
         for er in e["runs"].as_array().unwrap() {
             let name = er["name"].as_str().unwrap();
-            let matching: Vec<&RunRecord> =
-                runs.iter().filter(|r| r.name == name && r.experiment.as_deref() == Some(exp_name)).collect();
+            let matching: Vec<&RunRecord> = runs.iter().filter(|r| r.name == name && r.experiment.as_deref() == Some(exp_name)).collect();
             assert_eq!(matching.len(), 1, "run {name:?} in {exp_name:?}");
             check_run(t, matching[0], er, source);
             compared += 1;
@@ -52,8 +51,7 @@ fn check_run(t: &TestIndex, r: &RunRecord, er: &Value, source: &str) {
         er["params"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect();
     assert_eq!(er["n_params"].as_u64(), Some(params.len() as u64), "{what}: expected.json agrees with itself");
     assert_eq!(r.params, params, "{what}: params");
-    let tags: BTreeMap<String, String> =
-        er["tags"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect();
+    let tags: BTreeMap<String, String> = er["tags"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect();
     assert_eq!(er["n_tags"].as_u64(), Some(tags.len() as u64));
     assert_eq!(r.tags, tags, "{what}: tags");
 

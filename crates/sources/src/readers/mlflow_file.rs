@@ -19,7 +19,8 @@ use yaml_rust2::Yaml;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
 use crate::util::{
-    list_artifacts, local_path_of_uri, outside_warning, read_text, read_window, resolve_moved, resume_walked_window, walk_files, yaml_i64, yaml_str, Fingerprint, Resume,
+    Fingerprint, Resume, list_artifacts, local_path_of_uri, outside_warning, read_text, read_window, resolve_moved, resume_walked_window, walk_files,
+    yaml_i64, yaml_str,
 };
 
 /// Experiment sub-folders that are not runs (`FileStore.RESERVED_EXPERIMENT_FOLDERS`).
@@ -52,11 +53,7 @@ impl Reader for MlflowFile {
             .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
             .take(5)
             .any(|d| is_experiment_meta(&dir.path.join(d).join("meta.yaml")));
-        if looks_like_store {
-            vec![Detected::store(dir.path.to_path_buf())]
-        } else {
-            Vec::new()
-        }
+        if looks_like_store { vec![Detected::store(dir.path.to_path_buf())] } else { Vec::new() }
     }
 
     fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError> {
@@ -272,9 +269,8 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
     let mut artifact_dir = Some(dir.join("artifacts")).filter(|d| d.is_dir());
     if artifact_dir.is_none() {
         let doc = meta_doc.take().or_else(|| load_yaml(&meta_path).ok());
-        artifact_dir = doc.and_then(|d| yaml_str(&d["artifact_uri"])).and_then(|uri| {
-            resolve_moved(&local_path_of_uri(&uri)?, ctx.root, Some(&run.id))
-        });
+        artifact_dir =
+            doc.and_then(|d| yaml_str(&d["artifact_uri"])).and_then(|uri| resolve_moved(&local_path_of_uri(&uri)?, ctx.root, Some(&run.id)));
         if let Some(outside) = artifact_dir.take_if(|d| !ctx.may_read(d)) {
             update.warnings.push(outside_warning(&format!("{}/meta.yaml", run.rel), &outside));
         }
@@ -320,12 +316,8 @@ fn read_metric_windows(
     let mut window_end = from + bytes.len() as u64;
     drop(bytes);
     while window_end < mark.size && at < mark.size {
-        let mut marks: Vec<(String, FileMark)> = ctx
-            .previous
-            .iter()
-            .filter(|(k, _)| k.starts_with(&format!("{}/", run.rel)) && k.as_str() != rel)
-            .map(|(k, m)| (k.clone(), *m))
-            .collect();
+        let mut marks: Vec<(String, FileMark)> =
+            ctx.previous.iter().filter(|(k, _)| k.starts_with(&format!("{}/", run.rel)) && k.as_str() != rel).map(|(k, m)| (k.clone(), *m)).collect();
         marks.push((rel.to_string(), FileMark { offset: at, ..mark }));
         ctx.send(Update::Run(RunUpdate {
             native_id: run.id.clone(),
@@ -361,10 +353,7 @@ fn run_info(meta: &Yaml, run: &RunFolder, tags: &[(String, String)]) -> RunInfo 
         None if meta.is_null() => Status::Unknown,
         None => yaml_str(&meta["status"]).map(|s| Status::parse(&s)).unwrap_or(Status::Running),
     };
-    let name = yaml_str(&meta["run_name"])
-        .filter(|n| !n.is_empty())
-        .or_else(|| tag("mlflow.runName"))
-        .unwrap_or_else(|| run.id.clone());
+    let name = yaml_str(&meta["run_name"]).filter(|n| !n.is_empty()).or_else(|| tag("mlflow.runName")).unwrap_or_else(|| run.id.clone());
     RunInfo {
         experiment: Some(run.exp_native.to_string()),
         name,

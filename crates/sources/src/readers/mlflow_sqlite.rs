@@ -19,8 +19,8 @@ use rusqlite::Connection;
 
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::sqlite_ro::{column_names, is_sqlite_file, open_read_only, table_names, DbFiles};
-use crate::util::{list_artifacts, local_path_of_uri, outside_warning, resolve_moved, Fingerprint};
+use crate::sqlite_ro::{DbFiles, column_names, is_sqlite_file, open_read_only, table_names};
+use crate::util::{Fingerprint, list_artifacts, local_path_of_uri, outside_warning, resolve_moved};
 
 /// Tables every MLflow tracking database has (`alembic_version` tells it from other
 /// databases with tables of the same names, Runlens' own index among them).
@@ -71,9 +71,7 @@ impl Reader for MlflowSqlite {
         // Metric rows are insert-only, so rows after the last high-water mark are what is
         // new, unless the file was replaced (a new inode, a smaller file, another first
         // row, fewer rows): then everything is read again and replaces what was indexed.
-        let resume = previous.filter(|p| {
-            p.inode == files.db.inode && p.size <= files.db.size && p.hash == fingerprint && p.offset as i64 <= high
-        });
+        let resume = previous.filter(|p| p.inode == files.db.inode && p.size <= files.db.size && p.hash == fingerprint && p.offset as i64 <= high);
         let (after, mode) = match resume {
             Some(p) => (p.offset as i64, SeriesMode::Append),
             None => (0, SeriesMode::Replace),
@@ -103,11 +101,7 @@ impl Reader for MlflowSqlite {
         for (done, row) in runs.into_iter().enumerate() {
             let tags = tags.remove(&row.id).unwrap_or_default();
             let tag = |k: &str| tags.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-            let artifact_dir = row
-                .artifact_uri
-                .as_deref()
-                .and_then(local_path_of_uri)
-                .and_then(|p| resolve_moved(&p, base, Some(&row.id)));
+            let artifact_dir = row.artifact_uri.as_deref().and_then(local_path_of_uri).and_then(|p| resolve_moved(&p, base, Some(&row.id)));
             let mut warnings = Vec::new();
             let artifact_dir = match artifact_dir {
                 Some(d) if !ctx.may_read(&d) => {
@@ -291,9 +285,7 @@ type RunSeries = HashMap<String, Vec<(String, Vec<Point>)>>;
 fn read_metrics(conn: &Connection, schema: &Schema, after: i64, high: i64, run_marks: &HashMap<&str, i64>) -> rusqlite::Result<RunSeries> {
     let step = if schema.metric_step { "step" } else { "0" };
     let is_nan = if schema.metric_is_nan { "is_nan" } else { "0" };
-    let sql = format!(
-        "SELECT run_uuid, key, timestamp, {step}, value, {is_nan}, rowid FROM metrics WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid"
-    );
+    let sql = format!("SELECT run_uuid, key, timestamp, {step}, value, {is_nan}, rowid FROM metrics WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid");
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([after, high])?;
     let mut by_run: HashMap<String, HashMap<String, usize>> = HashMap::new();

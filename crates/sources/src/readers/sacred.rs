@@ -32,7 +32,7 @@ use crate::discover::skipped_dir;
 use crate::lenient_json;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::util::{walk_files, Fingerprint};
+use crate::util::{Fingerprint, walk_files};
 
 /// Files of a run folder that are parsed rather than listed as artifacts.
 const PARSED_FILES: &[&str] = &["run.json", "config.json", "metrics.json"];
@@ -256,10 +256,7 @@ fn run_info(run: &Value, id: &str, dir: &Path) -> RunInfo {
         Some(e) => format!("{e} #{id}"),
         None => format!("#{id}"),
     };
-    let commit = run["experiment"]["repositories"]
-        .as_array()
-        .and_then(|repos| repos.iter().find_map(|r| r["commit"].as_str()))
-        .map(str::to_string);
+    let commit = run["experiment"]["repositories"].as_array().and_then(|repos| repos.iter().find_map(|r| r["commit"].as_str())).map(str::to_string);
     RunInfo {
         experiment,
         name,

@@ -34,10 +34,9 @@ pub(super) struct YamlError {
 pub(super) fn params(text: &str) -> Result<Vec<(String, String)>, YamlError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, false).map_err(|e| YamlError {
-        location: Some(format!("line {}", e.marker().line())),
-        message: format!("invalid YAML: {e}"),
-    })?;
+    parser
+        .load(&mut builder, false)
+        .map_err(|e| YamlError { location: Some(format!("line {}", e.marker().line())), message: format!("invalid YAML: {e}") })?;
     let mut out = Vec::new();
     match builder.doc {
         None => {} // an empty file: no params
@@ -53,9 +52,7 @@ fn flatten(entries: &[(Node, Node)], prefix: &str, depth: usize, out: &mut Vec<(
         let key = render(key, depth);
         let key = if prefix.is_empty() { key } else { format!("{prefix}.{key}") };
         match value {
-            Node::Map { entries, .. } if !entries.is_empty() && depth < MAX_DEPTH && !is_constructor(value) => {
-                flatten(entries, &key, depth + 1, out)
-            }
+            Node::Map { entries, .. } if !entries.is_empty() && depth < MAX_DEPTH && !is_constructor(value) => flatten(entries, &key, depth + 1, out),
             _ => out.push((key, render(value, depth))),
         }
     }
@@ -113,7 +110,8 @@ fn numpy_scalar(node: &Node) -> Option<String> {
     let Some(Node::Seq { items: args, .. }) = field("args") else { return None };
     let Some(Node::Scalar { text: code, .. }) = args.first() else { return None };
     // state[1] is the byte order: `<` little, `>` big, `|` not applicable.
-    let big_endian = matches!(field("state"), Some(Node::Seq { items, .. }) if matches!(items.get(1), Some(Node::Scalar { text, .. }) if text == ">"));
+    let big_endian =
+        matches!(field("state"), Some(Node::Seq { items, .. }) if matches!(items.get(1), Some(Node::Scalar { text, .. }) if text == ">"));
     let Node::Scalar { text: encoded, tag: Some(data_tag), .. } = data else { return None };
     if data_tag != "binary" {
         return None;
@@ -154,8 +152,7 @@ fn path(node: &Node) -> Option<String> {
     if !(tag.starts_with("python/object/apply:pathlib.") && tag.ends_with("Path")) {
         return None;
     }
-    let parts: Option<Vec<&str>> =
-        items.iter().map(|i| if let Node::Scalar { text, .. } = i { Some(text.as_str()) } else { None }).collect();
+    let parts: Option<Vec<&str>> = items.iter().map(|i| if let Node::Scalar { text, .. } = i { Some(text.as_str()) } else { None }).collect();
     let parts = parts?;
     Some(match parts.split_first() {
         Some((&"/", rest)) => format!("/{}", rest.join("/")),
@@ -193,9 +190,7 @@ impl MarkedEventReceiver for Builder {
                 self.complete(node, anchor);
             }
             Event::SequenceStart(anchor, tag) => self.stack.push(Frame::Seq { anchor, tag: tag_text(tag), items: Vec::new() }),
-            Event::MappingStart(anchor, tag) => {
-                self.stack.push(Frame::Map { anchor, tag: tag_text(tag), entries: Vec::new(), key: None })
-            }
+            Event::MappingStart(anchor, tag) => self.stack.push(Frame::Map { anchor, tag: tag_text(tag), entries: Vec::new(), key: None }),
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Seq { anchor, tag, items }) => self.complete(Node::Seq { tag, items }, anchor),
                 Some(Frame::Map { anchor, tag, entries, .. }) => self.complete(Node::Map { tag, entries }, anchor),

@@ -37,11 +37,10 @@ mod table;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-
 use crate::discover::skipped_dir;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::util::{list_dir, list_artifacts, read_text, resume, Resume};
+use crate::util::{Resume, list_artifacts, list_dir, read_text, resume};
 use table::{Header, Layout};
 
 /// Lightning's metrics file (`_ExperimentWriter.NAME_METRICS_FILE`).
@@ -360,11 +359,9 @@ fn read_hparams(ctx: &ScanContext, rel: &str, path: &Path, is_new: bool, update:
     true
 }
 
-
 fn join_rel(rel: &str, name: &str) -> String {
     if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") }
 }
-
 
 #[cfg(test)]
 mod tests {

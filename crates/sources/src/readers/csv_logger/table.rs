@@ -252,7 +252,7 @@ mod tests {
         Header::parse(b"epoch,step,train_loss,val_acc\r", Layout::Lightning).unwrap()
     }
 
-    fn series<'a>(rows: &'a Rows, key: &str) -> Vec<(i64, f64)> {
+    fn series(rows: &Rows, key: &str) -> Vec<(i64, f64)> {
         rows.series.iter().find(|(k, _)| k == key).map(|(_, p)| p.iter().map(|p| (p.step, p.value)).collect()).unwrap_or_default()
     }
 

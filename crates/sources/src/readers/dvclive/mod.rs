@@ -31,7 +31,7 @@ use yaml_rust2::Yaml;
 use crate::discover::skipped_dir;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::util::{list_artifacts, load_yaml, read_text, resume, walk_files, yaml_str, Fingerprint, Resume};
+use crate::util::{Fingerprint, Resume, list_artifacts, load_yaml, read_text, resume, walk_files, yaml_str};
 
 /// Folders of a run listed as its artifacts.
 const ARTIFACT_FOLDERS: &[&str] = &["plots/images", "plots/sklearn", "plots/custom", "artifacts"];
@@ -121,7 +121,6 @@ fn find_runs(root: &Path) -> Vec<String> {
     }
     out
 }
-
 
 /// Where a run keeps its files, relative to its folder.
 struct Layout {
@@ -297,12 +296,8 @@ impl RunRead<'_> {
     /// Removes the series of metric files marked last time that are gone now (DVCLive
     /// deletes its plots when a run restarts without `resume=True`).
     fn drop_vanished_series(&mut self, tsv_prefix: &str, present: &[String]) {
-        let mut gone: Vec<&String> = self
-            .ctx
-            .previous
-            .keys()
-            .filter(|k| k.starts_with(tsv_prefix) && k.ends_with(".tsv") && !present.contains(k))
-            .collect();
+        let mut gone: Vec<&String> =
+            self.ctx.previous.keys().filter(|k| k.starts_with(tsv_prefix) && k.ends_with(".tsv") && !present.contains(k)).collect();
         gone.sort();
         for rel in gone {
             self.changed = true;

@@ -37,11 +37,10 @@ mod state;
 
 use std::path::{Path, PathBuf};
 
-
 use crate::discover::skipped_dir;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::util::{list_dir, read_text, slash_path, Fingerprint};
+use crate::util::{Fingerprint, list_dir, read_text, slash_path};
 use state::{ParseError, TrainerState};
 
 /// The state file the Trainer writes (`TRAINER_STATE_NAME`).
@@ -67,8 +66,7 @@ impl Reader for HfTrainer {
         if checkpoint_step(&name).is_some() {
             return Vec::new(); // a checkpoint belongs to the output folder above it
         }
-        let is_run = dir.has_file(STATE)
-            || dir.dirs.iter().any(|d| checkpoint_step(d).is_some() && dir.path.join(d).join(STATE).is_file());
+        let is_run = dir.has_file(STATE) || dir.dirs.iter().any(|d| checkpoint_step(d).is_some() && dir.path.join(d).join(STATE).is_file());
         if is_run { vec![Detected::lone_run(dir.path.to_path_buf())] } else { Vec::new() }
     }
 
@@ -92,7 +90,6 @@ fn checkpoint_step(name: &str) -> Option<u64> {
     }
     digits.parse().ok()
 }
-
 
 /// `name` below the run folder `rel` (both relative to the store root).
 fn join_rel(rel: &str, name: &str) -> String {
@@ -138,12 +135,9 @@ fn find_runs(root: &Path) -> std::io::Result<Vec<RunDir>> {
             Err(e) if rel.is_empty() => return Err(e),
             Err(_) => continue, // vanished or unreadable below the root: not a run
         };
-        let mut checkpoints: Vec<(u64, &String)> = dirs
-            .iter()
-            .filter_map(|d| Some((checkpoint_step(d)?, d)))
-            .filter(|(_, d)| dir.join(d).join(STATE).is_file())
-            .collect();
-        checkpoints.sort_by(|a, b| b.0.cmp(&a.0));
+        let mut checkpoints: Vec<(u64, &String)> =
+            dirs.iter().filter_map(|d| Some((checkpoint_step(d)?, d))).filter(|(_, d)| dir.join(d).join(STATE).is_file()).collect();
+        checkpoints.sort_by_key(|b| std::cmp::Reverse(b.0));
         let checkpoints: Vec<String> = checkpoints.into_iter().map(|(_, d)| d.clone()).collect();
         if depth < MAX_DEPTH {
             for d in dirs.iter().rev().filter(|d| !skipped_dir(d) && checkpoint_step(d).is_none()) {
@@ -157,7 +151,6 @@ fn find_runs(root: &Path) -> std::io::Result<Vec<RunDir>> {
     runs.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(runs)
 }
-
 
 /// A file a run is read from, with its current mark.
 struct Input {

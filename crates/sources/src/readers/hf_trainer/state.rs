@@ -51,10 +51,7 @@ pub(super) fn parse_json(text: &str) -> Result<Value, ParseError> {
     if text.trim().is_empty() {
         return Err(ParseError { location: None, message: "empty file (being written?)".into() });
     }
-    lenient_json::parse(text).map_err(|e| ParseError {
-        location: Some(format!("line {}", e.line())),
-        message: format!("invalid JSON: {e}"),
-    })
+    lenient_json::parse(text).map_err(|e| ParseError { location: Some(format!("line {}", e.line())), message: format!("invalid JSON: {e}") })
 }
 
 /// Reads a parsed `trainer_state.json`.
@@ -146,9 +143,7 @@ pub(super) fn results(doc: &Value) -> Result<Vec<(String, f64)>, ParseError> {
 /// step reached, or final metrics saved. Otherwise unknown: a live run and a crashed
 /// one leave the same files.
 pub(super) fn status(state: Option<&TrainerState>, has_results: bool) -> Status {
-    let reached_end = state.is_some_and(|s| {
-        s.train_ended || matches!((s.global_step, s.max_steps), (Some(g), Some(m)) if m > 0 && g >= m)
-    });
+    let reached_end = state.is_some_and(|s| s.train_ended || matches!((s.global_step, s.max_steps), (Some(g), Some(m)) if m > 0 && g >= m));
     if reached_end || has_results { Status::Finished } else { Status::Unknown }
 }
 

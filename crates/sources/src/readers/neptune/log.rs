@@ -46,19 +46,54 @@ fn location(line: Option<usize>, offset: u64) -> String {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type")]
 pub(super) enum Operation {
-    AssignFloat { path: Vec<String>, #[serde(deserialize_with = "lenient_f64")] value: f64 },
-    AssignInt { path: Vec<String>, value: i64 },
-    AssignBool { path: Vec<String>, value: bool },
-    AssignString { path: Vec<String>, value: String },
+    AssignFloat {
+        path: Vec<String>,
+        #[serde(deserialize_with = "lenient_f64")]
+        value: f64,
+    },
+    AssignInt {
+        path: Vec<String>,
+        value: i64,
+    },
+    AssignBool {
+        path: Vec<String>,
+        value: bool,
+    },
+    AssignString {
+        path: Vec<String>,
+        value: String,
+    },
     /// Epoch milliseconds.
-    AssignDatetime { path: Vec<String>, #[serde(deserialize_with = "lenient_f64")] value: f64 },
-    LogFloats { path: Vec<String>, values: Vec<FloatEntry> },
-    LogImages { path: Vec<String>, values: Vec<ImageEntry> },
-    ClearFloatLog { path: Vec<String> },
-    ClearImageLog { path: Vec<String> },
-    AddStrings { path: Vec<String>, values: Vec<String> },
-    RemoveStrings { path: Vec<String>, values: Vec<String> },
-    ClearStringSet { path: Vec<String> },
+    AssignDatetime {
+        path: Vec<String>,
+        #[serde(deserialize_with = "lenient_f64")]
+        value: f64,
+    },
+    LogFloats {
+        path: Vec<String>,
+        values: Vec<FloatEntry>,
+    },
+    LogImages {
+        path: Vec<String>,
+        values: Vec<ImageEntry>,
+    },
+    ClearFloatLog {
+        path: Vec<String>,
+    },
+    ClearImageLog {
+        path: Vec<String>,
+    },
+    AddStrings {
+        path: Vec<String>,
+        values: Vec<String>,
+    },
+    RemoveStrings {
+        path: Vec<String>,
+        values: Vec<String>,
+    },
+    ClearStringSet {
+        path: Vec<String>,
+    },
     UploadFile {
         path: Vec<String>,
         #[serde(default)]
@@ -73,11 +108,26 @@ pub(super) enum Operation {
         #[serde(deserialize_with = "base64_len")]
         file_content: u64,
     },
-    UploadFileSet { path: Vec<String>, file_globs: Vec<String>, #[serde(deserialize_with = "python_bool")] reset: bool },
-    DeleteFiles { path: Vec<String>, file_paths: Vec<String> },
-    TrackFilesToArtifact { path: Vec<String>, entries: Vec<(String, Option<String>)> },
-    ClearArtifact { path: Vec<String> },
-    DeleteAttribute { path: Vec<String> },
+    UploadFileSet {
+        path: Vec<String>,
+        file_globs: Vec<String>,
+        #[serde(deserialize_with = "python_bool")]
+        reset: bool,
+    },
+    DeleteFiles {
+        path: Vec<String>,
+        file_paths: Vec<String>,
+    },
+    TrackFilesToArtifact {
+        path: Vec<String>,
+        entries: Vec<(String, Option<String>)>,
+    },
+    ClearArtifact {
+        path: Vec<String>,
+    },
+    DeleteAttribute {
+        path: Vec<String>,
+    },
     // Known operations with nothing to index: string series (captured output, text
     // logs), series display ranges, artifact hashes and server-side copies.
     LogStrings {},

@@ -32,12 +32,11 @@ mod uploads;
 
 use std::path::{Path, PathBuf};
 
-
-use self::log::{parse_lines, LoggedOp};
+use self::log::{LoggedOp, parse_lines};
 use self::replay::{PutVersion, Replay};
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::util::{list_artifacts, read_text, resume, Resume};
+use crate::util::{Resume, list_artifacts, read_text, resume};
 
 /// Native id of the one experiment of a store.
 const EXPERIMENT: &str = "offline";
@@ -63,11 +62,7 @@ impl Reader for Neptune {
         }
         // `.neptune` by default; NEPTUNE_DATA_DIRECTORY may name it otherwise.
         let named = dir.path.file_name().is_some_and(|n| n == ".neptune");
-        if named || holds_runs(&dir.path.join("offline")) {
-            vec![Detected::store(dir.path.to_path_buf())]
-        } else {
-            Vec::new()
-        }
+        if named || holds_runs(&dir.path.join("offline")) { vec![Detected::store(dir.path.to_path_buf())] } else { Vec::new() }
     }
 
     fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError> {
@@ -201,10 +196,7 @@ fn read_run(ctx: &ScanContext, project: &Path, run: &RunFolder) -> RunUpdate {
     let parts: Vec<LogPart> = logs.iter().map(|name| resume_log(ctx, &run.rel, &dir, name, &mut update.warnings)).collect();
     let replaced = previous_run.is_some_and(|p| p.size > run_mark.size) || parts.iter().any(|p| p.replaced);
 
-    let changed = meta_changed
-        || previous_run != Some(run_mark)
-        || parts.iter().any(|p| p.read)
-        || ctx.previous(&put_rel) != put_mark.as_ref();
+    let changed = meta_changed || previous_run != Some(run_mark) || parts.iter().any(|p| p.read) || ctx.previous(&put_rel) != put_mark.as_ref();
     if !changed {
         return update;
     }
@@ -377,9 +369,9 @@ fn read_created_at(path: &Path) -> Result<Option<i64>, (Option<String>, String)>
         (location, format!("invalid JSON (being written?): {e}"))
     })?;
     let Some(created) = value["createdAt"].as_str() else { return Ok(None) };
-    let ms = chrono::DateTime::parse_from_rfc3339(created).map(|t| t.timestamp_millis()).or_else(|_| {
-        chrono::NaiveDateTime::parse_from_str(created, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc().timestamp_millis())
-    });
+    let ms = chrono::DateTime::parse_from_rfc3339(created)
+        .map(|t| t.timestamp_millis())
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(created, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc().timestamp_millis()));
     Ok(ms.ok())
 }
 

@@ -254,10 +254,7 @@ impl Replay {
 
     /// The series to send: cleared ones even when empty, appended ones with new points.
     pub fn take_series(&mut self) -> Vec<SeriesUpdate> {
-        std::mem::take(&mut self.series)
-            .into_values()
-            .filter(|s| s.mode == SeriesMode::Replace || !s.points.is_empty())
-            .collect()
+        std::mem::take(&mut self.series).into_values().filter(|s| s.mode == SeriesMode::Replace || !s.points.is_empty()).collect()
     }
 
     /// Tags: `sys/tags` and `sys/group_tags` labels, the description and host name as
@@ -381,11 +378,7 @@ mod tests {
         let tags = r.tags();
         assert_eq!(
             tags,
-            vec![
-                ("a".to_string(), String::new()),
-                ("b".to_string(), String::new()),
-                ("data/t".to_string(), "2024-05-06T09:00:00+00:00".to_string())
-            ]
+            vec![("a".to_string(), String::new()), ("b".to_string(), String::new()), ("data/t".to_string(), "2024-05-06T09:00:00+00:00".to_string())]
         );
         assert_eq!(r.status(PutVersion::Value(9)), Status::Failed);
     }

@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use prost::bytes::Bytes;
 use prost::Message;
+use prost::bytes::Bytes;
 
 use super::proto::{self, Event, Summary, TensorProto, Value};
-use super::record::{frame_at, record_size, Frame};
+use super::record::{Frame, frame_at, record_size};
 use super::times::Spans;
 use crate::model::{Artifact, Point, Status, Warning};
 
@@ -176,10 +176,7 @@ impl RunData {
     /// The points read, per tag, in order of first appearance.
     pub fn take_series(&mut self) -> Vec<(String, Vec<Point>)> {
         self.series_index.clear();
-        std::mem::take(&mut self.series)
-            .into_iter()
-            .map(|(tag, points)| (String::from_utf8_lossy(&tag).into_owned(), points))
-            .collect()
+        std::mem::take(&mut self.series).into_iter().map(|(tag, points)| (String::from_utf8_lossy(&tag).into_owned(), points)).collect()
     }
 
     /// Applies one event record; an error is the reason the record is skipped.
@@ -354,14 +351,8 @@ fn looks_like_images(t: &TensorProto) -> bool {
 
 /// The file extension of an encoded image or audio clip, from its first bytes.
 fn media_extension(bytes: &[u8]) -> Option<&'static str> {
-    const MAGIC: &[(&[u8], &str)] = &[
-        (b"\x89PNG", "png"),
-        (b"\xff\xd8\xff", "jpg"),
-        (b"GIF8", "gif"),
-        (b"RIFF", "wav"),
-        (b"OggS", "ogg"),
-        (b"fLaC", "flac"),
-    ];
+    const MAGIC: &[(&[u8], &str)] =
+        &[(b"\x89PNG", "png"), (b"\xff\xd8\xff", "jpg"), (b"GIF8", "gif"), (b"RIFF", "wav"), (b"OggS", "ogg"), (b"fLaC", "flac")];
     MAGIC.iter().find(|(magic, _)| bytes.starts_with(magic)).map(|(_, ext)| *ext)
 }
 

@@ -218,11 +218,8 @@ fn an_unknown_hparams_version_is_a_warning() {
 #[test]
 fn images_are_listed_with_their_origin() {
     let png = b"\x89PNG\r\n\x1a\nrest".to_vec();
-    let image = Value {
-        tag: Bytes::from_static(b"samples/input"),
-        image: Some(Image { encoded_image_string: png.clone().into() }),
-        ..Default::default()
-    };
+    let image =
+        Value { tag: Bytes::from_static(b"samples/input"), image: Some(Image { encoded_image_string: png.clone().into() }), ..Default::default() };
     let first = event(1.0, 3, vec![image]);
     let tf2 = TensorProto {
         dtype: proto::DT_STRING,
@@ -244,11 +241,8 @@ fn images_are_listed_with_their_origin() {
 
 #[test]
 fn records_read_before_give_only_their_media() {
-    let image = Value {
-        tag: Bytes::from_static(b"img"),
-        image: Some(Image { encoded_image_string: Bytes::from_static(b"\x89PNG") }),
-        ..Default::default()
-    };
+    let image =
+        Value { tag: Bytes::from_static(b"img"), image: Some(Image { encoded_image_string: Bytes::from_static(b"\x89PNG") }), ..Default::default() };
     let old = event(1.0, 0, vec![simple("x", 1.0), image]);
     let file = [old.clone(), event(2.0, 1, vec![simple("x", 2.0)])].concat();
     let mut data = RunData::default();

@@ -61,8 +61,8 @@ use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use prost::bytes::Bytes;
 use prost::Message;
+use prost::bytes::Bytes;
 
 use crate::discover::skipped_dir;
 use crate::model::*;
@@ -98,12 +98,7 @@ impl Reader for Tensorboard {
     }
 
     fn detect(&self, dir: &DirView) -> Vec<Detected> {
-        let confirmed = dir
-            .files
-            .iter()
-            .filter(|f| is_event_file_name(f))
-            .take(DETECT_FILES)
-            .any(|f| starts_like_an_event_file(&dir.path.join(f)));
+        let confirmed = dir.files.iter().filter(|f| is_event_file_name(f)).take(DETECT_FILES).any(|f| starts_like_an_event_file(&dir.path.join(f)));
         if confirmed { vec![Detected::lone_run(dir.path.to_path_buf())] } else { Vec::new() }
     }
 
@@ -139,7 +134,6 @@ fn starts_like_an_event_file(path: &Path) -> bool {
         .is_some_and(|e| e.file_version.starts_with(b"brain.Event:"))
 }
 
-
 /// One run folder and its event files, sorted by name.
 struct RunFolder {
     native_id: String,
@@ -162,9 +156,10 @@ fn find_runs(root: &Path) -> Result<(Vec<RunFolder>, Vec<Warning>), ReadError> {
     std::fs::read_dir(root).map_err(|e| ReadError::io(root, e))?;
     let mut by_folder: BTreeMap<String, Vec<EventFile>> = BTreeMap::new();
     let mut warnings = Vec::new();
-    let walker = walkdir::WalkDir::new(root).sort_by_file_name().into_iter().filter_entry(|e| {
-        e.depth() == 0 || !e.file_type().is_dir() || !skipped_dir(&e.file_name().to_string_lossy())
-    });
+    let walker = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_type().is_dir() || !skipped_dir(&e.file_name().to_string_lossy()));
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -190,8 +185,7 @@ fn find_runs(root: &Path) -> Result<(Vec<RunFolder>, Vec<Warning>), ReadError> {
         .into_iter()
         .map(|(folder, mut files)| {
             files.sort_by(|a, b| a.rel.cmp(&b.rel));
-            let (native_id, prefix) =
-                if folder.is_empty() { (root_id.clone(), String::new()) } else { (folder.clone(), format!("{folder}/")) };
+            let (native_id, prefix) = if folder.is_empty() { (root_id.clone(), String::new()) } else { (folder.clone(), format!("{folder}/")) };
             RunFolder { native_id, dir: root.join(&folder), prefix, files }
         })
         .collect();
@@ -215,8 +209,7 @@ struct RunState {
     files: u64,
 }
 
-const STATUSES: [Status; 6] =
-    [Status::Unknown, Status::Running, Status::Finished, Status::Failed, Status::Killed, Status::Scheduled];
+const STATUSES: [Status; 6] = [Status::Unknown, Status::Running, Status::Finished, Status::Failed, Status::Killed, Status::Scheduled];
 const HAS_SESSION_START: u64 = 1;
 const HAS_SESSION_END: u64 = 2;
 
@@ -326,8 +319,7 @@ fn read_run(ctx: &ScanContext, experiment: &str, run: &RunFolder) -> RunUpdate {
     };
     match plan(ctx, run, &state) {
         Plan::Unchanged => RunUpdate { native_id: run.native_id.clone(), ..Default::default() },
-        Plan::Append => read_appended(ctx, experiment, run, &state_key, state)
-            .unwrap_or_else(|| read_everything(ctx, experiment, run, &state_key)),
+        Plan::Append => read_appended(ctx, experiment, run, &state_key, state).unwrap_or_else(|| read_everything(ctx, experiment, run, &state_key)),
         Plan::Everything => read_everything(ctx, experiment, run, &state_key),
     }
 }

@@ -30,9 +30,9 @@ use rusqlite::Connection;
 
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
-use crate::sqlite_ro::{column_names, is_sqlite_file, open_read_only, table_names, DbFiles};
-use crate::util::{list_artifacts, Fingerprint};
-use values::{canonical_project, time_ms, Config, RunSeries};
+use crate::sqlite_ro::{DbFiles, column_names, is_sqlite_file, open_read_only, table_names};
+use crate::util::{Fingerprint, list_artifacts};
+use values::{Config, RunSeries, canonical_project, time_ms};
 
 /// Columns of `metrics` every trackio version has.
 const METRIC_COLUMNS: &[&str] = &["run_name", "step", "metrics", "timestamp"];
@@ -51,13 +51,7 @@ impl Reader for Trackio {
     }
 
     fn detect(&self, dir: &DirView) -> Vec<Detected> {
-        dir.files
-            .iter()
-            .filter(|f| f.ends_with(".db"))
-            .map(|f| dir.path.join(f))
-            .filter(|p| is_trackio_db(p))
-            .map(Detected::store)
-            .collect()
+        dir.files.iter().filter(|f| f.ends_with(".db")).map(|f| dir.path.join(f)).filter(|p| is_trackio_db(p)).map(Detected::store).collect()
     }
 
     fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError> {
@@ -89,7 +83,16 @@ impl Reader for Trackio {
         let runs = merge_runs(counts.iter(), &configs, &stem);
         send_experiments(ctx, &runs);
         let media = db_path.parent().unwrap_or(Path::new("/")).join("media");
-        let scan = DbScan { ctx, conn: &conn, schema: &schema, db_name: &files.name, media: &media, max_id, after: if replace { 0 } else { previous_id }, replace };
+        let scan = DbScan {
+            ctx,
+            conn: &conn,
+            schema: &schema,
+            db_name: &files.name,
+            media: &media,
+            max_id,
+            after: if replace { 0 } else { previous_id },
+            replace,
+        };
         let total = runs.len() as u64;
         ctx.send(Update::Progress { done: 0, total });
         for (done, run) in runs.iter().enumerate() {
@@ -270,7 +273,8 @@ impl DbScan<'_> {
         // have committed this run beyond the store's mark).
         let from = if self.replace { 0 } else { self.after.max(previous.map(|p| p.offset as i64).unwrap_or(0)) };
         let new_rows = run.counts.is_some_and(|c| self.replace || c.rows > c.rows_before);
-        let series = if new_rows && from < self.max_id { self.read_points(run, from, &mark_key, &mut update.warnings)? } else { RunSeries::default() };
+        let series =
+            if new_rows && from < self.max_id { self.read_points(run, from, &mark_key, &mut update.warnings)? } else { RunSeries::default() };
 
         let artifact_dir = self.media_dir(run);
         let (artifacts, listing_hash) = artifact_dir.as_deref().map(list_artifacts).unwrap_or_default();
@@ -355,9 +359,11 @@ impl DbScan<'_> {
         }
         let project_dir = Some(self.media.join(&run.project)).filter(|d| plain(&run.project) && d.is_dir()).or_else(|| {
             let wanted = canonical_project(&run.project);
-            std::fs::read_dir(self.media).ok()?.flatten().map(|e| e.path()).find(|p| {
-                p.is_dir() && p.file_name().is_some_and(|n| canonical_project(&n.to_string_lossy()) == wanted)
-            })
+            std::fs::read_dir(self.media)
+                .ok()?
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.is_dir() && p.file_name().is_some_and(|n| canonical_project(&n.to_string_lossy()) == wanted))
         })?;
         Some(project_dir.join(&run.name)).filter(|d| d.is_dir())
     }

@@ -119,8 +119,12 @@ mod tests {
     fn numbers_and_non_finite_strings_are_points_media_and_text_are_not() {
         let mut s = RunSeries::default();
         s.add_row(br#"{"loss": 1.5, "acc": 0, "nanv": "NaN", "up": "Infinity", "down": "-Infinity"}"#, 0, 10).unwrap();
-        s.add_row(br#"{"loss": NaN, "img": {"_type": "trackio.image", "file_path": "p/r/0/x.png"}, "note": "hi", "flag": true, "nested": {"a": 1}}"#, 1, 20)
-            .unwrap();
+        s.add_row(
+            br#"{"loss": NaN, "img": {"_type": "trackio.image", "file_path": "p/r/0/x.png"}, "note": "hi", "flag": true, "nested": {"a": 1}}"#,
+            1,
+            20,
+        )
+        .unwrap();
         let get = |k: &str| &s.series.iter().find(|(key, _)| key == k).unwrap().1;
         assert_eq!(s.series.len(), 5, "{:?}", s.series.iter().map(|(k, _)| k).collect::<Vec<_>>());
         assert_eq!(get("loss").len(), 2);
@@ -148,7 +152,15 @@ mod tests {
                  "_Created": "2026-11-26T10:04:49.653464+00:00", "_Group": "mlp"}"#,
         )
         .unwrap();
-        assert_eq!(c.params, vec![("lr".into(), "0.001".into()), ("model.arch".into(), "mlp".into()), ("model.depth".into(), "32".into()), ("name".into(), "x".into())]);
+        assert_eq!(
+            c.params,
+            vec![
+                ("lr".into(), "0.001".into()),
+                ("model.arch".into(), "mlp".into()),
+                ("model.depth".into(), "32".into()),
+                ("name".into(), "x".into())
+            ]
+        );
         assert_eq!((c.user, c.created_ms, c.group.as_deref()), (None, Some(1795687489653), Some("mlp")));
         assert!(Config::parse(b"{").is_err());
     }

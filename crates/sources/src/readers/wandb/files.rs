@@ -82,9 +82,7 @@ pub fn parse_config_yaml(text: &str) -> Result<Map<String, Value>, String> {
 /// become numbers inside lists, whose JSON text is the param.
 fn to_json(y: &Yaml, in_list: bool) -> Value {
     match y {
-        Yaml::Real(s) if in_list => {
-            s.parse::<f64>().ok().and_then(Number::from_f64).map_or_else(|| Value::String(s.clone()), Value::Number)
-        }
+        Yaml::Real(s) if in_list => s.parse::<f64>().ok().and_then(Number::from_f64).map_or_else(|| Value::String(s.clone()), Value::Number),
         Yaml::Real(s) | Yaml::String(s) => Value::String(s.clone()),
         Yaml::Integer(i) => Value::Number((*i).into()),
         Yaml::Boolean(b) => Value::Bool(*b),
@@ -135,8 +133,11 @@ mod tests {
     fn metadata_gives_the_environment() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(METADATA);
-        std::fs::write(&path, r#"{"host": "gpu-1", "program": "train.py", "python": "CPython 3.11.7", "git": {"remote": "r", "commit": "c"}, "gpu_count": NaN}"#)
-            .unwrap();
+        std::fs::write(
+            &path,
+            r#"{"host": "gpu-1", "program": "train.py", "python": "CPython 3.11.7", "git": {"remote": "r", "commit": "c"}, "gpu_count": NaN}"#,
+        )
+        .unwrap();
         let env = read_metadata(&path).unwrap();
         assert_eq!((env.host.as_str(), env.program.as_str(), env.git_commit.as_str()), ("gpu-1", "train.py", "c"));
         std::fs::write(&path, "{\"host\": ").unwrap();

@@ -372,11 +372,7 @@ fn extra_marks(ctx: &ScanContext, run: &RunDirs) -> (Vec<(String, FileMark)>, bo
 /// Reads the new records of grown logs for their points. `None` when they hold a record
 /// that changes the run's fields (the logs must then be read from the start), else the
 /// logs' new marks.
-fn read_new_points(
-    logs: &[LogFile],
-    series: &mut BTreeMap<String, Vec<Point>>,
-    warnings: &mut Vec<Warning>,
-) -> Option<Vec<(String, FileMark)>> {
+fn read_new_points(logs: &[LogFile], series: &mut BTreeMap<String, Vec<Point>>, warnings: &mut Vec<Warning>) -> Option<Vec<(String, FileMark)>> {
     let mut marks = Vec::new();
     for log in logs {
         let Resume::Read { from, bytes, .. } = &log.resume else {
@@ -484,9 +480,7 @@ fn read_everything(
 /// `wandb-metadata.json` fills environment fields the logs lack; `config.yaml` gives the
 /// config when the logs have none. Both from the latest session that has them.
 fn read_extras(ctx: &ScanContext, run: &RunDirs, state: &mut RunState, update: &mut RunUpdate) {
-    let latest = |name: &str| {
-        run.sessions.iter().rev().map(|s| join(&join(&s.dir, "files"), name)).find(|rel| ctx.root.join(rel).is_file())
-    };
+    let latest = |name: &str| run.sessions.iter().rev().map(|s| join(&join(&s.dir, "files"), name)).find(|rel| ctx.root.join(rel).is_file());
     if let Some(rel) = latest(files::METADATA) {
         update.reread.push(rel.clone());
         match files::read_metadata(&ctx.root.join(&rel)) {
@@ -495,13 +489,14 @@ fn read_extras(ctx: &ScanContext, run: &RunDirs, state: &mut RunState, update: &
         }
     }
     if state.config.is_empty()
-        && let Some(rel) = latest(files::CONFIG) {
-            update.reread.push(rel.clone());
-            match files::read_config_yaml(&ctx.root.join(&rel)) {
-                Ok(config) => state.config = config,
-                Err(reason) => update.warnings.push(Warning::new(rel, None, reason)),
-            }
+        && let Some(rel) = latest(files::CONFIG)
+    {
+        update.reread.push(rel.clone());
+        match files::read_config_yaml(&ctx.root.join(&rel)) {
+            Ok(config) => state.config = config,
+            Err(reason) => update.warnings.push(Warning::new(rel, None, reason)),
         }
+    }
 }
 
 /// Labels as tags of their own; W&B's fields worth filtering on as `wandb.*` tags.

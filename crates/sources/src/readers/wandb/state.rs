@@ -85,9 +85,11 @@ impl RunState {
             self.apply_environment(env);
         }
         if let Some(t) = &record.telemetry
-            && self.env.python.is_empty() && !t.python_version.is_empty() {
-                self.env.python = t.python_version.clone();
-            }
+            && self.env.python.is_empty()
+            && !t.python_version.is_empty()
+        {
+            self.env.python = t.python_version.clone();
+        }
     }
 
     fn apply_run(&mut self, run: &RunRecord, warn: &mut dyn FnMut(String)) {
@@ -121,9 +123,11 @@ impl RunState {
             self.apply_config(config, warn);
         }
         if let Some(t) = &run.telemetry
-            && self.env.python.is_empty() && !t.python_version.is_empty() {
-                self.env.python = t.python_version.clone();
-            }
+            && self.env.python.is_empty()
+            && !t.python_version.is_empty()
+        {
+            self.env.python = t.python_version.clone();
+        }
     }
 
     fn apply_config(&mut self, config: &ConfigRecord, warn: &mut dyn FnMut(String)) {
@@ -278,11 +282,8 @@ pub fn history_points(row: &HistoryRecord, series: &mut BTreeMap<String, Vec<Poi
     let special = |name: &str| leaves.iter().find(|(p, _, _)| p.len() == 1 && p[0] == name).and_then(|(_, v, l)| number(v, *l));
     let step = special("_step").map(|s| s as i64).unwrap_or_else(|| row.step.as_ref().map_or(0, |s| s.num));
     let time_ms = special("_timestamp").map(|t| (t * 1000.0).round() as i64).unwrap_or(0);
-    let media: Vec<&[String]> = leaves
-        .iter()
-        .filter(|(p, _, _)| p.len() >= 2 && p.last().is_some_and(|l| l == "_type"))
-        .map(|(p, _, _)| &p[..p.len() - 1])
-        .collect();
+    let media: Vec<&[String]> =
+        leaves.iter().filter(|(p, _, _)| p.len() >= 2 && p.last().is_some_and(|l| l == "_type")).map(|(p, _, _)| &p[..p.len() - 1]).collect();
     for (path, value, lenient) in &leaves {
         if path.first().is_none_or(|k| k.starts_with('_')) || media.iter().any(|m| path.starts_with(m)) {
             continue;
@@ -336,9 +337,7 @@ mod tests {
     fn row(items: Vec<Item>) -> (BTreeMap<String, Vec<Point>>, Vec<String>) {
         let mut series = BTreeMap::new();
         let mut warnings = Vec::new();
-        history_points(&HistoryRecord { item: items, step: Some(HistoryStep { num: 9 }) }, &mut series, &mut |w| {
-            warnings.push(w)
-        });
+        history_points(&HistoryRecord { item: items, step: Some(HistoryStep { num: 9 }) }, &mut series, &mut |w| warnings.push(w));
         (series, warnings)
     }
 
@@ -421,11 +420,8 @@ mod tests {
     fn a_resumed_session_decides_status_and_end() {
         let mut state = RunState::default();
         let mut warn = |w: String| panic!("{w}");
-        let start = |s| RunRecord {
-            start_time: Some(Timestamp { seconds: s, nanos: 0 }),
-            runtime: if s > 100 { 30 } else { 0 },
-            ..Default::default()
-        };
+        let start =
+            |s| RunRecord { start_time: Some(Timestamp { seconds: s, nanos: 0 }), runtime: if s > 100 { 30 } else { 0 }, ..Default::default() };
         state.apply(&Record { run: Some(start(100)), ..Default::default() }, &mut warn);
         state.begin_session();
         state.apply(&Record { run: Some(start(1000)), ..Default::default() }, &mut warn);

@@ -10,13 +10,8 @@ fn item(key: &str, json: &str) -> Item {
 }
 
 fn row(step: i64, loss: &str) -> Vec<u8> {
-    let items = vec![
-        item("_step", &step.to_string()),
-        item("_timestamp", &format!("{}.5", 1_700_000_000 + step)),
-        item("loss", loss),
-    ];
-    Record { history: Some(HistoryRecord { item: items, step: Some(HistoryStep { num: step }) }), ..Default::default() }
-        .encode_to_vec()
+    let items = vec![item("_step", &step.to_string()), item("_timestamp", &format!("{}.5", 1_700_000_000 + step)), item("loss", loss)];
+    Record { history: Some(HistoryRecord { item: items, step: Some(HistoryStep { num: step }) }), ..Default::default() }.encode_to_vec()
 }
 
 /// A store with one offline run `abc` in project `proj`, logging `losses`.
@@ -25,18 +20,11 @@ fn store(losses: &[&str], exit: Option<i32>) -> tempfile::TempDir {
     let run_dir = dir.path().join("offline-run-20240101_000000-abc");
     std::fs::create_dir_all(run_dir.join("files/media")).unwrap();
     std::fs::write(run_dir.join("files/media/a.png"), b"png").unwrap();
-    let run = RunRecord {
-        run_id: "abc".into(),
-        project: "proj".into(),
-        display_name: "my run".into(),
-        tags: vec!["x".into()],
-        ..Default::default()
-    };
+    let run = RunRecord { run_id: "abc".into(), project: "proj".into(), display_name: "my run".into(), tags: vec!["x".into()], ..Default::default() };
     let mut records = vec![Record { run: Some(run), ..Default::default() }.encode_to_vec()];
     records.extend(losses.iter().enumerate().map(|(i, l)| row(i as i64, l)));
     if let Some(code) = exit {
-        records
-            .push(Record { exit: Some(RunExitRecord { exit_code: code, runtime: 3 }), ..Default::default() }.encode_to_vec());
+        records.push(Record { exit: Some(RunExitRecord { exit_code: code, runtime: 3 }), ..Default::default() }.encode_to_vec());
     }
     std::fs::write(run_dir.join("run-abc.wandb"), log::tests::write_log(&records)).unwrap();
     dir
@@ -94,8 +82,7 @@ fn garbage_never_panics() {
         x ^= x << 17;
         x
     };
-    let good =
-        std::fs::read(store(&["1", "2", "NaN"], None).path().join("offline-run-20240101_000000-abc/run-abc.wandb")).unwrap();
+    let good = std::fs::read(store(&["1", "2", "NaN"], None).path().join("offline-run-20240101_000000-abc/run-abc.wandb")).unwrap();
     for round in 0..300 {
         // Random payloads through the protobuf decoder and the record folding.
         let payload: Vec<u8> = (0..(next() % 200)).map(|_| next() as u8).collect();

@@ -202,7 +202,10 @@ fn kill_trials_with_reset(store: &Path, put_first: &dyn Fn(), grow: &dyn Fn(), s
         let args: &[&str] = if during_scan { &["scan"] } else { &["add", store.to_str().unwrap()] };
         let mut child = spawn_runlens(&db, args);
         let span = &mut span[during_scan as usize];
+        // Not before the index is open and the folder recorded (a few ms): a kill before
+        // that leaves nothing a `scan` could know of.
         let at = (*span * ((landed % 10) * 2 + 1) as f64 / 20.0) as u64 + (attempt * 37) % 23;
+        let at = at.max(60);
         std::thread::sleep(Duration::from_millis(at));
         if child.try_wait().unwrap().is_none() {
             landed += 1;

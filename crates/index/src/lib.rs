@@ -152,11 +152,13 @@ impl Index {
         let mut report = ScanReport::default();
         let mut found = Vec::new();
         for p in paths {
-            progress(Progress::Discovering { path: p.clone() });
-            let discovery = discover(p, &readers)?;
+            // The folder is recorded first: an `add` killed at any later moment leaves it
+            // for the next `scan`, which discovers and reads what is below it.
             let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
             self.conn
                 .execute("INSERT OR IGNORE INTO user_folders (path, added_ms) VALUES (?1, ?2)", params![canonical.to_string_lossy(), now_ms()])?;
+            progress(Progress::Discovering { path: p.clone() });
+            let discovery = discover(p, &readers)?;
             report.warnings.extend(discovery.warnings);
             for s in discovery.stores {
                 let id = self.register(s.reader, &s.root)?;

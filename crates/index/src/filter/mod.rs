@@ -15,7 +15,9 @@
 //!   `attributes.<name>` or just `<name>` for `id`, `name`, `status`, `experiment`,
 //!   `source`, `store`, `started`, `ended`, `duration`, `user`, `commit`, `deleted`,
 //!   `artifact_uri` (MLflow spellings `run_name`, `Run name`, `run_id`, `run_uuid`,
-//!   `start_time`, `end_time`, `created`, `user_id` work too). Prefixes as MLflow spells
+//!   `start_time`, `end_time`, `created`, `user_id` work too), and the user's own
+//!   `starred`, `note` and `label` (`label = 'x'`: the run carries label `x`;
+//!   `label != 'x'`: it does not; `label is null`: it has none). Prefixes as MLflow spells
 //!   them (`metric.`, `param.`, `parameter.`, `tag.`, `attr.`, `run.`, `dataset.`), also
 //!   backquoted (`` `metrics`.acc ``). Keys may contain dots (`tags.mlflow.runName`);
 //!   keys with other characters go in backquotes or quotes (`` metrics.`val acc` ``,

@@ -280,3 +280,26 @@ fn a_metric_file_larger_than_a_read_window_is_indexed_whole_and_once() {
     let points = t.index.series(&all_runs(&t.index)[0].id, "loss").unwrap().unwrap();
     assert!(points.windows(2).all(|w| w[1].step == w[0].step + 1), "every step once, in order");
 }
+
+#[test]
+fn metric_names_that_differ_only_in_invalid_utf8_stop_no_scan() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut t = TestIndex::new();
+    let root = t.dir.path().join("mlruns");
+    store_with_artifact_uri(&root, "file:///nowhere");
+    let metrics = root.join("1/0123456789abcdef0123456789abcdef/metrics");
+    // Both names read as "loss\u{FFFD}" once made text.
+    std::fs::write(metrics.join(std::ffi::OsStr::from_bytes(b"loss\xff")), "1 0.5 0\n2 0.4 1\n").unwrap();
+    std::fs::write(metrics.join(std::ffi::OsStr::from_bytes(b"loss\xfe")), "1 0.9 0\n").unwrap();
+    copy_tree(&fixture("mlflow-file/mlruns"), &t.dir.path().join("other/mlruns"));
+    let top = t.dir.path().to_path_buf();
+    let report = t.add(&top);
+    for s in &report.stores {
+        assert_eq!(s.stats.error, None, "{}", s.store.root);
+    }
+    let runs = all_runs(&t.index);
+    assert_eq!(runs.len(), 13, "the odd run and the whole other store");
+    let odd = runs.iter().find(|r| r.name == "r").unwrap();
+    assert_eq!(odd.metrics["loss\u{FFFD}"].count, 3, "both files' points are kept");
+    assert!(warnings_text(&t.index).contains("two series named"), "{}", warnings_text(&t.index));
+}

@@ -11,25 +11,35 @@ use rusqlite::{OptionalExtension, params};
 use crate::query::RunRecord;
 use crate::{Index, IndexError, now_ms};
 
+/// The annotation columns (names are never user text).
+enum Column {
+    Starred,
+    Note,
+}
+
 impl Index {
     /// Stars or unstars a run.
     pub fn set_starred(&self, run_id: &str, starred: bool) -> Result<(), IndexError> {
-        let (source, identity) = self.annotation_key(run_id)?;
-        self.conn.execute(
-            "INSERT INTO user_annotations (source, identity, starred, updated_ms) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (source, identity) DO UPDATE SET starred = excluded.starred, updated_ms = excluded.updated_ms",
-            params![source, identity, starred, now_ms()],
-        )?;
-        Ok(())
+        self.upsert_annotation(run_id, Column::Starred, &starred)
     }
 
     /// Replaces a run's note (an empty note removes it).
     pub fn set_note(&self, run_id: &str, note: &str) -> Result<(), IndexError> {
+        self.upsert_annotation(run_id, Column::Note, &note)
+    }
+
+    fn upsert_annotation(&self, run_id: &str, column: Column, value: &dyn rusqlite::ToSql) -> Result<(), IndexError> {
         let (source, identity) = self.annotation_key(run_id)?;
+        let column = match column {
+            Column::Starred => "starred",
+            Column::Note => "note",
+        };
         self.conn.execute(
-            "INSERT INTO user_annotations (source, identity, note, updated_ms) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (source, identity) DO UPDATE SET note = excluded.note, updated_ms = excluded.updated_ms",
-            params![source, identity, note, now_ms()],
+            &format!(
+                "INSERT INTO user_annotations (source, identity, {column}, updated_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (source, identity) DO UPDATE SET {column} = excluded.{column}, updated_ms = excluded.updated_ms"
+            ),
+            params![source, identity, value, now_ms()],
         )?;
         Ok(())
     }

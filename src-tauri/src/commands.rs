@@ -119,7 +119,8 @@ macro_rules! command_table {
     };
     (@wrapper [$($doc:literal)*] query $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {
         $(#[doc = $doc])*
-        #[tauri::command]
+        // Off the main thread: a big chart fetch never freezes the window.
+        #[tauri::command(async)]
         pub fn $name(state: tauri::State<'_, AppState>, $($arg: $ty),*) -> Result<$ret, IpcError> {
             super::$name(&state, $($arg),*)
         }

@@ -184,9 +184,18 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<bool> {
     let get = |conn: &Connection, key: &str| -> rusqlite::Result<i64> {
         Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?.unwrap_or(0))
     };
-    // A write transaction from the start: a read that upgrades to a write fails at once
-    // with "database is locked" when another process migrates the same fresh index,
-    // where a write transaction waits its turn (busy timeout).
+    // Up to date (every open but the first of a release): a read, so opening the index
+    // never waits for a scan's write lock. A missing `meta` table reads as version 0.
+    let current = |conn: &Connection| -> bool {
+        get(conn, "user_version").is_ok_and(|v| v as usize == USER_MIGRATIONS.len()) && get(conn, "cache_version").is_ok_and(|v| v == CACHE_VERSION)
+    };
+    if current(conn) {
+        return Ok(false);
+    }
+    // Otherwise a write transaction from the start: a read that upgrades to a write fails
+    // at once with "database is locked" when another process migrates the same fresh
+    // index, where a write transaction waits its turn (busy timeout), then finds the work
+    // done or does it.
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute_batch("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")?;
     let user_version = get(&tx, "user_version")? as usize;

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs what is missing, then runs every test: UI type checks, Rust unit and
-# integration tests (readers against the real fixtures, the index, the CLI, the app's
-# wire types), the release CLI build (which must need no GUI libraries), and the
-# end-to-end tests that drive the real app through WebDriver under Xvfb.
+# Installs what is missing, then runs every test: the gates (formatting, architecture),
+# the peer-tool venv (mlflow, trackio: the spec for search syntax and live writers), UI
+# type checks, clippy, a build of the fuzz targets, Rust unit and integration tests
+# (readers against the real fixtures, the index, the CLI and its JSON, the app's wire
+# types, live writers and kills), the release CLI build (which must need no GUI
+# libraries), the benchmark smoke test, and the end-to-end tests that drive the real app
+# through WebDriver under Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test

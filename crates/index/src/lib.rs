@@ -59,6 +59,11 @@ pub enum IndexError {
     Lock { path: PathBuf, source: std::io::Error },
 }
 
+/// "database is locked" or "database table is locked".
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
 /// The stable id of a run: the same store and native id always give the same id.
 pub fn run_id(reader: &str, root: &str, native_id: &str) -> String {
     uuid::Uuid::new_v5(&RUN_ID_NAMESPACE, format!("{reader}\n{root}\n{native_id}").as_bytes()).to_string()
@@ -126,11 +131,31 @@ impl Index {
         // Big ingests (profiled with 100k runs): a 32 MiB page cache and statement
         // journals in memory keep index maintenance off the disk, and checkpointing every
         // 32 MiB of WAL instead of every 4 MiB writes pages rewritten many times only once.
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;
-             PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8192;",
-        )?;
-        schema::migrate(&mut conn)?;
+        // A fresh index opened by several processes at once: switching it to WAL and its
+        // first migration take locks SQLite does not wait for (a lock upgrade answers
+        // "database is locked" at once), so the setup is tried again until the busy
+        // timeout, as any other wait for the index is.
+        let started = std::time::Instant::now();
+        loop {
+            let setup = conn
+                .execute_batch(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;
+                     PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8192;",
+                )
+                .and_then(|()| schema::migrate(&mut conn));
+            match setup {
+                Err(e) if is_busy(&e) && started.elapsed() < std::time::Duration::from_secs(30) => {
+                    if !conn.is_autocommit() {
+                        let _ = conn.execute_batch("ROLLBACK");
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
         filter::register_functions(&conn)?;
         rusqlite::vtab::array::load_module(&conn)?;
         Ok(Index { conn, path: path.to_path_buf() })

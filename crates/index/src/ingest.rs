@@ -129,7 +129,7 @@ pub(crate) fn scan_store(
                 in_flight.acquire(points_of(&u));
                 let _ = tx.send(u);
             };
-            let ctx = ScanContext { root: root_path, previous, sink: &sink, allowed };
+            let ctx = ScanContext::new(root_path, previous, &sink).with_allowed(allowed);
             reader.scan(&ctx)
         });
         writer.begin()?;
@@ -624,6 +624,9 @@ impl<'c> StoreWriter<'c> {
 /// them merged in order, with a warning, instead of a constraint error that would stop
 /// the scan of the whole store.
 fn merge_same_keys(series: Vec<SeriesUpdate>, warnings: &mut Vec<Warning>) -> Vec<SeriesUpdate> {
+    if series.len() < 2 {
+        return series;
+    }
     let mut out: Vec<SeriesUpdate> = Vec::with_capacity(series.len());
     let mut at: HashMap<String, usize> = HashMap::new();
     for s in series {

@@ -67,12 +67,19 @@ pub struct ScanContext<'a> {
     /// Folders the user added (canonical paths). Besides the store's own folder, only
     /// these may be read when a store points elsewhere (an artifact location).
     pub allowed: &'a [PathBuf],
+    /// The store's own folder, canonical: found once, on the first [`Self::may_read`].
+    store_dir: std::sync::OnceLock<PathBuf>,
 }
 
 impl<'a> ScanContext<'a> {
     /// A scan of the store at `root` that may read only inside the store's own folder.
     pub fn new(root: &'a Path, previous: &'a HashMap<String, FileMark>, sink: &'a dyn Sink) -> ScanContext<'a> {
-        ScanContext { root, previous, sink, allowed: &[] }
+        ScanContext { root, previous, sink, allowed: &[], store_dir: std::sync::OnceLock::new() }
+    }
+
+    /// The same scan, allowed to read inside the folders the user added too.
+    pub fn with_allowed(self, allowed: &'a [PathBuf]) -> ScanContext<'a> {
+        ScanContext { allowed, ..self }
     }
 
     /// Whether a location the store points to lies inside the store's folder (the root,
@@ -80,9 +87,11 @@ impl<'a> ScanContext<'a> {
     /// else (`artifact_uri: file:///`, `/etc`) is not walked without the user adding it.
     pub fn may_read(&self, path: &Path) -> bool {
         let Ok(path) = std::fs::canonicalize(path) else { return false };
-        let store_dir = if self.root.is_dir() { self.root } else { self.root.parent().unwrap_or(self.root) };
-        let store_dir = std::fs::canonicalize(store_dir).unwrap_or_else(|_| store_dir.to_path_buf());
-        path.starts_with(&store_dir) || self.allowed.iter().any(|a| path.starts_with(a))
+        let store_dir = self.store_dir.get_or_init(|| {
+            let dir = if self.root.is_dir() { self.root } else { self.root.parent().unwrap_or(self.root) };
+            std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+        });
+        path.starts_with(store_dir) || self.allowed.iter().any(|a| path.starts_with(a))
     }
 
     /// Reads `runs` in parallel, one update each: `read` makes a run's update (plus a value

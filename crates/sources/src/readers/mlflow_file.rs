@@ -315,9 +315,10 @@ fn read_metric_windows(
     let mut at = from + consumed;
     let mut window_end = from + bytes.len() as u64;
     drop(bytes);
+    let run_prefix = format!("{}/", run.rel);
     while window_end < mark.size && at < mark.size {
         let mut marks: Vec<(String, FileMark)> =
-            ctx.previous.iter().filter(|(k, _)| k.starts_with(&format!("{}/", run.rel)) && k.as_str() != rel).map(|(k, m)| (k.clone(), *m)).collect();
+            ctx.previous.iter().filter(|(k, _)| k.starts_with(&run_prefix) && k.as_str() != rel).map(|(k, m)| (k.clone(), *m)).collect();
         marks.push((rel.to_string(), FileMark { offset: at, ..mark }));
         ctx.send(Update::Run(RunUpdate {
             native_id: run.id.clone(),

@@ -57,8 +57,11 @@ impl Reader for MlflowSqlite {
             ctx.send(Update::Unchanged);
             return Ok(());
         }
-        check_database(db_path)?;
+        check_file(db_path)?;
         let conn = open_read_only(db_path).map_err(db_error)?;
+        if !has_mlflow_tables(&conn) {
+            return Err(ReadError::Database { path: db_path.to_path_buf(), message: "the database has no MLflow tables".into() });
+        }
         // Everything below is read in one snapshot: a writer's rows committed meanwhile
         // wait for the next scan, and the high-water mark is the snapshot's own.
         conn.execute_batch("BEGIN").map_err(db_error)?;
@@ -148,9 +151,10 @@ impl Reader for MlflowSqlite {
     }
 }
 
-/// Why a file that was (or looks like) an MLflow database cannot be read as one: empty,
-/// not SQLite, or without MLflow's tables. The store keeps the runs indexed before.
-fn check_database(path: &Path) -> Result<(), ReadError> {
+/// Why a file that was (or looks like) an MLflow database cannot be opened as one: not a
+/// regular file, empty, unreadable or not SQLite (its tables are checked once it is open).
+/// The store keeps the runs indexed before.
+fn check_file(path: &Path) -> Result<(), ReadError> {
     let not_a_store = |reason: &str| ReadError::Database { path: path.to_path_buf(), message: reason.into() };
     let meta = std::fs::metadata(path).map_err(|e| ReadError::io(path, e))?;
     if !meta.is_file() {
@@ -159,14 +163,12 @@ fn check_database(path: &Path) -> Result<(), ReadError> {
     if meta.len() == 0 {
         return Err(not_a_store("the file is empty (0 bytes)"));
     }
-    if let Err(e) = crate::util::open_regular(path) {
-        return Err(ReadError::io(path, e));
-    }
     if !is_sqlite_file(path) {
-        return Err(not_a_store("the file is not an SQLite database"));
-    }
-    if !is_mlflow_db(path) {
-        return Err(not_a_store("the database has no MLflow tables"));
+        // Unreadable, or readable and something else.
+        return Err(match crate::util::open_regular(path) {
+            Err(e) => ReadError::io(path, e),
+            Ok(_) => not_a_store("the file is not an SQLite database"),
+        });
     }
     Ok(())
 }
@@ -188,12 +190,13 @@ fn first_row_fingerprint(conn: &Connection) -> rusqlite::Result<u64> {
 }
 
 fn is_mlflow_db(path: &Path) -> bool {
-    if !is_sqlite_file(path) {
-        return false;
-    }
-    let Ok(conn) = open_read_only(path) else { return false };
-    let Ok(tables) = table_names(&conn) else { return false };
-    let Ok(run_columns) = column_names(&conn, "runs") else { return false };
+    is_sqlite_file(path) && open_read_only(path).is_ok_and(|conn| has_mlflow_tables(&conn))
+}
+
+/// MLflow's tables, with `runs.run_uuid`.
+fn has_mlflow_tables(conn: &Connection) -> bool {
+    let Ok(tables) = table_names(conn) else { return false };
+    let Ok(run_columns) = column_names(conn, "runs") else { return false };
     REQUIRED_TABLES.iter().all(|t| tables.iter().any(|n| n == t)) && run_columns.iter().any(|c| c == "run_uuid")
 }
 

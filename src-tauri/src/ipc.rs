@@ -541,6 +541,8 @@ pub enum ErrorCode {
     Io,
     /// An argument that can never be right (an empty label).
     BadInput,
+    /// Something this build cannot do (a URL no reader reads).
+    Unsupported,
     /// Anything else (a bug).
     Internal,
 }
@@ -556,6 +558,7 @@ impl From<ErrorKind> for ErrorCode {
             ErrorKind::Database => ErrorCode::Database,
             ErrorKind::Io => ErrorCode::Io,
             ErrorKind::BadInput => ErrorCode::BadInput,
+            ErrorKind::Unsupported => ErrorCode::Unsupported,
             ErrorKind::Internal => ErrorCode::Internal,
         }
     }

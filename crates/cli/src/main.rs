@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use runlens_index::chart::{SeriesRequest, XAxis};
-use runlens_index::{Index, IndexError, Progress, RunsQuery, ScanReport};
+use runlens_index::{Index, IndexError, Location, Progress, RunsQuery, ScanReport};
 
 #[derive(Parser)]
 #[command(name = "runlens", version, about = "Index and query your ML run stores (MLflow, TensorBoard, W&B, ...)")]
@@ -26,10 +26,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Find every run store below each path and index it.
+    /// Find every run store below each path and index it (a URL: the store there).
     Add {
-        #[arg(required = true, value_name = "PATH")]
-        paths: Vec<PathBuf>,
+        /// Folders or store files (`mlflow.db`); `file://` URLs are paths; other URLs
+        /// (`http://host:5000`) go to the reader that reads them.
+        #[arg(required = true, value_name = "PATH|URL", value_parser = parse_location)]
+        locations: Vec<Location>,
     },
     /// Rescan every registered store incrementally (unchanged files are not read).
     Scan,
@@ -165,6 +167,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
     code
 }
 
+fn parse_location(text: &str) -> Result<Location, String> {
+    Location::parse(text).map_err(|e| e.reason)
+}
+
 fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
     let db = cli.db.unwrap_or_else(runlens_index::default_db_path);
     // Only `add` and `scan` make an index; a query of one that is not there is a mistake
@@ -174,11 +180,11 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
     }
     let mut index = Index::open(&db).with_context(|| format!("cannot open the index {}", db.display()))?;
     match cli.command {
-        Command::Add { paths } => {
-            let report = with_progress(|p| index.add(&paths, p))?;
+        Command::Add { locations } => {
+            let report = with_progress(|p| index.add(&locations, p))?;
             print_report(&mut out, &report)?;
             if report.stores.is_empty() {
-                for p in &paths {
+                for p in locations.iter().filter_map(Location::as_path) {
                     let what = if p.is_file() { " (a file that is not a store)" } else { "" };
                     eprintln!("runlens: no run stores found in {}{what}", p.display());
                 }

@@ -87,6 +87,28 @@ fn a_missing_path_exits_non_zero_with_a_clear_message() {
 }
 
 #[test]
+fn a_url_reaches_the_readers_not_the_filesystem() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.sqlite");
+    // No reader of this build reads a tracking server yet: the URL is refused by the
+    // readers (not reported as a missing path), and nothing is indexed.
+    let out = runlens(&db, &["add", "http://user:pw@127.0.0.1:9/mlflow"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no reader reads stores at http://127.0.0.1:9/mlflow"), "{err}");
+    assert!(!err.contains("no such file") && !err.contains("pw"), "{err}");
+    // A URL that is not one says why, before anything else happens.
+    let out = runlens(&db, &["add", "http://[::1"]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid IPv6 address"), "{}", String::from_utf8_lossy(&out.stderr));
+    // A file URL is the path it names.
+    let url = format!("file://{}", fixture("mlflow-sqlite").display());
+    let out = runlens(&db, &["add", &url]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("10 runs (10 new"), "{}", stdout(&out));
+}
+
+#[test]
 fn a_folder_without_stores_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let out = runlens(&dir.path().join("i.sqlite"), &["add", dir.path().to_str().unwrap()]);

@@ -102,6 +102,7 @@ pub(crate) fn scan_store(
     store_id: i64,
     reader: &dyn Reader,
     root: &str,
+    location: &runlens_sources::Location,
     allowed: &[std::path::PathBuf],
     progress: &mut dyn FnMut(ReadProgress),
 ) -> Result<ScanStats, IndexError> {
@@ -129,7 +130,11 @@ pub(crate) fn scan_store(
                 in_flight.acquire(points_of(&u));
                 let _ = tx.send(u);
             };
-            let ctx = ScanContext::new(root_path, previous, &sink).with_allowed(allowed);
+            let ctx = match location {
+                runlens_sources::Location::Path(path) => ScanContext::new(path, previous, &sink),
+                runlens_sources::Location::Url(url) => ScanContext::for_url(url, previous, &sink),
+            }
+            .with_allowed(allowed);
             reader.scan(&ctx)
         });
         writer.begin()?;
@@ -182,7 +187,7 @@ pub(crate) fn scan_store(
 }
 
 fn load_marks(conn: &Connection, store_id: i64) -> rusqlite::Result<HashMap<String, FileMark>> {
-    let mut stmt = conn.prepare("SELECT path, size, mtime_ns, inode, offset, hash FROM files WHERE store_id = ?1")?;
+    let mut stmt = conn.prepare("SELECT path, size, mtime_ns, inode, offset, hash, cursor FROM files WHERE store_id = ?1")?;
     let rows = stmt.query_map([store_id], |r| {
         Ok((
             r.get::<_, String>(0)?,
@@ -192,6 +197,7 @@ fn load_marks(conn: &Connection, store_id: i64) -> rusqlite::Result<HashMap<Stri
                 inode: r.get::<_, i64>(3)? as u64,
                 offset: r.get::<_, i64>(4)? as u64,
                 hash: r.get::<_, i64>(5)? as u64,
+                cursor: r.get(6)?,
             },
         ))
     })?;
@@ -584,11 +590,21 @@ impl<'c> StoreWriter<'c> {
             .prepare_cached("DELETE FROM files INDEXED BY files_owner WHERE store_id = ?1 AND owner = ?2")?
             .execute(params![self.store_id, owner])?;
         let mut insert = self.conn.prepare_cached(
-            "INSERT OR REPLACE INTO files (store_id, path, owner, size, mtime_ns, inode, offset, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT OR REPLACE INTO files (store_id, path, owner, size, mtime_ns, inode, offset, hash, cursor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
         for (path, m) in marks {
-            insert.execute(params![self.store_id, path, owner, m.size as i64, m.mtime_ns, m.inode as i64, m.offset as i64, m.hash as i64])?;
+            insert.execute(params![
+                self.store_id,
+                path,
+                owner,
+                m.size as i64,
+                m.mtime_ns,
+                m.inode as i64,
+                m.offset as i64,
+                m.hash as i64,
+                m.cursor
+            ])?;
         }
         Ok(())
     }

@@ -25,12 +25,14 @@ pub enum ErrorKind {
     Io,
     /// An argument that can never be right (an empty label).
     BadInput,
+    /// Something this build cannot do (a URL no reader reads).
+    Unsupported,
     /// Anything else: a bug.
     Internal,
 }
 
 impl ErrorKind {
-    const CODES: [(ErrorKind, &'static str); 9] = [
+    const CODES: [(ErrorKind, &'static str); 10] = [
         (ErrorKind::MissingPath, "missing_path"),
         (ErrorKind::BadFilter, "bad_filter"),
         (ErrorKind::BadSort, "bad_sort"),
@@ -39,6 +41,7 @@ impl ErrorKind {
         (ErrorKind::Database, "database"),
         (ErrorKind::Io, "io"),
         (ErrorKind::BadInput, "bad_input"),
+        (ErrorKind::Unsupported, "unsupported"),
         (ErrorKind::Internal, "internal"),
     ];
 
@@ -72,6 +75,7 @@ impl IndexError {
             IndexError::Filter(_) => ErrorKind::BadFilter,
             IndexError::Sort(_) => ErrorKind::BadSort,
             IndexError::EmptyLabel => ErrorKind::BadInput,
+            IndexError::NoReaderForUrl(_) => ErrorKind::Unsupported,
         }
     }
 }

@@ -26,12 +26,13 @@ pub mod watch;
 
 use std::path::{Path, PathBuf};
 
-use runlens_sources::{DiscoverError, FoundStore, Reader, Warning, all_readers, discover, discover_with, reader_by_id};
+pub use runlens_sources::Location;
+use runlens_sources::{DiscoverError, FoundStore, Reader, Warning, all_readers, discover, discover_with, reader_for_url};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub use ingest::{ReadProgress, ScanStats};
 pub use query::{MetricSummary, RunRecord, RunsQuery, StoreInfo, StoreWarning};
-pub use runlens_sources::{Artifact, Point, Status};
+pub use runlens_sources::{Artifact, LocationError, Point, Status};
 
 /// Namespace of Runlens run ids (uuid v5).
 const RUN_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6f1d_52a4_7c3e_4b8e_9a55_2d1c_0e7b_3f60);
@@ -57,6 +58,8 @@ pub enum IndexError {
     EmptyLabel,
     #[error("cannot take the scan lock {path}: {source}")]
     Lock { path: PathBuf, source: std::io::Error },
+    #[error("no reader reads stores at {0} (Runlens reads folders and files of run stores; tracking servers are not read yet)")]
+    NoReaderForUrl(String),
 }
 
 /// "database is locked" or "database table is locked".
@@ -118,6 +121,8 @@ pub struct ScanReport {
 pub struct Index {
     conn: Connection,
     path: PathBuf,
+    /// Every reader this build knows, plus any given by [`Index::with_reader`].
+    readers: Vec<Box<dyn Reader>>,
 }
 
 impl Index {
@@ -158,48 +163,76 @@ impl Index {
         }
         filter::register_functions(&conn)?;
         rusqlite::vtab::array::load_module(&conn)?;
-        Ok(Index { conn, path: path.to_path_buf() })
+        Ok(Index { conn, path: path.to_path_buf(), readers: all_readers() })
+    }
+
+    /// This index, also reading stores with `reader` (one this build does not list in
+    /// `all_readers`: a test's, an embedder's). Detection tries it after the others.
+    pub fn with_reader(mut self, reader: Box<dyn Reader>) -> Index {
+        self.readers.push(reader);
+        self
+    }
+
+    fn reader(&self, id: &str) -> Option<&dyn Reader> {
+        self.readers.iter().find(|r| r.id() == id).map(|r| r.as_ref())
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Finds every store below each path and indexes it. Every path is checked first: a
-    /// missing one is an error before anything is indexed.
-    pub fn add(&mut self, paths: &[PathBuf], progress: &mut dyn FnMut(Progress)) -> Result<ScanReport, IndexError> {
-        for p in paths {
-            if std::fs::symlink_metadata(p).is_err() {
-                return Err(DiscoverError::Missing(p.clone()).into());
+    /// Finds every store below each path and indexes it; a URL is the store of the reader
+    /// that accepts it. Every location is checked first: a missing path or a URL no reader
+    /// reads is an error before anything is indexed.
+    pub fn add<L: Clone + Into<Location>>(&mut self, locations: &[L], progress: &mut dyn FnMut(Progress)) -> Result<ScanReport, IndexError> {
+        let locations: Vec<Location> = locations.iter().cloned().map(Into::into).collect();
+        for location in &locations {
+            match location {
+                Location::Path(p) if std::fs::symlink_metadata(p).is_err() => return Err(DiscoverError::Missing(p.clone()).into()),
+                Location::Url(u) if reader_for_url(&self.readers, u).is_none() => return Err(IndexError::NoReaderForUrl(location.stored())),
+                _ => {}
             }
         }
-        let readers = all_readers();
         let mut report = ScanReport::default();
         let mut found = Vec::new();
-        for p in paths {
-            // The folder is recorded first: an `add` killed at any later moment leaves it
-            // for the next `scan`, which discovers and reads what is below it.
-            let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-            self.conn
-                .execute("INSERT OR IGNORE INTO user_folders (path, added_ms) VALUES (?1, ?2)", params![canonical.to_string_lossy(), now_ms()])?;
-            progress(Progress::Discovering { path: p.clone() });
-            let discovery = discover(p, &readers)?;
-            report.warnings.extend(discovery.warnings);
-            for s in discovery.stores {
-                let id = self.register(s.reader, &s.root)?;
+        for location in &locations {
+            let ids = match location {
+                Location::Path(p) => self.add_folder(p, &mut report, progress)?,
+                Location::Url(u) => {
+                    let reader = reader_for_url(&self.readers, u).map(|r| r.id()).ok_or_else(|| IndexError::NoReaderForUrl(location.stored()))?;
+                    vec![self.register(reader, location)?]
+                }
+            };
+            for id in ids {
                 if !found.contains(&id) {
                     found.push(id);
                 }
             }
         }
-        report.stores = self.scan_stores(&found, progress)?;
+        report.stores = self.scan_stores(&found, progress, &locations)?;
         Ok(report)
+    }
+
+    /// Records a folder the user added and registers the stores found below it.
+    fn add_folder(&mut self, p: &Path, report: &mut ScanReport, progress: &mut dyn FnMut(Progress)) -> Result<Vec<i64>, IndexError> {
+        // The folder is recorded first: an `add` killed at any later moment leaves it
+        // for the next `scan`, which discovers and reads what is below it.
+        let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        self.conn
+            .execute("INSERT OR IGNORE INTO user_folders (path, added_ms) VALUES (?1, ?2)", params![canonical.to_string_lossy(), now_ms()])?;
+        progress(Progress::Discovering { path: p.to_path_buf() });
+        let discovery = discover(p, &self.readers)?;
+        report.warnings.extend(discovery.warnings);
+        let mut ids = Vec::new();
+        for s in discovery.stores {
+            ids.push(self.register(s.reader, &Location::Path(s.root))?);
+        }
+        Ok(ids)
     }
 
     /// Rescans every registered store, after looking for new stores below the folders the
     /// user added. Unchanged files are not read.
     pub fn scan(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<ScanReport, IndexError> {
-        let readers = all_readers();
         let mut report = ScanReport::default();
         let folders: Vec<String> =
             self.conn.prepare("SELECT path FROM user_folders ORDER BY path")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
@@ -209,56 +242,59 @@ impl Index {
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
             .filter_map(|row| {
                 let (reader, root) = row.ok()?;
-                Some(FoundStore { reader: reader_by_id(&reader)?.id(), root: PathBuf::from(root) })
+                let Location::Path(root) = Location::from_stored(&root) else { return None };
+                Some(FoundStore { reader: self.reader(&reader)?.id(), root })
             })
             .collect();
         for folder in folders {
             let path = PathBuf::from(&folder);
             progress(Progress::Discovering { path: path.clone() });
-            match discover_with(&path, &readers, &known) {
+            match discover_with(&path, &self.readers, &known) {
                 Ok(d) => {
                     report.warnings.extend(d.warnings);
                     for s in d.stores {
-                        self.register(s.reader, &s.root)?;
+                        self.register(s.reader, &Location::Path(s.root))?;
                     }
                 }
                 Err(e) => report.warnings.push(Warning { file: Some(folder), location: None, message: e.to_string() }),
             }
         }
         let ids: Vec<i64> = self.conn.prepare("SELECT id FROM stores ORDER BY id")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        report.stores = self.scan_stores(&ids, progress)?;
+        report.stores = self.scan_stores(&ids, progress, &[])?;
         Ok(report)
     }
 
     /// Rescans the given stores only (what a file watcher reports), incrementally.
     pub fn rescan(&mut self, store_ids: &[i64], progress: &mut dyn FnMut(Progress)) -> Result<Vec<StoreReport>, IndexError> {
-        self.scan_stores(store_ids, progress)
+        self.scan_stores(store_ids, progress, &[])
     }
 
     /// The store's id, registering it first if it is new. A root inside a registered
     /// store of the same reader is that store; a root that contains registered stores of
     /// the same reader replaces them (runs grouped by discovery whose common folder moved
-    /// up as more runs appeared).
-    fn register(&mut self, reader: &str, root: &Path) -> Result<i64, IndexError> {
+    /// up as more runs appeared). A URL is a store of its own.
+    fn register(&mut self, reader: &str, location: &Location) -> Result<i64, IndexError> {
         // It may remove stores another process is scanning: wait for its turn.
         let _turn = turns::ScanTurn::wait(&self.path)?;
-        let existing: Vec<(i64, String)> = self
-            .conn
-            .prepare("SELECT id, root FROM stores WHERE reader = ?1")?
-            .query_map([reader], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        for (id, other) in &existing {
-            if root.starts_with(other) {
-                return Ok(*id);
+        if let Location::Path(root) = location {
+            let existing: Vec<(i64, String)> = self
+                .conn
+                .prepare("SELECT id, root FROM stores WHERE reader = ?1")?
+                .query_map([reader], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (id, other) in &existing {
+                if root.starts_with(other) {
+                    return Ok(*id);
+                }
+            }
+            for (id, other) in &existing {
+                if Path::new(other).starts_with(root) {
+                    ingest::remove_store(&self.conn, *id)?;
+                }
             }
         }
-        for (id, other) in &existing {
-            if Path::new(other).starts_with(root) {
-                ingest::remove_store(&self.conn, *id)?;
-            }
-        }
-        let root = root.to_string_lossy();
-        let source = reader_by_id(reader).map(|r| r.source()).unwrap_or(reader);
+        let root = location.stored();
+        let source = self.reader(reader).map(|r| r.source()).unwrap_or(reader);
         self.conn.execute(
             "INSERT OR IGNORE INTO stores (reader, source, root, added_ms) VALUES (?1, ?2, ?3, ?4)",
             params![reader, source, root, now_ms()],
@@ -266,7 +302,10 @@ impl Index {
         Ok(self.conn.query_row("SELECT id FROM stores WHERE reader = ?1 AND root = ?2", params![reader, root], |r| r.get(0))?)
     }
 
-    fn scan_stores(&mut self, ids: &[i64], progress: &mut dyn FnMut(Progress)) -> Result<Vec<StoreReport>, IndexError> {
+    /// Scans the stores `ids`, one turn each. A URL store whose URL is in `given` (what
+    /// the user just added) is read with that URL, credentials included; the index keeps
+    /// it without them.
+    fn scan_stores(&mut self, ids: &[i64], progress: &mut dyn FnMut(Progress), given: &[Location]) -> Result<Vec<StoreReport>, IndexError> {
         let mut reports = Vec::new();
         let allowed: Vec<PathBuf> = self
             .conn
@@ -282,10 +321,11 @@ impl Index {
             else {
                 continue;
             };
-            let Some(reader) = reader_by_id(&reader_id) else { continue };
+            let Some(reader) = self.reader(&reader_id) else { continue };
             progress(Progress::Store { index, count: ids.len(), reader: reader.id(), root: root.clone() });
-            let stats = if Path::new(&root).exists() {
-                let scanned = ingest::scan_store(&self.conn, id, reader.as_ref() as &dyn Reader, &root, &allowed, &mut |p| {
+            let location = given.iter().find(|g| g.stored() == root).cloned().unwrap_or_else(|| Location::from_stored(&root));
+            let stats = if location.as_path().is_none_or(Path::exists) {
+                let scanned = ingest::scan_store(&self.conn, id, reader, &root, &location, &allowed, &mut |p| {
                     progress(Progress::Reading { done: p.done, total: p.total })
                 });
                 match scanned {

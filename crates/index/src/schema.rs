@@ -11,7 +11,7 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// Bump when the cache layout changes; the cache is then rebuilt from the stores.
-pub const CACHE_VERSION: i64 = 6;
+pub const CACHE_VERSION: i64 = 7;
 
 /// User-data migrations, applied in order; the user version is their count.
 const USER_MIGRATIONS: &[&str] = &[
@@ -152,6 +152,7 @@ CREATE TABLE files (
     inode INTEGER NOT NULL,
     offset INTEGER NOT NULL,
     hash INTEGER NOT NULL,
+    cursor TEXT,                   -- a reader's own state (page token, timestamp, JSON)
     PRIMARY KEY (store_id, path)
 ) WITHOUT ROWID;
 CREATE INDEX files_owner ON files (store_id, owner);

@@ -74,10 +74,15 @@ impl Watched {
 impl StoreWatcher {
     /// Starts watching `stores`. `on_change` runs on a background thread with the ids of
     /// the stores that changed (at most once per `debounce`; polled stores every
-    /// `poll_interval`).
+    /// `poll_interval`). Stores at a URL have no files to watch and are left out.
     pub fn start(stores: &[StoreInfo], config: WatchConfig, on_change: impl Fn(Vec<i64>) + Send + 'static) -> StoreWatcher {
-        let watched: Vec<Watched> =
-            stores.iter().map(|s| Watched { id: s.id, root: PathBuf::from(&s.root), is_file: Path::new(&s.root).is_file() }).collect();
+        let watched: Vec<Watched> = stores
+            .iter()
+            .filter_map(|s| match runlens_sources::Location::from_stored(&s.root) {
+                runlens_sources::Location::Path(root) => Some(Watched { id: s.id, is_file: root.is_file(), root }),
+                runlens_sources::Location::Url(_) => None,
+            })
+            .collect();
         let (tx, rx) = channel::<PathBuf>();
         let mut os = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             if let Ok(event) = res

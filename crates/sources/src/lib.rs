@@ -11,6 +11,7 @@
 
 pub mod discover;
 pub mod lenient_json;
+pub mod location;
 pub mod model;
 pub mod reader;
 pub mod readers;
@@ -21,6 +22,7 @@ pub mod util;
 pub mod fuzzing;
 
 pub use discover::{DiscoverError, Discovery, FoundStore, discover, discover_with};
+pub use location::{Location, LocationError, Url};
 pub use model::*;
 pub use reader::{Detected, DirView, ReadError, Reader, ScanContext, Sink};
 
@@ -38,6 +40,11 @@ pub fn all_readers() -> Vec<Box<dyn Reader>> {
         Box::new(readers::HfTrainer),
         Box::new(readers::CsvLogger),
     ]
+}
+
+/// The first of `readers` that reads stores at `url` ([`Reader::accepts_url`]).
+pub fn reader_for_url<'r>(readers: &'r [Box<dyn Reader>], url: &Url) -> Option<&'r dyn Reader> {
+    readers.iter().find(|r| r.accepts_url(url)).map(|r| r.as_ref())
 }
 
 /// The reader with the given [`Reader::id`].

@@ -129,8 +129,9 @@ impl Warning {
 }
 
 /// What the index remembers about one file between scans, so a rescan can skip
-/// unchanged files and resume appended ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// unchanged files and resume appended ones; or, for state that is not a file's, a
+/// reader's own cursor (a timestamp, a page token, a row id, a run's accumulated state).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FileMark {
     pub size: u64,
     pub mtime_ns: i64,
@@ -140,13 +141,17 @@ pub struct FileMark {
     pub offset: u64,
     /// Reader-defined fingerprint (e.g. a hash over a folder listing).
     pub hash: u64,
+    /// Reader-defined cursor, kept verbatim: what a reader needs next time that is not a
+    /// file's size, time or offset (a server's page token or `last_update_time`, state
+    /// accumulated from bytes read by earlier scans). `None` for plain file marks.
+    pub cursor: Option<String>,
 }
 
 impl FileMark {
     /// A mark for a file's current metadata, with nothing consumed yet.
     pub fn of(meta: &std::fs::Metadata) -> FileMark {
         use std::os::unix::fs::MetadataExt;
-        FileMark { size: meta.len(), mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(), inode: meta.ino(), offset: 0, hash: 0 }
+        FileMark { size: meta.len(), mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(), inode: meta.ino(), offset: 0, hash: 0, cursor: None }
     }
 
     /// Same file, same size, same modification time.

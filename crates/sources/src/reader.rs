@@ -59,8 +59,11 @@ impl<F: Fn(Update) + Sync> Sink for F {
 
 /// What a reader gets for one scan of one store.
 pub struct ScanContext<'a> {
-    /// The store root returned by [`Reader::detect`].
+    /// The store root returned by [`Reader::detect`]; empty for a store at a URL.
     pub root: &'a Path,
+    /// The store's URL, for stores that are not on a local filesystem (a tracking server,
+    /// see [`Reader::accepts_url`]); `None` for folder and file stores.
+    pub url: Option<&'a crate::Url>,
     /// File marks recorded by the previous scan, keyed by path relative to `root`.
     pub previous: &'a HashMap<String, FileMark>,
     pub sink: &'a dyn Sink,
@@ -74,7 +77,13 @@ pub struct ScanContext<'a> {
 impl<'a> ScanContext<'a> {
     /// A scan of the store at `root` that may read only inside the store's own folder.
     pub fn new(root: &'a Path, previous: &'a HashMap<String, FileMark>, sink: &'a dyn Sink) -> ScanContext<'a> {
-        ScanContext { root, previous, sink, allowed: &[], store_dir: std::sync::OnceLock::new() }
+        ScanContext { root, previous, sink, url: None, allowed: &[], store_dir: std::sync::OnceLock::new() }
+    }
+
+    /// A scan of the store at `url`: it may read no local file but inside the folders the
+    /// user added ([`Self::with_allowed`]).
+    pub fn for_url(url: &'a crate::Url, previous: &'a HashMap<String, FileMark>, sink: &'a dyn Sink) -> ScanContext<'a> {
+        ScanContext { url: Some(url), ..ScanContext::new(Path::new(""), previous, sink) }
     }
 
     /// The same scan, allowed to read inside the folders the user added too.
@@ -87,6 +96,9 @@ impl<'a> ScanContext<'a> {
     /// else (`artifact_uri: file:///`, `/etc`) is not walked without the user adding it.
     pub fn may_read(&self, path: &Path) -> bool {
         let Ok(path) = std::fs::canonicalize(path) else { return false };
+        if self.url.is_some() {
+            return self.allowed.iter().any(|a| path.starts_with(a));
+        }
         let store_dir = self.store_dir.get_or_init(|| {
             let dir = if self.root.is_dir() { self.root } else { self.root.parent().unwrap_or(self.root) };
             std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
@@ -177,7 +189,13 @@ pub trait Reader: Send + Sync {
     /// folder itself, or single-file stores among its files). Must not read more than a
     /// few small files.
     fn detect(&self, dir: &DirView) -> Vec<Detected>;
-    /// Reads the store at `ctx.root`, sending updates for everything that changed since
+    /// True when this reader reads the store at `url` (a tracking server). A URL the user
+    /// adds goes to the first reader that accepts it; it must decide from the URL alone
+    /// (no request), and the store is then scanned with [`ScanContext::url`] set.
+    fn accepts_url(&self, _url: &crate::Url) -> bool {
+        false
+    }
+    /// Reads the store at `ctx.root` (or `ctx.url`), sending updates for everything that changed since
     /// the marks in `ctx.previous`, and an update for every run and experiment that still
     /// exists. Problems inside the store become warnings; only a store that cannot be read
     /// at all is an error.

@@ -102,15 +102,15 @@ impl DbFiles {
 
     /// Neither the database nor its `-wal` changed since the marks of the last scan.
     pub fn unchanged(&self, ctx: &ScanContext) -> bool {
-        ctx.previous(&self.name).is_some_and(|p| p.same_file(&self.db)) && ctx.previous(&self.wal_name).copied().unwrap_or_default() == self.wal
+        ctx.previous(&self.name).is_some_and(|p| p.same_file(&self.db)) && ctx.previous(&self.wal_name).cloned().unwrap_or_default() == self.wal
     }
 
     /// The store-level marks to record: the database's (with a reader-defined high-water
     /// mark and fingerprint) and the `-wal`'s when there is one.
     pub fn marks(&self, offset: u64, hash: u64) -> Vec<(String, FileMark)> {
-        let mut marks = vec![(self.name.clone(), FileMark { offset, hash, ..self.db })];
+        let mut marks = vec![(self.name.clone(), FileMark { offset, hash, ..self.db.clone() })];
         if self.wal != FileMark::default() {
-            marks.push((self.wal_name.clone(), self.wal));
+            marks.push((self.wal_name.clone(), self.wal.clone()));
         }
         marks
     }

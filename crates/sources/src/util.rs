@@ -49,8 +49,8 @@ impl Resume {
     /// the end is left unconsumed, to be read again once complete).
     pub fn mark_after(&self, consumed: u64) -> FileMark {
         match self {
-            Resume::Unchanged(m) => *m,
-            Resume::Read { from, mark, .. } => FileMark { offset: from + consumed, ..*mark },
+            Resume::Unchanged(m) => m.clone(),
+            Resume::Read { from, mark, .. } => FileMark { offset: from + consumed, ..mark.clone() },
         }
     }
 }
@@ -63,14 +63,14 @@ pub fn resume(previous: Option<&FileMark>, path: &Path) -> std::io::Result<Resum
 
 /// [`resume`] for a file found by [`walk_files`], whose stat is already known.
 pub fn resume_walked(previous: Option<&FileMark>, file: &WalkedFile) -> std::io::Result<Resume> {
-    resume_stat(previous, &file.path, file.mark, u64::MAX)
+    resume_stat(previous, &file.path, file.mark.clone(), u64::MAX)
 }
 
 /// [`resume_walked`] reading at most `window` bytes: the caller reads the rest with
 /// [`read_window`] (while `from + bytes.len()` is short of the mark's size), so a file of
 /// gigabytes never sits in memory whole.
 pub fn resume_walked_window(previous: Option<&FileMark>, file: &WalkedFile, window: u64) -> std::io::Result<Resume> {
-    resume_stat(previous, &file.path, file.mark, window)
+    resume_stat(previous, &file.path, file.mark.clone(), window)
 }
 
 /// At most `len` bytes of the regular file `path` from byte `from`.
@@ -85,7 +85,7 @@ pub fn read_window(path: &Path, from: u64, len: u64) -> std::io::Result<Vec<u8>>
 fn resume_stat(previous: Option<&FileMark>, path: &Path, stat: FileMark, window: u64) -> std::io::Result<Resume> {
     // A stat decides; an unchanged file is not even opened.
     if let Some(p) = previous.filter(|p| p.same_file(&stat)) {
-        return Ok(Resume::Unchanged(*p));
+        return Ok(Resume::Unchanged(p.clone()));
     }
     // The stat taken before opening is the mark: if the file grows in between, the extra
     // bytes are read now and the next scan (seeing a larger size) reads from the offset.

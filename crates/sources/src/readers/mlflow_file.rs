@@ -247,7 +247,7 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
             Ok(r @ Resume::Unchanged(_)) => marks.push((rel, r.mark_after(0))),
             Ok(Resume::Read { mode, from, bytes, mark }) => {
                 changed = true;
-                let (mode, points, warnings, at) = match read_metric_windows(ctx, run, &file, &rel, mode, from, bytes, mark) {
+                let (mode, points, warnings, at) = match read_metric_windows(ctx, run, &file, &rel, mode, from, bytes, &mark) {
                     Ok(read) => read,
                     Err(e) => {
                         update.warnings.push(Warning::new(rel, None, format!("cannot read metric file: {e}")));
@@ -259,7 +259,7 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
                 }
                 update.warnings.extend(warnings);
                 update.series.push(SeriesUpdate { key: file.rel.clone(), mode, points });
-                marks.push((rel, FileMark { offset: at, ..mark }));
+                marks.push((rel, FileMark { offset: at, ..mark.clone() }));
             }
             Err(e) => update.warnings.push(Warning::new(rel, None, format!("cannot read metric file: {e}"))),
         }
@@ -308,7 +308,7 @@ fn read_metric_windows(
     mut mode: SeriesMode,
     from: u64,
     bytes: Vec<u8>,
-    mark: FileMark,
+    mark: &FileMark,
 ) -> std::io::Result<(SeriesMode, Vec<Point>, Vec<Warning>, u64)> {
     let mut warnings = Vec::new();
     let (mut points, consumed) = parse_metric_lines(&bytes, from, rel, &mut warnings);
@@ -318,8 +318,8 @@ fn read_metric_windows(
     let run_prefix = format!("{}/", run.rel);
     while window_end < mark.size && at < mark.size {
         let mut marks: Vec<(String, FileMark)> =
-            ctx.previous.iter().filter(|(k, _)| k.starts_with(&run_prefix) && k.as_str() != rel).map(|(k, m)| (k.clone(), *m)).collect();
-        marks.push((rel.to_string(), FileMark { offset: at, ..mark }));
+            ctx.previous.iter().filter(|(k, _)| k.starts_with(&run_prefix) && k.as_str() != rel).map(|(k, m)| (k.clone(), m.clone())).collect();
+        marks.push((rel.to_string(), FileMark { offset: at, ..mark.clone() }));
         ctx.send(Update::Run(RunUpdate {
             native_id: run.id.clone(),
             series: vec![SeriesUpdate { key: file.rel.clone(), mode, points: std::mem::take(&mut points) }],

@@ -70,7 +70,7 @@ impl Reader for MlflowSqlite {
 
         let high: i64 = conn.query_row("SELECT coalesce(max(rowid), 0) FROM metrics", [], |r| r.get(0)).map_err(db_error)?;
         let fingerprint = first_row_fingerprint(&conn).map_err(db_error)?;
-        let previous = ctx.previous(&files.name).copied();
+        let previous = ctx.previous(&files.name);
         // Metric rows are insert-only, so rows after the last high-water mark are what is
         // new, unless the file was replaced (a new inode, a smaller file, another first
         // row, fewer rows): then everything is read again and replaces what was indexed.

@@ -128,7 +128,7 @@ fn json_file(ctx: &ScanContext, rel: &str, path: &Path) -> JsonFile {
         Ok(meta) => {
             let mark = FileMark::of(&meta);
             match previous {
-                Some(p) if p.same_file(&mark) => JsonFile::Unchanged(*p),
+                Some(p) if p.same_file(&mark) => JsonFile::Unchanged(p.clone()),
                 _ => JsonFile::Changed(mark),
             }
         }

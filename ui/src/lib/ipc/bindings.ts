@@ -115,7 +115,7 @@ export type IndexProgress = {
  */
 message: string, done: number, total: number, };
 
-export type ErrorCode = "missing_path" | "bad_filter" | "bad_sort" | "not_found" | "not_a_store" | "database" | "io" | "bad_input" | "internal";
+export type ErrorCode = "missing_path" | "bad_filter" | "bad_sort" | "not_found" | "not_a_store" | "database" | "io" | "bad_input" | "unsupported" | "internal";
 
 export type IpcError = { code: ErrorCode, message: string, 
 /**

@@ -344,7 +344,7 @@ fn read_hparams(ctx: &ScanContext, rel: &str, path: &Path, is_new: bool, update:
         return gone;
     };
     let mark = FileMark::of(&meta);
-    marks.push((rel.to_string(), mark));
+    marks.push((rel.to_string(), mark.clone()));
     if ctx.previous(rel).is_some_and(|p| p.same_file(&mark)) {
         return false;
     }

@@ -252,7 +252,7 @@ fn read_run(ctx: &ScanContext, run: &RunDir, experiment: &str, nested: &[&str]) 
 fn read_state(run: &RunDir, inputs: &Inputs, update: &mut RunUpdate, marks: &mut Vec<(String, FileMark)>) -> Option<TrainerState> {
     for input in &inputs.states {
         update.reread.push(input.rel.clone());
-        marks.push((input.rel.clone(), input.mark));
+        marks.push((input.rel.clone(), input.mark.clone()));
         let state = match read_json(input).and_then(|doc| state::trainer_state(&doc)) {
             Ok(state) => state,
             Err(e) => {
@@ -279,7 +279,7 @@ fn read_state(run: &RunDir, inputs: &Inputs, update: &mut RunUpdate, marks: &mut
 /// Reads the model config into `model.*` params.
 fn read_config(input: &Input, update: &mut RunUpdate, marks: &mut Vec<(String, FileMark)>) {
     update.reread.push(input.rel.clone());
-    marks.push((input.rel.clone(), input.mark));
+    marks.push((input.rel.clone(), input.mark.clone()));
     match read_json(input).and_then(|doc| state::config_params(&doc)) {
         Ok(params) => update.params.get_or_insert_with(Vec::new).extend(params),
         Err(e) => update.warnings.push(warning(input, e)),
@@ -290,7 +290,7 @@ fn read_config(input: &Input, update: &mut RunUpdate, marks: &mut Vec<(String, F
 /// each as one point at the last step.
 fn read_results(input: &Input, last_step: i64, update: &mut RunUpdate, marks: &mut Vec<(String, FileMark)>) {
     update.reread.push(input.rel.clone());
-    marks.push((input.rel.clone(), input.mark));
+    marks.push((input.rel.clone(), input.mark.clone()));
     let values = match read_json(input).and_then(|doc| state::results(&doc)) {
         Ok(values) => values,
         Err(e) => return update.warnings.push(warning(input, e)),

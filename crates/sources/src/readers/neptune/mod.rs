@@ -192,11 +192,11 @@ fn read_run(ctx: &ScanContext, project: &Path, run: &RunFolder) -> RunUpdate {
     let logs = log_files(&dir);
     let run_key = format!("{}/", run.rel);
     let run_mark = FileMark { size: logs.len() as u64, hash: uploads_hash, ..Default::default() };
-    let previous_run = ctx.previous(&run_key).copied();
+    let previous_run = ctx.previous(&run_key);
     let parts: Vec<LogPart> = logs.iter().map(|name| resume_log(ctx, &run.rel, &dir, name, &mut update.warnings)).collect();
     let replaced = previous_run.is_some_and(|p| p.size > run_mark.size) || parts.iter().any(|p| p.replaced);
 
-    let changed = meta_changed || previous_run != Some(run_mark) || parts.iter().any(|p| p.read) || ctx.previous(&put_rel) != put_mark.as_ref();
+    let changed = meta_changed || previous_run != Some(&run_mark) || parts.iter().any(|p| p.read) || ctx.previous(&put_rel) != put_mark.as_ref();
     if !changed {
         return update;
     }
@@ -222,7 +222,7 @@ fn read_run(ctx: &ScanContext, project: &Path, run: &RunFolder) -> RunUpdate {
     update.series = state.take_series();
     let mut marks = Vec::new();
     if pass == Pass::Append {
-        marks.extend(ctx.previous(&meta_rel).map(|m| (meta_rel.clone(), *m)));
+        marks.extend(ctx.previous(&meta_rel).map(|m| (meta_rel.clone(), m.clone())));
     } else {
         let created = match read_created_at(&dir.join("metadata.json")) {
             Ok(created) => {
@@ -242,7 +242,7 @@ fn read_run(ctx: &ScanContext, project: &Path, run: &RunFolder) -> RunUpdate {
         update.params = Some(std::mem::take(&mut state.params).into_iter().collect());
         update.tags = Some(state.tags());
     }
-    marks.extend(parts.iter().filter_map(|p| p.mark.map(|m| (p.rel.clone(), m))));
+    marks.extend(parts.iter().filter_map(|p| p.mark.clone().map(|m| (p.rel.clone(), m))));
     marks.extend(put_mark.map(|m| (put_rel, m)));
     marks.push((run_key, run_mark));
     update.marks = Some(marks);
@@ -349,7 +349,7 @@ fn last_put_version(previous: Option<&FileMark>, path: &Path) -> (PutVersion, Op
     let Ok(meta) = std::fs::metadata(path) else { return (PutVersion::Missing, None) };
     let mark = FileMark::of(&meta);
     if let Some(p) = previous.filter(|p| p.same_file(&mark)) {
-        return (PutVersion::Value(p.offset), Some(*p));
+        return (PutVersion::Value(p.offset), Some(p.clone()));
     }
     if meta.len() > 64 {
         return (PutVersion::Unreadable, None);

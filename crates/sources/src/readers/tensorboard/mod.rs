@@ -37,9 +37,9 @@
 //!
 //! **Incremental.** Event files are append-only: each has a mark with the offset after
 //! its last complete record, and new bytes are read from there (a record still being
-//! written waits for the next scan). Each run also has marks `<run>/#state…` that keep
-//! what its info needs across scans (wall-time spans, session times, status, number of
-//! files), and a mark
+//! written waits for the next scan). Each run also has a mark `<run>/#state` whose cursor
+//! keeps what its info needs across scans (wall-time spans, session times, status, number
+//! of files), and a mark
 //! `<run>/#series/<tag>` per metric, so appended points are sent with
 //! `SeriesMode::Append` without reading old bytes. A run is read again from the start,
 //! its series sent with `SeriesMode::Replace` (series no longer found are removed), when
@@ -71,9 +71,9 @@ use crate::util::{open_regular, slash_path};
 use events::RunData;
 use times::{Span, Spans};
 
-/// Key suffix of the marks holding a run's state (see [`RunState`]). Indexes written
-/// before the state had wall-time spans named it `#run`: without this mark a run is read
-/// again from its start.
+/// Key suffix of the mark holding a run's state in its cursor (see [`RunState`]): without
+/// it (or with a state an older Runlens kept in the file fields) a run is read again from
+/// its start.
 const STATE_MARK: &str = "#state";
 /// Key infix of the marks naming a run's series (`<run>/#series/<tag>`), so a run read
 /// again can remove the series it no longer has.
@@ -192,11 +192,9 @@ fn find_runs(root: &Path) -> Result<(Vec<RunFolder>, Vec<Warning>), ReadError> {
     Ok((runs, warnings))
 }
 
-/// What a run's info needs that is only in bytes read by earlier scans, kept in marks of
-/// the run: `<run>/#state` (`size` = status, `inode` = flags, `mtime_ns` = session start,
-/// `offset` = session end, `hash` = number of event files), `<run>/#state/version` (the
-/// `file_version` records' times in `mtime_ns` and `offset`) and `<run>/#state/span/<i>`
-/// (a span of wall times: `mtime_ns` to `offset`, `size` events).
+/// What a run's info needs that is only in bytes read by earlier scans, kept as the
+/// cursor of the run's mark `<run>/#state` (JSON, see [`StateCursor`]): wall-time spans,
+/// session times, status and the number of event files.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct RunState {
     spans: Spans,
@@ -209,48 +207,48 @@ struct RunState {
     files: u64,
 }
 
-const STATUSES: [Status; 6] = [Status::Unknown, Status::Running, Status::Finished, Status::Failed, Status::Killed, Status::Scheduled];
-const HAS_SESSION_START: u64 = 1;
-const HAS_SESSION_END: u64 = 2;
+/// [`RunState`] as it is kept in a mark's cursor.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StateCursor {
+    /// `[first ms, last ms, events]` per span.
+    spans: Vec<[i64; 3]>,
+    version: Option<(i64, i64)>,
+    start: Option<i64>,
+    end: Option<i64>,
+    status: String,
+    files: u64,
+}
 
 impl RunState {
-    fn to_marks(&self, key: &str) -> Vec<(String, FileMark)> {
-        let flags = if self.session_start.is_some() { HAS_SESSION_START } else { 0 } | if self.session_end.is_some() { HAS_SESSION_END } else { 0 };
-        let mut marks = vec![(
-            key.to_string(),
-            FileMark {
-                size: STATUSES.iter().position(|s| *s == self.status).unwrap_or(0) as u64,
-                mtime_ns: self.session_start.unwrap_or(0),
-                inode: flags,
-                offset: self.session_end.unwrap_or(0) as u64,
-                hash: self.files,
-            },
-        )];
-        if let Some((lo, hi)) = self.version_times {
-            marks.push((format!("{key}/version"), FileMark { mtime_ns: lo, offset: hi as u64, ..Default::default() }));
-        }
-        for (i, span) in self.spans.as_slice().iter().enumerate() {
-            let mark = FileMark { size: span.events, mtime_ns: span.lo, offset: span.hi as u64, ..Default::default() };
-            marks.push((format!("{key}/span/{i}"), mark));
-        }
-        marks
+    /// The mark that keeps this state under `key`.
+    fn to_mark(&self, key: &str) -> (String, FileMark) {
+        let cursor = StateCursor {
+            spans: self.spans.as_slice().iter().map(|s| [s.lo, s.hi, s.events as i64]).collect(),
+            version: self.version_times,
+            start: self.session_start,
+            end: self.session_end,
+            status: self.status.as_str().to_string(),
+            files: self.files,
+        };
+        let cursor = serde_json::to_string(&cursor).expect("a state cursor is plain JSON");
+        (key.to_string(), FileMark { cursor: Some(cursor), ..Default::default() })
     }
 
-    /// The state kept under `key` by [`RunState::to_marks`]; `None` without one.
-    fn from_marks<'a>(previous: impl Fn(&str) -> Option<&'a FileMark>, key: &str) -> Option<RunState> {
-        let m = previous(key)?;
+    /// The state kept by [`RunState::to_mark`]; `None` without one (or one an older
+    /// Runlens wrote), so the run is read from its start.
+    fn from_mark(mark: Option<&FileMark>) -> Option<RunState> {
+        let c: StateCursor = serde_json::from_str(mark?.cursor.as_deref()?).ok()?;
         let mut spans = Spans::default();
-        for i in 0..times::MAX_SPANS {
-            let Some(s) = previous(&format!("{key}/span/{i}")) else { break };
-            spans.add_span(Span { lo: s.mtime_ns, hi: s.offset as i64, events: s.size });
+        for [lo, hi, events] in c.spans {
+            spans.add_span(Span { lo, hi, events: events.max(0) as u64 });
         }
         Some(RunState {
             spans,
-            version_times: previous(&format!("{key}/version")).map(|v| (v.mtime_ns, v.offset as i64)),
-            session_start: (m.inode & HAS_SESSION_START != 0).then_some(m.mtime_ns),
-            session_end: (m.inode & HAS_SESSION_END != 0).then_some(m.offset as i64),
-            status: usize::try_from(m.size).ok().and_then(|i| STATUSES.get(i).copied()).unwrap_or_default(),
-            files: m.hash,
+            version_times: c.version,
+            session_start: c.start,
+            session_end: c.end,
+            status: Status::parse(&c.status),
+            files: c.files,
         })
     }
 
@@ -314,7 +312,7 @@ fn plan(ctx: &ScanContext, run: &RunFolder, state: &RunState) -> Plan {
 
 fn read_run(ctx: &ScanContext, experiment: &str, run: &RunFolder) -> RunUpdate {
     let state_key = format!("{}{STATE_MARK}", run.prefix);
-    let Some(state) = RunState::from_marks(|k| ctx.previous(k), &state_key) else {
+    let Some(state) = RunState::from_mark(ctx.previous(&state_key)) else {
         return read_everything(ctx, experiment, run, &state_key);
     };
     match plan(ctx, run, &state) {
@@ -335,12 +333,12 @@ fn read_everything(ctx: &ScanContext, experiment: &str, run: &RunFolder, state_k
             Ok(mark) => marks.push((f.rel.clone(), mark)),
             Err(e) => {
                 data.warnings.push(Warning::new(&f.rel, None, format!("cannot read event file: {e}")));
-                marks.push((f.rel.clone(), f.mark)); // read again once it changes
+                marks.push((f.rel.clone(), f.mark.clone())); // read again once it changes
             }
         }
     }
     let state = RunState::default().merge(&data, run.files.len());
-    marks.extend(state.to_marks(state_key));
+    marks.push(state.to_mark(state_key));
     let events::Hparams { params, tags } = data.hparams.take().unwrap_or_default();
     let mut series = series(&mut data, SeriesMode::Replace);
     marks.extend(series_marks(run, series.iter().map(|s| s.key.as_str())));
@@ -373,8 +371,8 @@ fn read_appended(ctx: &ScanContext, experiment: &str, run: &RunFolder, state_key
     for f in &run.files {
         let previous = ctx.previous(&f.rel);
         let mark = match previous {
-            Some(p) if p.hash == DEAD => FileMark { offset: p.offset, hash: DEAD, ..f.mark },
-            Some(p) if p.same_file(&f.mark) => *p,
+            Some(p) if p.hash == DEAD => FileMark { offset: p.offset, hash: DEAD, ..f.mark.clone() },
+            Some(p) if p.same_file(&f.mark) => p.clone(),
             _ => match open_event_file(previous, &f.path) {
                 Ok(Opened::Read { mode: SeriesMode::Replace, .. }) if previous.is_some() => return None,
                 Ok(opened) => {
@@ -385,13 +383,13 @@ fn read_appended(ctx: &ScanContext, experiment: &str, run: &RunFolder, state_key
                         Ok(mark) => mark,
                         Err(e) => {
                             data.warnings.push(Warning::new(&f.rel, None, format!("cannot read event file: {e}")));
-                            previous.copied().unwrap_or(f.mark)
+                            previous.cloned().unwrap_or_else(|| f.mark.clone())
                         }
                     }
                 }
                 Err(e) => {
                     data.warnings.push(Warning::new(&f.rel, None, format!("cannot read event file: {e}")));
-                    previous.copied().unwrap_or(f.mark)
+                    previous.cloned().unwrap_or_else(|| f.mark.clone())
                 }
             },
         };
@@ -422,7 +420,7 @@ fn read_appended(ctx: &ScanContext, experiment: &str, run: &RunFolder, state_key
         }
     }
     marks.extend(series_marks(run, keys.iter().map(String::as_str)));
-    marks.extend(new_state.to_marks(state_key));
+    marks.push(new_state.to_mark(state_key));
     update.marks = Some(marks);
     update.warnings = data.warnings;
     Some(update)
@@ -452,7 +450,7 @@ enum Opened {
 fn open_event_file(previous: Option<&FileMark>, path: &Path) -> std::io::Result<Opened> {
     let mark = FileMark::of(&std::fs::metadata(path)?);
     if let Some(p) = previous.filter(|p| p.same_file(&mark)) {
-        return Ok(Opened::Unchanged(*p));
+        return Ok(Opened::Unchanged(p.clone()));
     }
     let (mode, from) = match previous {
         Some(p) if p.inode == mark.inode && mark.size >= p.size && p.offset <= mark.size => (SeriesMode::Append, p.offset),
@@ -579,8 +577,7 @@ fn fuzz_read(data: &[u8]) {
     let read = run.read_file(bytes.clone(), 0, 0, "events.out.tfevents.1");
     assert!(read.end <= data.len() as u64);
     let state = RunState::default().merge(&run, 1);
-    let marks: HashMap<String, FileMark> = state.to_marks("#state").into_iter().collect();
-    assert_eq!(RunState::from_marks(|k| marks.get(k), "#state"), Some(state));
+    assert_eq!(RunState::from_mark(Some(&state.to_mark("#state").1)), Some(state));
     let points: usize = series(&mut run, SeriesMode::Replace).iter().map(|s| s.points.len()).sum();
     assert!(points <= data.len() / 5 + 1, "{points} points from {} bytes", data.len());
     let _ = latest_per_path(std::mem::take(&mut run.media));
@@ -615,10 +612,14 @@ mod tests {
             RunState { spans: spans(&[1, 2]), version_times: None, session_start: None, session_end: Some(-1), status: Status::Finished, files: 1 },
         ];
         for s in states {
-            let marks: HashMap<String, FileMark> = s.to_marks("run/#state").into_iter().collect();
-            assert_eq!(RunState::from_marks(|k| marks.get(k), "run/#state"), Some(s));
+            let (key, mark) = s.to_mark("run/#state");
+            assert_eq!(key, "run/#state");
+            assert_eq!((mark.size, mark.mtime_ns, mark.inode, mark.offset, mark.hash), (0, 0, 0, 0, 0), "the state is in the cursor only");
+            assert_eq!(RunState::from_mark(Some(&mark)), Some(s));
         }
-        assert_eq!(RunState::from_marks(|_| None, "run/#state"), None);
+        assert_eq!(RunState::from_mark(None), None);
+        // A mark of an older Runlens (state squeezed into the file fields) reads the run again.
+        assert_eq!(RunState::from_mark(Some(&FileMark { size: 2, hash: 1, ..Default::default() })), None);
     }
 
     #[test]
@@ -673,7 +674,7 @@ mod tests {
         assert_eq!(run.warnings[0].location.as_deref(), Some(at.as_str()));
         assert!(run.warnings[0].message.contains("bad length checksum"), "{}", run.warnings[0].message);
         let marks = run.marks.as_ref().unwrap();
-        let mark = marks.iter().find(|(k, _)| k == "events.out.tfevents.1.host").unwrap().1;
+        let mark = marks.iter().find(|(k, _)| k == "events.out.tfevents.1.host").unwrap().1.clone();
         assert_eq!((mark.offset, mark.hash, mark.size), (bytes.len() as u64, DEAD, 2 << 30), "reading stopped at the bad record");
         // Reading the 2 GiB (what the reader did before) takes seconds; a window, milliseconds.
         assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
@@ -699,7 +700,7 @@ mod tests {
         assert!(run.warnings.is_empty(), "{:?}", run.warnings);
         assert_eq!(run.series[0].points.iter().map(|p| p.step).collect::<Vec<_>>(), [0, 2]);
         assert_eq!(run.artifacts.as_ref().unwrap().len(), 1);
-        let mark = run.marks.as_ref().unwrap().iter().find(|(k, _)| k == "events.out.tfevents.1.host").unwrap().1;
+        let mark = run.marks.as_ref().unwrap().iter().find(|(k, _)| k == "events.out.tfevents.1.host").unwrap().1.clone();
         assert_eq!(mark.offset, bytes.len() as u64);
     }
 

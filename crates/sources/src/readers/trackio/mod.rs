@@ -62,7 +62,7 @@ impl Reader for Trackio {
             ctx.send(Update::Unchanged);
             return Ok(());
         }
-        let previous = ctx.previous(&files.name).copied();
+        let previous = ctx.previous(&files.name);
 
         let conn = open_read_only(db_path).map_err(db_error)?;
         // One snapshot for every query: rows committed meanwhile wait for the next scan.

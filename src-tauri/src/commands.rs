@@ -10,7 +10,8 @@ use runlens_index::Index;
 
 use crate::AppState;
 use crate::ipc::{
-    AddOutcome, Chart, ChartRequest, IndexProgress, IpcError, MetricKeys, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
+    AddOutcome, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, IndexProgress, IpcError, MetricKeys, RunsPage, RunsRequest, SeriesData,
+    StoreId, StoreView, WarningView,
 };
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -55,6 +56,19 @@ pub fn charts(state: &AppState, request: ChartRequest) -> Result<Vec<Chart>, Ipc
 /// The warnings of one store.
 pub fn store_warnings(state: &AppState, store_id: StoreId) -> Result<Vec<WarningView>, IpcError> {
     Ok(open(state)?.warnings(Some(store_id.0))?.into_iter().map(Into::into).collect())
+}
+
+/// The given runs side by side (params, tags, metrics with the best marked) and, for a
+/// chosen metric, which params go with it.
+pub fn compare_runs(state: &AppState, request: CompareRequest) -> Result<CompareView, IpcError> {
+    let index = open(state)?;
+    let runs = index.runs_by_id(&request.run_ids)?;
+    Ok(index.compare(&runs, request.metric.as_deref().map(|m| (m, request.aggregate.into())))?.into())
+}
+
+/// Remembers which way is better for a metric key (`null`: guess from its name again).
+pub fn set_metric_direction(state: &AppState, key: String, better: Option<BetterWhen>) -> Result<(), IpcError> {
+    Ok(open(state)?.set_metric_direction(&key, better.map(Into::into))?)
 }
 
 /// Finds and indexes every store below the given paths, telling `progress`. The Open
@@ -153,6 +167,10 @@ command_table! {
     query charts(request: ChartRequest) -> Vec<Chart>;
     /// The warnings of one store.
     query store_warnings(store_id: StoreId) -> Vec<WarningView>;
+    /// The given runs side by side and, for a chosen metric, which params go with it.
+    query compare_runs(request: CompareRequest) -> CompareView;
+    /// Remembers which way is better for a metric key (`null`: guess from its name again).
+    query set_metric_direction(key: String, better: Option<BetterWhen>) -> ();
     /// Finds and indexes every store below the given paths (progress arrives as `index-progress` events).
     task add_paths(paths: Vec<PathBuf>) -> AddOutcome;
     /// Opens the native folder picker; `null` when the user cancels.
@@ -164,7 +182,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::ipc::{ChartMetric, ChartX, ErrorCode, QueryInput, RunStatus, SortBy};
+    use crate::ipc::{Aggregate, ChartMetric, ChartX, ErrorCode, QueryInput, RunStatus, SortBy};
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name)
@@ -215,6 +233,36 @@ mod tests {
         let sorted = runs_page(&state, request("source = 'tensorboard'", by(&column.field, true))).unwrap();
         let latest: Vec<f64> = sorted.runs.iter().filter_map(|r| r.metrics.get(&column.key)).map(|m| m.latest.0).collect();
         assert!(latest.windows(2).all(|w| w[0] >= w[1]), "{latest:?}");
+    }
+
+    #[test]
+    fn compare_marks_the_best_and_keeps_the_users_direction() {
+        let (_dir, state) = state_with_fixtures();
+        let page = runs_page(&state, request("name ~ 'lr='", vec![])).unwrap();
+        let run_ids: Vec<String> = page.runs.iter().map(|r| r.id.clone()).collect();
+        assert_eq!(run_ids.len(), 3);
+        let ask = |metric: Option<&str>| {
+            compare_runs(&state, CompareRequest { run_ids: run_ids.clone(), metric: metric.map(Into::into), aggregate: Aggregate::Latest }).unwrap()
+        };
+        let view = ask(Some("val/loss"));
+        assert_eq!(view.runs.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), run_ids);
+        let loss = view.metrics.iter().find(|m| m.key == "val/loss").unwrap();
+        assert_eq!((loss.better, loss.chosen), (BetterWhen::Lower, false));
+        let latest: Vec<f64> = loss.cells.iter().map(|c| c.as_ref().unwrap().latest.0).collect();
+        let best: Vec<usize> =
+            loss.cells.iter().enumerate().filter(|(_, c)| c.as_ref().unwrap().best.contains(&Aggregate::Latest)).map(|(i, _)| i).collect();
+        assert_eq!(best.len(), 1);
+        assert_eq!(latest[best[0]], latest.iter().copied().fold(f64::INFINITY, f64::min));
+        assert!(view.importance.as_ref().is_some_and(|i| i.metric == "val/loss" && !i.effects.is_empty()));
+        assert!(view.params.iter().any(|r| r.differs) && view.params.iter().any(|r| !r.differs));
+
+        set_metric_direction(&state, "val/loss".into(), Some(BetterWhen::Higher)).unwrap();
+        let loss = ask(None).metrics.into_iter().find(|m| m.key == "val/loss").unwrap();
+        assert_eq!((loss.better, loss.chosen), (BetterWhen::Higher, true));
+        assert!(ask(None).importance.is_none());
+
+        let e = compare_runs(&state, CompareRequest { run_ids: vec!["gone".into()], metric: None, aggregate: Aggregate::Latest }).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NotFound);
     }
 
     #[test]

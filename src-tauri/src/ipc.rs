@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 
 use runlens_index::chart::{SeriesRequest, SeriesView, XAxis};
+use runlens_index::compare::{Comparison, Direction, ValueRow};
+use runlens_index::filter::Agg;
 use runlens_index::filter::FilterError;
 use runlens_index::kinds::{ErrorKind, scan_warning_kind};
 use runlens_index::{
@@ -521,6 +523,209 @@ pub mod events {
     pub const INDEX_ERROR: &str = "index-error";
 }
 
+/// Which number of a metric's summary (what the Compare view shows and ranks by).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Aggregate {
+    Latest,
+    Last,
+    First,
+    Min,
+    Max,
+}
+
+impl Aggregate {
+    const ALL: [Aggregate; 5] = [Aggregate::Latest, Aggregate::Last, Aggregate::First, Aggregate::Min, Aggregate::Max];
+}
+
+impl From<Aggregate> for Agg {
+    fn from(a: Aggregate) -> Agg {
+        match a {
+            Aggregate::Latest => Agg::Latest,
+            Aggregate::Last => Agg::Last,
+            Aggregate::First => Agg::First,
+            Aggregate::Min => Agg::Min,
+            Aggregate::Max => Agg::Max,
+        }
+    }
+}
+
+/// Which way is better for a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum BetterWhen {
+    Lower,
+    Higher,
+}
+
+impl From<Direction> for BetterWhen {
+    fn from(d: Direction) -> Self {
+        match d {
+            Direction::Lower => BetterWhen::Lower,
+            Direction::Higher => BetterWhen::Higher,
+        }
+    }
+}
+
+impl From<BetterWhen> for Direction {
+    fn from(d: BetterWhen) -> Self {
+        match d {
+            BetterWhen::Lower => Direction::Lower,
+            BetterWhen::Higher => Direction::Higher,
+        }
+    }
+}
+
+/// The runs to put side by side, and the metric whose params matter (none: no ranking).
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CompareRequest {
+    pub run_ids: Vec<String>,
+    pub metric: Option<String>,
+    pub aggregate: Aggregate,
+}
+
+/// A compared run, as the column headers name it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ComparedRunView {
+    pub id: String,
+    pub name: String,
+    pub source: String,
+    pub experiment: Option<String>,
+    pub status: RunStatus,
+}
+
+/// One param or tag key across the runs; `null` where a run has none.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ValueRowView {
+    pub key: String,
+    pub values: Vec<Option<String>>,
+    pub differs: bool,
+}
+
+/// One run's summary of a metric, with the aggregates it is best in.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CompareCell {
+    #[ts(type = "Num")]
+    pub latest: Num,
+    #[ts(type = "Num")]
+    pub last: Num,
+    #[ts(type = "Num")]
+    pub first: Num,
+    #[ts(type = "Num")]
+    pub min: Num,
+    #[ts(type = "Num")]
+    pub max: Num,
+    #[ts(type = "number")]
+    pub count: u64,
+    pub best: Vec<Aggregate>,
+}
+
+/// One metric across the runs; `null` where a run has none.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricRowView {
+    pub key: String,
+    pub better: BetterWhen,
+    /// The user chose `better` (else it is guessed from the key).
+    pub chosen: bool,
+    pub cells: Vec<Option<CompareCell>>,
+    pub differs: bool,
+}
+
+/// How strongly one param goes with the chosen metric.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EffectView {
+    pub key: String,
+    /// `Spearman ρ = +0.883` or `Kruskal–Wallis ε² = 0.629 (4 values)`.
+    pub figure: String,
+    /// In [0, 1]: the length of its bar.
+    #[ts(type = "Num")]
+    pub strength: Num,
+    #[ts(type = "number")]
+    pub runs: usize,
+}
+
+/// Which params matter for one metric.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportanceView {
+    pub metric: String,
+    pub aggregate: Aggregate,
+    pub effects: Vec<EffectView>,
+}
+
+/// The Compare view's contents.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CompareView {
+    pub runs: Vec<ComparedRunView>,
+    pub params: Vec<ValueRowView>,
+    pub tags: Vec<ValueRowView>,
+    pub metrics: Vec<MetricRowView>,
+    pub importance: Option<ImportanceView>,
+}
+
+impl From<Comparison> for CompareView {
+    fn from(c: Comparison) -> Self {
+        let rows = |rows: Vec<ValueRow>| rows.into_iter().map(|r| ValueRowView { key: r.key, values: r.values, differs: r.differs }).collect();
+        CompareView {
+            runs: c
+                .runs
+                .into_iter()
+                .map(|r| ComparedRunView {
+                    id: r.id,
+                    name: r.name,
+                    source: r.source,
+                    experiment: r.experiment,
+                    status: Status::parse(&r.status).into(),
+                })
+                .collect(),
+            params: rows(c.params),
+            tags: rows(c.tags),
+            metrics: c
+                .metrics
+                .into_iter()
+                .map(|m| MetricRowView {
+                    cells: m
+                        .values
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            v.map(|s| CompareCell {
+                                latest: Num(s.latest),
+                                last: Num(s.last),
+                                first: Num(s.first),
+                                min: Num(s.min),
+                                max: Num(s.max),
+                                count: s.count,
+                                best: Aggregate::ALL.into_iter().filter(|&a| m.best.of(a.into()).contains(&i)).collect(),
+                            })
+                        })
+                        .collect(),
+                    key: m.key,
+                    better: m.direction.into(),
+                    chosen: m.direction_chosen,
+                    differs: m.differs,
+                })
+                .collect(),
+            importance: c.importance.map(|imp| ImportanceView {
+                aggregate: Aggregate::ALL.into_iter().find(|&a| Agg::from(a) == imp.aggregate).unwrap_or(Aggregate::Latest),
+                metric: imp.metric,
+                effects: imp
+                    .effects
+                    .into_iter()
+                    .map(|e| EffectView { figure: e.method.figure(), key: e.key, strength: Num(e.strength), runs: e.runs })
+                    .collect(),
+            }),
+        }
+    }
+}
+
 /// Error codes the UI may branch on (never on messages): a closed set.
 #[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -622,6 +827,16 @@ fn declarations() -> Vec<(String, String)> {
         d::<StoreOutcome>(&cfg),
         d::<AddOutcome>(&cfg),
         d::<IndexProgress>(&cfg),
+        d::<Aggregate>(&cfg),
+        d::<BetterWhen>(&cfg),
+        d::<CompareRequest>(&cfg),
+        d::<ComparedRunView>(&cfg),
+        d::<ValueRowView>(&cfg),
+        d::<CompareCell>(&cfg),
+        d::<MetricRowView>(&cfg),
+        d::<EffectView>(&cfg),
+        d::<ImportanceView>(&cfg),
+        d::<CompareView>(&cfg),
         d::<ErrorCode>(&cfg),
         d::<IpcError>(&cfg),
     ]

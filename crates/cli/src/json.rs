@@ -2,7 +2,9 @@
 //! are the strings `"NaN"`, `"Infinity"`, `"-Infinity"`; times are ms since the epoch.
 
 use runlens_index::chart::{SeriesView, XAxis};
-use runlens_index::{Artifact, Point, RunRecord, StoreInfo, StoreWarning};
+use runlens_index::compare::{Comparison, EffectMethod, ValueRow};
+use runlens_index::filter::Agg;
+use runlens_index::{Artifact, MetricSummary, Point, RunRecord, StoreInfo, StoreWarning};
 use serde_json::{Map, Value, json};
 
 /// A number, or its name when JSON cannot hold it.
@@ -23,20 +25,15 @@ pub fn runs(runs: &[RunRecord]) -> Value {
     Value::Array(runs.iter().map(run).collect())
 }
 
+fn summary(m: &MetricSummary) -> Value {
+    json!({
+        "first": num(m.first), "last": num(m.last), "min": num(m.min), "max": num(m.max),
+        "count": m.count, "last_step": m.last_step, "first_step": m.first_step, "max_step": m.max_step, "latest": num(m.latest),
+    })
+}
+
 fn run(r: &RunRecord) -> Value {
-    let metrics: Map<String, Value> = r
-        .metrics
-        .iter()
-        .map(|(k, m)| {
-            (
-                k.clone(),
-                json!({
-                    "first": num(m.first), "last": num(m.last), "min": num(m.min), "max": num(m.max),
-                    "count": m.count, "last_step": m.last_step, "first_step": m.first_step, "max_step": m.max_step, "latest": num(m.latest),
-                }),
-            )
-        })
-        .collect();
+    let metrics: Map<String, Value> = r.metrics.iter().map(|(k, m)| (k.clone(), summary(m))).collect();
     json!({
         "id": r.id,
         "store": r.store,
@@ -104,4 +101,54 @@ pub fn stores(stores: &[StoreInfo], warnings: &[StoreWarning]) -> Value {
             })
             .collect(),
     )
+}
+
+/// `runlens compare --json`: runs, param and tag rows (values in run order, `null` where a
+/// run has none), metric rows with each aggregate's best runs (indexes into `runs`), and
+/// with `--metric` the params ranked by how much they go with it.
+pub fn comparison(c: &Comparison, only_diff: bool) -> Value {
+    let rows = |rows: &[ValueRow]| -> Value {
+        Value::Array(
+            rows.iter().filter(|r| !only_diff || r.differs).map(|r| json!({"key": r.key, "values": r.values, "differs": r.differs})).collect(),
+        )
+    };
+    let metrics: Vec<Value> = c
+        .metrics
+        .iter()
+        .map(|m| {
+            let best: Map<String, Value> =
+                [Agg::First, Agg::Last, Agg::Latest, Agg::Min, Agg::Max].iter().map(|&a| (a.column().to_string(), json!(m.best.of(a)))).collect();
+            json!({
+                "key": m.key,
+                "direction": m.direction.as_str(),
+                "direction_chosen": m.direction_chosen,
+                "values": m.values.iter().map(|v| v.as_ref().map_or(Value::Null, summary)).collect::<Vec<_>>(),
+                "best": best,
+                "differs": m.differs,
+            })
+        })
+        .collect();
+    let importance = c.importance.as_ref().map(|imp| {
+        let effects: Vec<Value> = imp
+            .effects
+            .iter()
+            .map(|e| match e.method {
+                EffectMethod::Spearman { rho } => {
+                    json!({"key": e.key, "method": "spearman", "rho": num(rho), "strength": num(e.strength), "runs": e.runs})
+                }
+                EffectMethod::KruskalWallis { epsilon_squared, groups } => json!({
+                    "key": e.key, "method": "kruskal_wallis", "epsilon_squared": num(epsilon_squared), "groups": groups,
+                    "strength": num(e.strength), "runs": e.runs,
+                }),
+            })
+            .collect();
+        json!({"metric": imp.metric, "aggregate": imp.aggregate.column(), "params": effects})
+    });
+    json!({
+        "runs": c.runs.iter().map(|r| json!({"id": r.id, "name": r.name, "source": r.source, "experiment": r.experiment, "status": r.status})).collect::<Vec<_>>(),
+        "params": rows(&c.params),
+        "tags": rows(&c.tags),
+        "metrics": metrics,
+        "importance": importance,
+    })
 }

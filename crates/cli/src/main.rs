@@ -12,7 +12,11 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use runlens_index::chart::{SeriesRequest, XAxis};
+use runlens_index::compare::{Comparison, Direction};
+use runlens_index::filter::Agg;
+use runlens_index::format;
 use runlens_index::{Index, IndexError, Location, Progress, RunsQuery, ScanReport};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 #[derive(Parser)]
 #[command(name = "runlens", version, about = "Index and query your ML run stores (MLflow, TensorBoard, W&B, ...)")]
@@ -103,6 +107,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Put runs side by side: params and tags (rows that differ marked), metric summaries
+    /// with the best value of each marked, and which params go with a metric.
+    Compare {
+        /// Run ids (or use --filter).
+        #[arg(value_name = "RUN", required_unless_present = "filter", conflicts_with = "filter")]
+        runs: Vec<String>,
+        /// Compare the runs matching this filter (as `runs --filter`).
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+        /// Only params and tags whose values differ between the runs.
+        #[arg(long)]
+        only_diff: bool,
+        /// Rank the params by how much they go with this metric ("which params matter").
+        #[arg(long, value_name = "KEY")]
+        metric: Option<String>,
+        /// Which number of the metric: latest, last, first, min, max.
+        #[arg(long, default_value = "latest", value_parser = aggregate)]
+        agg: Agg,
+        /// Print a JSON object (see README).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Say which way is better for a metric key, for every run (kept as your data):
+    /// lower, higher, or guess (from the key's name, the default).
+    Direction {
+        key: String,
+        #[arg(value_parser = ["lower", "higher", "guess"])]
+        direction: String,
+    },
     /// List registered stores with their run counts and warnings.
     Stores {
         #[arg(long)]
@@ -167,6 +200,112 @@ fn run(cli: Cli) -> Result<ExitCode> {
     code
 }
 
+/// The runs of `query`; a bad filter or sort key is explained on stderr (`None`: exit 2).
+fn runs_or_explain(index: &Index, query: &RunsQuery) -> Result<Option<Vec<runlens_index::RunRecord>>> {
+    match index.runs(query) {
+        Ok(runs) => Ok(Some(runs)),
+        Err(IndexError::Filter(e)) => {
+            eprintln!("runlens: bad filter:\n{}", e.render(query.filter.as_deref().unwrap_or("")));
+            Ok(None)
+        }
+        Err(IndexError::Sort(e)) => {
+            let text = query.sort.iter().find(|s| runlens_index::filter::parse_sort(s).is_err()).map(String::as_str).unwrap_or("");
+            eprintln!("runlens: bad sort key:\n{}", e.render(text));
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The text form of `compare`: one column per run, cells cut to fit (by display width, so
+/// wide characters keep the columns straight).
+fn print_comparison(out: &mut impl Write, c: &Comparison, only_diff: bool) -> Result<()> {
+    const CELL: usize = 14;
+    let width =
+        c.params.iter().chain(&c.tags).map(|r| r.key.width() + 2).chain(c.metrics.iter().map(|m| m.key.width() + 9)).max().unwrap_or(4).clamp(4, 32);
+    let row = |out: &mut dyn Write, key: &str, cells: &[String]| -> std::io::Result<()> {
+        write!(out, "{}", fit(key, width))?;
+        for cell in cells {
+            write!(out, "  {}", fit(cell, CELL))?;
+        }
+        writeln!(out)
+    };
+    for (i, r) in c.runs.iter().enumerate() {
+        writeln!(out, "run {}  {}  {}  ({}, {})", i + 1, r.id, one_line(&r.name), r.status, r.source)?;
+    }
+    let header: Vec<String> = (1..=c.runs.len()).map(|i| format!("run {i}")).collect();
+    for (title, rows) in [("params", &c.params), ("tags", &c.tags)] {
+        let rows: Vec<_> = rows.iter().filter(|r| !only_diff || r.differs).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{title}{}  (≠ differs, — none)", if only_diff { ", only differences" } else { "" })?;
+        row(out, "", &header)?;
+        for r in rows {
+            let cells: Vec<String> = r.values.iter().map(|v| v.as_deref().map_or_else(|| "—".to_string(), one_line)).collect();
+            row(out, &format!("{}{}", if r.differs { "≠ " } else { "  " }, r.key), &cells)?;
+        }
+    }
+    if !c.metrics.is_empty() {
+        writeln!(out, "\nmetrics, latest value  (* best)")?;
+        row(out, "", &header)?;
+        for m in &c.metrics {
+            let best = m.best.of(Agg::Latest);
+            let cells: Vec<String> = m
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    v.map_or_else(|| "—".to_string(), |s| format!("{}{}", format::number(s.latest), if best.contains(&i) { " *" } else { "" }))
+                })
+                .collect();
+            row(out, &format!("{} ({})", m.key, m.direction.as_str()), &cells)?;
+        }
+    }
+    if let Some(imp) = &c.importance {
+        writeln!(out, "\nwhich params matter for {} ({})", imp.metric, imp.aggregate.column())?;
+        if imp.effects.is_empty() {
+            writeln!(out, "  none to tell: fewer than three runs with the metric, or no param that differs between them")?;
+        }
+        for e in &imp.effects {
+            writeln!(out, "  {}  {}, {} runs", fit(&e.key, width), e.method.figure(), e.runs)?;
+        }
+    }
+    Ok(())
+}
+
+/// Untrusted text on one line: control characters (newlines, escapes) become spaces.
+fn one_line(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// `s` cut (with an ellipsis) or padded to `width` columns of display.
+fn fit(s: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    if s.width() > width {
+        for c in s.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w + 1 > width {
+                break;
+            }
+            out.push(c);
+            used += w;
+        }
+        out.push('…');
+        used += 1;
+    } else {
+        out.push_str(s);
+        used = s.width();
+    }
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
+fn aggregate(text: &str) -> Result<Agg, String> {
+    Agg::parse(text).filter(|a| !matches!(a, Agg::Count | Agg::Step)).ok_or_else(|| "one of latest, last, first, min, max".to_string())
+}
+
 fn parse_location(text: &str) -> Result<Location, String> {
     Location::parse(text).map_err(|e| e.reason)
 }
@@ -196,19 +335,7 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
         }
         Command::Runs { json, all, filter, sort } => {
             let query = RunsQuery { include_deleted: all, filter: filter.clone(), sort: sort.clone(), ..Default::default() };
-            let runs = match index.runs(&query) {
-                Ok(runs) => runs,
-                Err(IndexError::Filter(e)) => {
-                    eprintln!("runlens: bad filter:\n{}", e.render(filter.as_deref().unwrap_or("")));
-                    return Ok(ExitCode::from(2));
-                }
-                Err(IndexError::Sort(e)) => {
-                    let text = sort.iter().find(|s| runlens_index::filter::parse_sort(s).is_err()).map(String::as_str).unwrap_or("");
-                    eprintln!("runlens: bad sort key:\n{}", e.render(text));
-                    return Ok(ExitCode::from(2));
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let Some(runs) = runs_or_explain(&index, &query)? else { return Ok(ExitCode::from(2)) };
             if json {
                 serde_json::to_writer_pretty(&mut out, &json::runs(&runs))?;
                 writeln!(out)?;
@@ -244,7 +371,7 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                     record.store,
                     record.experiment.as_deref().unwrap_or("-")
                 )?;
-                if let Some(d) = runlens_index::format::run_duration(record.start_ms, record.end_ms) {
+                if let Some(d) = format::run_duration(record.start_ms, record.end_ms) {
                     writeln!(out, "duration    {d}")?;
                 }
                 for (k, v) in &record.params {
@@ -326,6 +453,31 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                     writeln!(out, "note: {}", record.note)?;
                 }
             }
+        }
+        Command::Compare { runs, filter, only_diff, metric, agg, json } => {
+            let records = if filter.is_some() {
+                let query = RunsQuery { filter, ..Default::default() };
+                let Some(records) = runs_or_explain(&index, &query)? else { return Ok(ExitCode::from(2)) };
+                records
+            } else {
+                index.runs_by_id(&runs)?
+            };
+            if records.len() < 2 {
+                anyhow::bail!("compare needs at least two runs ({} given or matched)", records.len());
+            }
+            let comparison = index.compare(&records, metric.as_deref().map(|m| (m, agg)))?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &json::comparison(&comparison, only_diff))?;
+                writeln!(out)?;
+            } else {
+                print_comparison(&mut out, &comparison, only_diff)?;
+            }
+        }
+        Command::Direction { key, direction } => {
+            index.set_metric_direction(&key, Direction::parse(&direction))?;
+            let chosen = index.metric_directions()?.get(&key).copied();
+            let shown = chosen.unwrap_or_else(|| Direction::guess(&key));
+            writeln!(out, "{key}: {} is better ({})", shown.as_str(), if chosen.is_some() { "your choice" } else { "guessed from the name" })?;
         }
         Command::Stores { json } => {
             let stores = index.stores()?;

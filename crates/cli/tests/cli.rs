@@ -228,3 +228,40 @@ fn an_index_error_is_said_once() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert_eq!(err.matches("file is not a database").count(), 1, "{err}");
 }
+
+#[test]
+fn compare_puts_runs_side_by_side_and_remembers_directions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.sqlite");
+    assert!(runlens(&db, &["add", fixture("mlflow-sqlite").to_str().unwrap()]).status.success());
+    let runs: Value = serde_json::from_str(&stdout(&runlens(&db, &["runs", "--json", "--filter", "name ~ 'trial-'"]))).unwrap();
+    let ids: Vec<&str> = runs.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2);
+
+    let out = runlens(&db, &["compare", ids[0], ids[1], "--only-diff"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    assert!(text.contains("≠ optimizer                  adamw           adam"), "{text}");
+    assert!(!text.contains("mlflow.source.type"), "only differences: {text}");
+    assert!(text.contains("val/loss (lower)"), "{text}");
+    let all = stdout(&runlens(&db, &["compare", ids[0], ids[1]]));
+    assert!(all.lines().count() > text.lines().count(), "without --only-diff, every row");
+
+    // Which way is better is the user's to say, and kept.
+    let out = runlens(&db, &["direction", "val/loss", "higher"]);
+    assert_eq!(stdout(&out).trim(), "val/loss: higher is better (your choice)");
+    let c: Value = serde_json::from_str(&stdout(&runlens(&db, &["compare", ids[0], ids[1], "--json"]))).unwrap();
+    let loss = c["metrics"].as_array().unwrap().iter().find(|m| m["key"] == "val/loss").unwrap();
+    assert_eq!((loss["direction"].as_str(), loss["direction_chosen"].as_bool()), (Some("higher"), Some(true)));
+    assert_eq!(stdout(&runlens(&db, &["direction", "val/loss", "guess"])).trim(), "val/loss: lower is better (guessed from the name)");
+
+    // Mistakes say what is wrong.
+    let one = runlens(&db, &["compare", ids[0]]);
+    assert!(!one.status.success());
+    assert!(String::from_utf8_lossy(&one.stderr).contains("compare needs at least two runs (1 given or matched)"));
+    let unknown = runlens(&db, &["compare", ids[0], "nope"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no run with id nope"));
+    let bad = runlens(&db, &["compare", "--filter", "params.x >"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad filter"));
+}

@@ -37,6 +37,25 @@ pub fn duration(ms: i64) -> String {
     if small == 0 { format!("{big}{unit}") } else { format!("{big}{unit} {small}{small_unit}") }
 }
 
+/// A number as tables show it: four significant digits (`0.3291`, `123500`), in
+/// scientific notation below 0.001 and from a million (`2.742e-7`), `NaN`, `∞`, `−∞`.
+/// The same as the app's cells (`formatNum` in `ui/src/lib/format.ts`).
+pub fn number(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "∞" } else { "−∞" }.into();
+    }
+    if v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-3) {
+        return format!("{v:.3e}").replace("e", if v.abs() >= 1.0 { "e+" } else { "e" });
+    }
+    // Rounded to four significant digits, then written shortest (as JavaScript's
+    // `Number(v.toPrecision(4)).toString()`).
+    let rounded: f64 = format!("{v:.3e}").parse().unwrap_or(v);
+    if rounded == 0.0 { "0".into() } else { format!("{rounded}") }
+}
+
 /// Ticks for an axis of durations in ms, from `lo` to `hi`: the multiples of the smallest
 /// round step (1 ms, 2, 5, …, 1 s, 2 s, 5 s, 10 s, 15 s, 30 s, 1 m, …, 1 d, 2 d, weeks) that
 /// give at most `max_ticks`, each with its [`duration`] label.
@@ -114,6 +133,27 @@ pub fn sort_key(field: &str, descending: bool) -> String {
 mod tests {
     use super::*;
     use crate::filter::{Agg, Field, parse_sort};
+
+    #[test]
+    fn numbers_read_as_the_apps_cells() {
+        // What `formatNum` in ui/src/lib/format.ts gives for each (checked in node).
+        for (v, shown) in [
+            (0.32908087447, "0.3291"),
+            (123456.0, "123500"),
+            (2.7416e-7, "2.742e-7"),
+            (1234567.0, "1.235e+6"),
+            (-0.0012345, "-0.001234"),
+            (42.0, "42"),
+            (0.0, "0"),
+            (-0.0, "0"),
+            (0.1 + 0.2, "0.3"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "∞"),
+            (f64::NEG_INFINITY, "−∞"),
+        ] {
+            assert_eq!(number(v), shown, "{v}");
+        }
+    }
 
     #[test]
     fn durations_read_as_people_write_them() {

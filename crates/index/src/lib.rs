@@ -13,6 +13,7 @@
 
 mod annotations;
 pub mod chart;
+pub mod compare;
 pub mod filter;
 pub mod format;
 mod ingest;
@@ -218,8 +219,7 @@ impl Index {
         // The folder is recorded first: an `add` killed at any later moment leaves it
         // for the next `scan`, which discovers and reads what is below it.
         let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        self.conn
-            .execute("INSERT OR IGNORE INTO user_folders (path, added_ms) VALUES (?1, ?2)", params![canonical.to_string_lossy(), now_ms()])?;
+        self.conn.execute("INSERT OR IGNORE INTO user_folders (path, added_ms) VALUES (?1, ?2)", params![canonical.to_string_lossy(), now_ms()])?;
         progress(Progress::Discovering { path: p.to_path_buf() });
         let discovery = discover(p, &self.readers)?;
         report.warnings.extend(discovery.warnings);

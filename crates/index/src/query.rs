@@ -245,6 +245,12 @@ impl Index {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The runs with these ids (at most a few hundred), by row id.
+    pub(crate) fn runs_where_id_in(&self, ids: &[String]) -> Result<Vec<RunRecord>, IndexError> {
+        let args: Vec<&dyn rusqlite::ToSql> = ids.iter().map(|r| r as &dyn rusqlite::ToSql).collect();
+        self.load_runs(&format!("r.id IN ({})", vec!["?"; ids.len()].join(", ")), &args, None)
+    }
+
     /// One run by id (deleted or not).
     pub fn run(&self, run_id: &str) -> Result<Option<RunRecord>, IndexError> {
         Ok(self.load_runs("r.id = ?1", rusqlite::params![run_id], None)?.pop())

@@ -3,7 +3,7 @@
 //! * the **cache** (stores, runs, params, tags, metric summaries and series, artifact
 //!   listings, file marks, warnings): derived from the stores, versioned by
 //!   [`CACHE_VERSION`]. A version change drops and recreates it; the next scan refills it.
-//! * **user data** (the folders the user added; notes, stars, labels): never dropped,
+//! * **user data** (the folders the user added; notes, stars, labels; metric directions): never dropped,
 //!   migrated step by step. Annotations are keyed by (source, run identity), not by store
 //!   root, so they survive any rebuild of the cache, a moved or re-mounted store, and a
 //!   store root that discovery regrouped (see `annotations.rs`).
@@ -49,6 +49,13 @@ const USER_MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX user_labels_label ON user_labels (label, source, identity);
     DROP TABLE user_runs;",
+    // 3: which way is better for a metric key, where the user chose (compare.rs); keys
+    // without a row are guessed from their name.
+    "CREATE TABLE user_directions (
+        key TEXT PRIMARY KEY,
+        lower_is_better INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+    );",
 ];
 
 const CACHE_TABLES: &[&str] = &["stores", "experiments", "runs", "params", "tags", "metrics", "chunks", "artifacts", "files", "warnings"];

@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{TestIndex, copy_tree, fixture};
+use common::{TestIndex, copy_tree, fixture, peers_python};
 use runlens_index::{IndexError, RunsQuery};
 
 /// Run ids of the fixtures, for the `run_id` filters.
@@ -271,29 +271,6 @@ fn pending(filter: &str) -> bool {
 }
 
 const MLFLOW_ERRORS_ON_DATASETS: &[&str] = &["datasets.size = 'x'", "datasets.name > 'a'", "datasets.name = 1"];
-
-/// The peer Python: `$RUNLENS_PEERS_PYTHON`, else what `scripts/peers.sh` prints (it
-/// makes the venv once). Never skipped: without MLflow this test cannot say anything.
-fn peers_python() -> PathBuf {
-    if let Some(p) = std::env::var_os("RUNLENS_PEERS_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let script = repo().join("scripts/peers.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}; set RUNLENS_PEERS_PYTHON to a Python with mlflow==3.17.2", script.display()));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let python = stdout.lines().last().unwrap_or("").trim();
-    assert!(
-        out.status.success() && !python.is_empty(),
-        "{} failed ({}); set RUNLENS_PEERS_PYTHON to a Python with mlflow==3.17.2",
-        script.display(),
-        out.status
-    );
-    PathBuf::from(python)
-}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -210,7 +210,8 @@ pub enum Agg {
 }
 
 impl Agg {
-    pub(crate) fn parse(word: &str) -> Option<Agg> {
+    /// `latest`, `last`, `first`, `min`, `max`, `count`, `step` (any case).
+    pub fn parse(word: &str) -> Option<Agg> {
         Some(match word.to_ascii_lowercase().as_str() {
             "latest" => Agg::Latest,
             "last" => Agg::Last,
@@ -223,8 +224,8 @@ impl Agg {
         })
     }
 
-    /// The column of the `metrics` table holding it.
-    pub(crate) fn column(self) -> &'static str {
+    /// The column of the `metrics` table holding it (and its name: `max_step` for `step`).
+    pub fn column(self) -> &'static str {
         match self {
             Agg::Latest => "latest",
             Agg::Last => "last",

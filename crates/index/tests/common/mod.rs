@@ -1,5 +1,6 @@
 //! Helpers shared by the index's integration tests: fixture paths, copies, an index in a
-//! temporary folder, and the ground truth in `tests/fixtures/expected.json`.
+//! temporary folder, the ground truth in `tests/fixtures/expected.json`, and the peer tools'
+//! Python (`scripts/peers.sh`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -9,6 +10,30 @@ use runlens_index::{Index, ScanReport};
 /// `tests/fixtures/<name>` at the repository root.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+/// The peer Python: `$RUNLENS_PEERS_PYTHON`, else what `scripts/peers.sh` prints (it
+/// makes the venv once). Never skipped: without the peer tools the tests that ask them
+/// cannot say anything.
+pub fn peers_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("RUNLENS_PEERS_PYTHON").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/peers.sh");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}; set RUNLENS_PEERS_PYTHON to the Python of scripts/peers.sh", script.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let python = stdout.lines().last().unwrap_or("").trim();
+    assert!(
+        out.status.success() && !python.is_empty(),
+        "{} failed ({}); set RUNLENS_PEERS_PYTHON to the Python of scripts/peers.sh",
+        script.display(),
+        out.status
+    );
+    PathBuf::from(python)
 }
 
 /// `expected.json`'s `kinds.<kind>`.

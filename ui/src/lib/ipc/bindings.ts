@@ -115,6 +115,38 @@ export type IndexProgress = {
  */
 message: string, done: number, total: number, };
 
+export type Aggregate = "latest" | "last" | "first" | "min" | "max";
+
+export type BetterWhen = "lower" | "higher";
+
+export type CompareRequest = { runIds: Array<string>, metric: string | null, aggregate: Aggregate, };
+
+export type ComparedRunView = { id: string, name: string, source: string, experiment: string | null, status: RunStatus, };
+
+export type ValueRowView = { key: string, values: Array<string | null>, differs: boolean, };
+
+export type CompareCell = { latest: Num, last: Num, first: Num, min: Num, max: Num, count: number, best: Array<Aggregate>, };
+
+export type MetricRowView = { key: string, better: BetterWhen, 
+/**
+ * The user chose `better` (else it is guessed from the key).
+ */
+chosen: boolean, cells: Array<CompareCell | null>, differs: boolean, };
+
+export type EffectView = { key: string, 
+/**
+ * `Spearman ρ = +0.883` or `Kruskal–Wallis ε² = 0.629 (4 values)`.
+ */
+figure: string, 
+/**
+ * In [0, 1]: the length of its bar.
+ */
+strength: Num, runs: number, };
+
+export type ImportanceView = { metric: string, aggregate: Aggregate, effects: Array<EffectView>, };
+
+export type CompareView = { runs: Array<ComparedRunView>, params: Array<ValueRowView>, tags: Array<ValueRowView>, metrics: Array<MetricRowView>, importance: ImportanceView | null, };
+
 export type ErrorCode = "missing_path" | "bad_filter" | "bad_sort" | "not_found" | "not_a_store" | "database" | "io" | "bad_input" | "unsupported" | "internal";
 
 export type IpcError = { code: ErrorCode, message: string, 

@@ -2,7 +2,7 @@
 // by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
 // Every command rejects with an `IpcError`.
 import { invoke } from "@tauri-apps/api/core";
-import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, ChartRequest, Chart, MetricKeys, AddOutcome } from "./bindings";
+import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, CompareRequest, CompareView } from "./bindings";
 
 export const commands = {
   /** Every registered store, in registration order. */
@@ -15,6 +15,10 @@ export const commands = {
   charts: (args: { request: ChartRequest }): Promise<Array<Chart>> => invoke("charts", args),
   /** The warnings of one store. */
   storeWarnings: (args: { storeId: StoreId }): Promise<Array<WarningView>> => invoke("store_warnings", args),
+  /** The given runs side by side and, for a chosen metric, which params go with it. */
+  compareRuns: (args: { request: CompareRequest }): Promise<CompareView> => invoke("compare_runs", args),
+  /** Remembers which way is better for a metric key (`null`: guess from its name again). */
+  setMetricDirection: (args: { key: string, better: BetterWhen | null }): Promise<null> => invoke("set_metric_direction", args),
   /** Finds and indexes every store below the given paths (progress arrives as `index-progress` events). */
   addPaths: (args: { paths: Array<string> }): Promise<AddOutcome> => invoke("add_paths", args),
   /** Opens the native folder picker; `null` when the user cancels. */

@@ -504,3 +504,61 @@ async fn a_dropped_folder_with_odd_files_shows_what_was_not_read_and_everything_
     app.screenshot("odd-files-warnings").await;
     app.quit().await;
 }
+
+/// How many elements match `css` right now.
+async fn count(app: &App, css: &str) -> usize {
+    app.d().find_all(By::Css(css)).await.map(|v| v.len()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_runs_compared_side_by_side_and_only_their_differences() {
+    let app = App::start(&[fixture("mlflow-file")]).await;
+    app.texts("[data-testid='run-name']", 10).await;
+    let input = app.wait_css("[data-testid='filter-input']").await;
+    input.send_keys("name ~ 'lr='").await.unwrap();
+    app.wait_text("[data-testid='run-count']", "3 runs").await;
+    for pick in app.d().find_all(By::Css("[data-testid='run-select']")).await.unwrap() {
+        pick.click().await.unwrap();
+    }
+    app.wait_text("[data-testid='compare']", "Compare 3 runs").await.to_string();
+    app.wait_css("[data-testid='compare']").await.click().await.unwrap();
+    app.wait_css("[data-testid='compare-view']").await;
+    app.wait_css("[data-testid='importance'] tr").await;
+
+    // Every param key is a row; ticking "only differences" leaves exactly the rows that differ.
+    let all = count(&app, "[data-testid='compare-params'] [data-testid='value-row']").await;
+    let differing = count(&app, "[data-testid='compare-params'] [data-testid='value-row'][data-differs='true']").await;
+    assert!(differing > 0 && differing < all, "{differing} of {all} rows differ");
+    let headers = app.texts("[data-testid='compare-params'] thead th", 4).await;
+    assert_eq!(headers.len(), 4, "a key column and one per run: {headers:?}");
+    // Each metric row marks its best run (ties may mark several).
+    let metric_rows = count(&app, "[data-testid='metric-row']").await;
+    assert!(metric_rows > 0 && count(&app, "[data-testid='best']").await >= metric_rows);
+    app.screenshot("compare").await;
+
+    app.wait_css("[data-testid='only-differences']").await.click().await.unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    while count(&app, "[data-testid='compare-params'] [data-testid='value-row']").await != differing {
+        assert!(Instant::now() < deadline, "the rows never shrank to the {differing} that differ");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.wait_text("[data-testid='params-count']", &format!("{differing} of {all} keys")).await;
+    app.screenshot("compare-only-differences").await;
+
+    // Saying that higher val/loss is better moves its star, and is remembered.
+    let loss_row = "return [...document.querySelectorAll(\"[data-testid='metric-row']\")].find(r => r.innerText.includes('val/loss'))";
+    let before = app.script_text(&format!("{loss_row}.querySelector('td.best').cellIndex.toString()")).await;
+    app.d().execute(&format!("{loss_row}.querySelector(\"[data-testid='direction']\").click()"), vec![]).await.unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let after = app.script_text(&format!("{loss_row}.querySelector('td.best').cellIndex.toString()")).await;
+        if !after.is_empty() && after != before {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the best val/loss never moved from column {before}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.wait_css("[data-testid='compare-back']").await.click().await.unwrap();
+    app.wait_css("[data-testid='runs-table']").await;
+    app.quit().await;
+}

@@ -1,0 +1,81 @@
+// The Compare view: which runs are side by side, the answer from the backend, and the
+// view's own toggles. What differs, what is best and which params matter are computed
+// in Rust (crates/index/src/compare.rs); this keeps the request and the answer.
+import { asIpcError, commands, type Aggregate, type BetterWhen, type CompareView, type IpcError } from "../ipc";
+
+class Compare {
+  /** The compared runs; empty: the view is closed. */
+  runIds = $state.raw<string[]>([]);
+  view = $state.raw<CompareView | null>(null);
+  error = $state.raw<IpcError | null>(null);
+  onlyDifferences = $state(false);
+  /** Runs as rows, keys as columns. */
+  transposed = $state(false);
+  /** The aggregate the metric table shows and ranks by. */
+  aggregate = $state<Aggregate>("latest");
+  /** The metric whose params matter; null: the first metric row. */
+  metric = $state<string | null>(null);
+  loading = $state(false);
+  #generation = 0;
+
+  get open(): boolean {
+    return this.runIds.length > 0;
+  }
+
+  async show(runIds: string[]): Promise<void> {
+    this.runIds = runIds;
+    this.view = null;
+    this.metric = null;
+    await this.load();
+  }
+
+  close(): void {
+    this.runIds = [];
+    this.view = null;
+    this.error = null;
+  }
+
+  async load(): Promise<void> {
+    if (!this.open) return;
+    const generation = ++this.#generation;
+    this.loading = true;
+    try {
+      let view = await commands.compareRuns({ request: { runIds: this.runIds, metric: this.metric, aggregate: this.aggregate } });
+      // Which params matter needs a metric: the first one every run has, else the first.
+      const first = view.metrics.find((m) => m.cells.every((c) => c !== null)) ?? view.metrics[0];
+      if (this.metric === null && first) {
+        this.metric = first.key;
+        view = await commands.compareRuns({ request: { runIds: this.runIds, metric: this.metric, aggregate: this.aggregate } });
+      }
+      if (generation !== this.#generation) return;
+      this.view = view;
+      this.error = null;
+    } catch (e) {
+      if (generation === this.#generation) this.error = asIpcError(e);
+    } finally {
+      if (generation === this.#generation) this.loading = false;
+    }
+  }
+
+  async setAggregate(a: Aggregate): Promise<void> {
+    this.aggregate = a;
+    await this.load();
+  }
+
+  async setMetric(key: string): Promise<void> {
+    this.metric = key;
+    await this.load();
+  }
+
+  /** Flips which way is better for a metric, and remembers it. */
+  async flipDirection(key: string, now: BetterWhen): Promise<void> {
+    try {
+      await commands.setMetricDirection({ key, better: now === "lower" ? "higher" : "lower" });
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
+    await this.load();
+  }
+}
+
+export const compare = new Compare();

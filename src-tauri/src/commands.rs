@@ -10,8 +10,8 @@ use runlens_index::Index;
 
 use crate::AppState;
 use crate::ipc::{
-    AddOutcome, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, IndexProgress, IpcError, MetricKeys, RunsPage, RunsRequest, SeriesData,
-    StoreId, StoreView, WarningView,
+    AddOutcome, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, IndexProgress, IpcError, MetricKeys, RunDetail, RunsPage, RunsRequest,
+    SeriesData, StoreId, StoreView, WarningView,
 };
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -56,6 +56,13 @@ pub fn charts(state: &AppState, request: ChartRequest) -> Result<Vec<Chart>, Ipc
 /// The warnings of one store.
 pub fn store_warnings(state: &AppState, store_id: StoreId) -> Result<Vec<WarningView>, IpcError> {
     Ok(open(state)?.warnings(Some(store_id.0))?.into_iter().map(Into::into).collect())
+}
+
+/// Everything the index has of one run, for the run page.
+pub fn run_detail(state: &AppState, run_id: String) -> Result<RunDetail, IpcError> {
+    let index = open(state)?;
+    let run = index.run(&run_id)?.ok_or(runlens_index::IndexError::UnknownRun(run_id.clone()))?;
+    Ok(RunDetail::new(run, index.artifacts(&run_id)?))
 }
 
 /// The given runs side by side (params, tags, metrics with the best marked) and, for a
@@ -167,6 +174,8 @@ command_table! {
     query charts(request: ChartRequest) -> Vec<Chart>;
     /// The warnings of one store.
     query store_warnings(store_id: StoreId) -> Vec<WarningView>;
+    /// Everything the index has of one run, for the run page.
+    query run_detail(run_id: String) -> RunDetail;
     /// The given runs side by side and, for a chosen metric, which params go with it.
     query compare_runs(request: CompareRequest) -> CompareView;
     /// Remembers which way is better for a metric key (`null`: guess from its name again).
@@ -233,6 +242,19 @@ mod tests {
         let sorted = runs_page(&state, request("source = 'tensorboard'", by(&column.field, true))).unwrap();
         let latest: Vec<f64> = sorted.runs.iter().filter_map(|r| r.metrics.get(&column.key)).map(|m| m.latest.0).collect();
         assert!(latest.windows(2).all(|w| w[0] >= w[1]), "{latest:?}");
+    }
+
+    #[test]
+    fn the_run_page_has_the_whole_run() {
+        let (_dir, state) = state_with_fixtures();
+        let page = runs_page(&state, request("name = 'resnet18-baseline'", vec![])).unwrap();
+        let detail = run_detail(&state, page.runs[0].id.clone()).unwrap();
+        assert_eq!(detail.run.name, "resnet18-baseline");
+        assert!(detail.store.ends_with("mlflow-file/mlruns"), "{}", detail.store);
+        assert_eq!(detail.tags.get("stage").map(String::as_str), Some("baseline"));
+        assert!(!detail.run.params.is_empty() && !detail.run.metrics.is_empty());
+        assert!(detail.artifacts.iter().any(|a| !a.embedded && a.size > 0), "{:?}", detail.artifacts);
+        assert_eq!(run_detail(&state, "gone".into()).unwrap_err().code, ErrorCode::NotFound);
     }
 
     #[test]

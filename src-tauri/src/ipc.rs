@@ -254,6 +254,52 @@ pub struct RunsPage {
     pub metric_columns: Vec<MetricColumn>,
 }
 
+/// A file of a run (below its artifact folder, or embedded in a log).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactView {
+    pub path: String,
+    #[ts(type = "number")]
+    pub size: u64,
+    /// Embedded in another file of the store (a TensorBoard image, W&B media).
+    pub embedded: bool,
+}
+
+/// What the run page shows: the row's fields and everything else the index has of it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RunDetail {
+    pub run: RunRow,
+    /// The store's root (folder, database file or URL).
+    pub store: String,
+    /// The run's id inside its store.
+    pub native_id: String,
+    pub commit: Option<String>,
+    pub artifact_dir: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    pub artifacts: Vec<ArtifactView>,
+    pub starred: bool,
+    pub note: String,
+    pub labels: Vec<String>,
+}
+
+impl RunDetail {
+    pub fn new(r: RunRecord, artifacts: Vec<runlens_index::Artifact>) -> RunDetail {
+        RunDetail {
+            store: r.store.clone(),
+            native_id: r.native_id.clone(),
+            commit: r.commit.clone(),
+            artifact_dir: r.artifact_dir.clone(),
+            tags: r.tags.clone(),
+            starred: r.starred,
+            note: r.note.clone(),
+            labels: r.labels.clone(),
+            artifacts: artifacts.into_iter().map(|a| ArtifactView { embedded: a.origin.is_some(), path: a.path, size: a.size }).collect(),
+            run: r.into(),
+        }
+    }
+}
+
 /// How many metric columns the runs table shows.
 const METRIC_COLUMNS: usize = 4;
 
@@ -814,6 +860,8 @@ fn declarations() -> Vec<(String, String)> {
         d::<SortBy>(&cfg),
         d::<MetricColumn>(&cfg),
         d::<RunsPage>(&cfg),
+        d::<ArtifactView>(&cfg),
+        d::<RunDetail>(&cfg),
         d::<QueryError>(&cfg),
         d::<QueryInput>(&cfg),
         d::<ChartX>(&cfg),

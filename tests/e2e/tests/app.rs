@@ -562,3 +562,35 @@ async fn three_runs_compared_side_by_side_and_only_their_differences() {
     app.wait_css("[data-testid='runs-table']").await;
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn double_clicking_a_run_opens_its_page() {
+    let app = App::start(&[fixture("mlflow-file")]).await;
+    app.texts("[data-testid='run-name']", 10).await;
+    let input = app.wait_css("[data-testid='filter-input']").await;
+    input.send_keys("name = 'resnet18-baseline'").await.unwrap();
+    app.wait_text("[data-testid='run-count']", "1 runs").await;
+    let name = app.wait_css("[data-testid='run-name']").await;
+    app.d().action_chain().double_click_element(&name).perform().await.unwrap();
+    app.wait_text("[data-testid='run-title']", "resnet18-baseline").await;
+    // Its params as the store has them (the fixture's expected.json), and its artifacts.
+    let text = std::fs::read_to_string(repo_root().join("tests/fixtures/expected.json")).unwrap();
+    let all: Value = serde_json::from_str(&text).unwrap();
+    let run = all["kinds"]["mlflow-file"]["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["runs"].as_array().unwrap())
+        .find(|r| r["name"] == "resnet18-baseline")
+        .unwrap()
+        .clone();
+    let params = app.wait_text("[data-testid='run-params']", "learning_rate").await;
+    for (k, v) in run["params"].as_object().unwrap() {
+        assert!(params.contains(&format!("{k}\t{}", v.as_str().unwrap())), "{k} = {v} missing from {params}");
+    }
+    app.wait_css("[data-testid='run-artifacts'] tr").await;
+    app.screenshot("run-page").await;
+    app.wait_css("[data-testid='run-back']").await.click().await.unwrap();
+    app.wait_css("[data-testid='runs-table']").await;
+    app.quit().await;
+}

@@ -65,6 +65,22 @@ total: number,
  */
 metricColumns: Array<MetricColumn>, };
 
+export type ArtifactView = { path: string, size: number, 
+/**
+ * Embedded in another file of the store (a TensorBoard image, W&B media).
+ */
+embedded: boolean, };
+
+export type RunDetail = { run: RunRow, 
+/**
+ * The store's root (folder, database file or URL).
+ */
+store: string, 
+/**
+ * The run's id inside its store.
+ */
+nativeId: string, commit: string | null, artifactDir: string | null, tags: { [key in string]: string }, artifacts: Array<ArtifactView>, starred: boolean, note: string, labels: Array<string>, };
+
 export type QueryError = { input: QueryInput, 
 /**
  * Character span (Unicode scalar values) in that input.

@@ -2,7 +2,7 @@
 // by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
 // Every command rejects with an `IpcError`.
 import { invoke } from "@tauri-apps/api/core";
-import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, CompareRequest, CompareView } from "./bindings";
+import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, CompareRequest, CompareView } from "./bindings";
 
 export const commands = {
   /** Every registered store, in registration order. */
@@ -15,6 +15,8 @@ export const commands = {
   charts: (args: { request: ChartRequest }): Promise<Array<Chart>> => invoke("charts", args),
   /** The warnings of one store. */
   storeWarnings: (args: { storeId: StoreId }): Promise<Array<WarningView>> => invoke("store_warnings", args),
+  /** Everything the index has of one run, for the run page. */
+  runDetail: (args: { runId: string }): Promise<RunDetail> => invoke("run_detail", args),
   /** The given runs side by side and, for a chosen metric, which params go with it. */
   compareRuns: (args: { request: CompareRequest }): Promise<CompareView> => invoke("compare_runs", args),
   /** Remembers which way is better for a metric key (`null`: guess from its name again). */

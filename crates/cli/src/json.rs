@@ -2,7 +2,7 @@
 //! are the strings `"NaN"`, `"Infinity"`, `"-Infinity"`; times are ms since the epoch.
 
 use runlens_index::chart::{SeriesView, XAxis};
-use runlens_index::{Artifact, Point, RunRecord, StoreInfo, StoreWarning};
+use runlens_index::{Artifact, Point, Provenance, RunRecord, StoreInfo, StoreWarning, provenance};
 use serde_json::{Map, Value, json};
 
 /// A number, or its name when JSON cannot hold it.
@@ -60,12 +60,35 @@ fn run(r: &RunRecord) -> Value {
     })
 }
 
-/// `runlens show --json`: the run's object from `runs --json` plus its artifacts.
+/// `runlens show --json`: the run's object from `runs --json` plus its artifacts and
+/// provenance.
 pub fn run_detail(r: &RunRecord, artifacts: &[Artifact]) -> Value {
     let mut v = run(r);
     v["artifact_dir"] = json!(r.artifact_dir);
     v["artifacts"] = Value::Array(artifacts.iter().map(|a| json!({"path": a.path, "size": a.size})).collect());
+    v["provenance"] = provenance_of(&r.provenance.clone().unwrap_or_default());
     v
+}
+
+/// A run's provenance: every key always there, `null` (or `[]`) where the store recorded
+/// nothing; `command` is the command line that ran, `reproduce` how to run it again.
+fn provenance_of(p: &Provenance) -> Value {
+    let again = provenance::reproduce(p);
+    json!({
+        "program": p.program,
+        "args": p.args,
+        "interpreter": p.interpreter,
+        "workdir": p.workdir,
+        "command": provenance::command(p),
+        "git": {"commit": p.git.commit, "branch": p.git.branch, "remote": p.git.remote, "dirty": p.git.dirty},
+        "python": p.python,
+        "packages": p.packages,
+        "environment_files": p.environment_files,
+        "source_files": p.source_files,
+        "host": p.host,
+        "os": p.os,
+        "reproduce": {"command": again.command, "missing": again.missing.iter().map(|m| m.code()).collect::<Vec<_>>()},
+    })
 }
 
 /// `runlens series --json`: `[[step, time_ms, value], ...]`.

@@ -4,7 +4,7 @@
 use runlens_index::chart::{SeriesView, XAxis};
 use runlens_index::compare::{Comparison, EffectMethod, ValueRow};
 use runlens_index::filter::Agg;
-use runlens_index::{Artifact, MetricSummary, Point, RunRecord, StoreInfo, StoreWarning};
+use runlens_index::{Artifact, MetricSummary, Point, Provenance, RunRecord, StoreInfo, StoreWarning, provenance};
 use serde_json::{Map, Value, json};
 
 /// A number, or its name when JSON cannot hold it.
@@ -57,12 +57,35 @@ fn run(r: &RunRecord) -> Value {
     })
 }
 
-/// `runlens show --json`: the run's object from `runs --json` plus its artifacts.
+/// `runlens show --json`: the run's object from `runs --json` plus its artifacts and
+/// provenance.
 pub fn run_detail(r: &RunRecord, artifacts: &[Artifact]) -> Value {
     let mut v = run(r);
     v["artifact_dir"] = json!(r.artifact_dir);
     v["artifacts"] = Value::Array(artifacts.iter().map(|a| json!({"path": a.path, "size": a.size})).collect());
+    v["provenance"] = provenance_of(&r.provenance.clone().unwrap_or_default());
     v
+}
+
+/// A run's provenance: every key always there, `null` (or `[]`) where the store recorded
+/// nothing; `command` is the command line that ran, `reproduce` how to run it again.
+fn provenance_of(p: &Provenance) -> Value {
+    let again = provenance::reproduce(p);
+    json!({
+        "program": p.program,
+        "args": p.args,
+        "interpreter": p.interpreter,
+        "workdir": p.workdir,
+        "command": provenance::command(p),
+        "git": {"commit": p.git.commit, "branch": p.git.branch, "remote": p.git.remote, "dirty": p.git.dirty},
+        "python": p.python,
+        "packages": p.packages,
+        "environment_files": p.environment_files,
+        "source_files": p.source_files,
+        "host": p.host,
+        "os": p.os,
+        "reproduce": {"command": again.command, "missing": again.missing.iter().map(|m| m.code()).collect::<Vec<_>>()},
+    })
 }
 
 /// `runlens series --json`: `[[step, time_ms, value], ...]`.

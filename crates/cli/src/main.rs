@@ -54,7 +54,7 @@ enum Command {
         #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
         sort: Vec<String>,
     },
-    /// Show one run: params, tags, metric summaries and artifacts.
+    /// Show one run: params, tags, metric summaries, artifacts and how to reproduce it.
     Show {
         run: String,
         #[arg(long)]
@@ -386,6 +386,7 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                 for a in &artifacts {
                     writeln!(out, "artifact    {} ({} bytes)", a.path, a.size)?;
                 }
+                write_reproduce(&mut out, &record.provenance.unwrap_or_default())?;
             }
         }
         Command::Series { run, key, json, max_points, x, from, to, smoothing } => {
@@ -542,6 +543,43 @@ fn print_report(out: &mut impl Write, report: &ScanReport) -> Result<()> {
         if let Some(e) = &s.error {
             writeln!(out, "         error: {e}")?;
         }
+    }
+    Ok(())
+}
+
+/// The Reproduce part of `runlens show`: where the run came from, and the command that
+/// runs it again or what the store did not record for one.
+fn write_reproduce(out: &mut impl Write, p: &runlens_index::Provenance) -> std::io::Result<()> {
+    use runlens_index::provenance::{command, reproduce};
+    if let Some(c) = command(p) {
+        writeln!(out, "command     {c}")?;
+    }
+    if let Some(dir) = &p.workdir {
+        writeln!(out, "workdir     {dir}")?;
+    }
+    if let Some(commit) = &p.git.commit {
+        let branch = p.git.branch.as_ref().map(|b| format!(" ({b})")).unwrap_or_default();
+        let remote = p.git.remote.as_ref().map(|r| format!(" {r}")).unwrap_or_default();
+        let dirty = if p.git.dirty == Some(true) { ", uncommitted changes" } else { "" };
+        writeln!(out, "git         {commit}{branch}{remote}{dirty}")?;
+    }
+    if p.python.is_some() || !p.packages.is_empty() {
+        let python = p.python.as_deref().unwrap_or("Python");
+        writeln!(out, "python      {python}, {} packages recorded", p.packages.len())?;
+    }
+    for f in &p.environment_files {
+        writeln!(out, "environment {f}")?;
+    }
+    if let Some(host) = &p.host {
+        writeln!(out, "host        {host}{}", p.os.as_ref().map(|o| format!(" ({o})")).unwrap_or_default())?;
+    }
+    let again = reproduce(p);
+    match &again.command {
+        Some(c) => writeln!(out, "reproduce   {c}")?,
+        None => writeln!(out, "reproduce   not possible from what the store recorded")?,
+    }
+    for m in &again.missing {
+        writeln!(out, "            ({})", m.describe())?;
     }
     Ok(())
 }

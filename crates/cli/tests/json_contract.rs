@@ -35,6 +35,11 @@ fn store() -> Store {
 
 impl Store {
     fn check(&self, args: &[&str], expect: Expect) {
+        self.check_at(args, "", expect);
+    }
+
+    /// Like [`Store::check`], for the part of the output at a JSON pointer (`/provenance`).
+    fn check_at(&self, args: &[&str], pointer: &str, expect: Expect) {
         let out = runlens(&self.db, args);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let mut text = stdout(&out).replace(&self.root, "<store>");
@@ -47,7 +52,7 @@ impl Store {
                 s["scanned"] = Value::from("<time>");
             }
         }
-        expect.assert_eq(&serde_json::to_string_pretty(&v).unwrap());
+        expect.assert_eq(&serde_json::to_string_pretty(v.pointer(pointer).unwrap()).unwrap());
     }
 }
 
@@ -267,6 +272,31 @@ fn show_json() {
             "use_amp": "False"
           },
           "parent": null,
+          "provenance": {
+            "args": null,
+            "command": "python /home/researcher/projects/vision-experiments/generate.py",
+            "environment_files": [],
+            "git": {
+              "branch": "main",
+              "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+              "dirty": null,
+              "remote": "https://github.com/example-org/vision-experiments.git"
+            },
+            "host": null,
+            "interpreter": null,
+            "os": null,
+            "packages": [],
+            "program": "/home/researcher/projects/vision-experiments/generate.py",
+            "python": null,
+            "reproduce": {
+              "command": "git checkout 3083e5309fb6b8b533dd45c668504fbd6fd3f396 && python /home/researcher/projects/vision-experiments/generate.py",
+              "missing": [
+                "arguments"
+              ]
+            },
+            "source_files": [],
+            "workdir": null
+          },
           "source": "mlflow",
           "starred": false,
           "start": 1714993200000,
@@ -282,6 +312,50 @@ fn show_json() {
             "mlflow.user": "bob"
           },
           "user": "bob"
+        }"#]],
+    );
+}
+
+#[test]
+fn show_json_provenance_of_a_run_that_logged_a_model() {
+    let s = store();
+    let runs: Value = serde_json::from_str(&stdout(&runlens(&s.db, &["runs", "--json", "--filter", "name = 'distilbert-baseline'"]))).unwrap();
+    let id = runs[0]["id"].as_str().unwrap().to_string();
+    s.check_at(
+        &["show", &id, "--json"],
+        "/provenance",
+        expect![[r#"
+        {
+          "args": null,
+          "command": "python /home/researcher/projects/vision-experiments/generate.py",
+          "environment_files": [
+            "<store>/artifacts/cffba13487/models/m-335fc6ba524249e9a3b02bb2ee82043e/artifacts/requirements.txt",
+            "<store>/artifacts/cffba13487/models/m-335fc6ba524249e9a3b02bb2ee82043e/artifacts/conda.yaml",
+            "<store>/artifacts/cffba13487/models/m-335fc6ba524249e9a3b02bb2ee82043e/artifacts/python_env.yaml"
+          ],
+          "git": {
+            "branch": "main",
+            "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+            "dirty": null,
+            "remote": "https://github.com/example-org/vision-experiments.git"
+          },
+          "host": null,
+          "interpreter": null,
+          "os": null,
+          "packages": [
+            "mlflow==3.17.2",
+            "scikit-learn"
+          ],
+          "program": "/home/researcher/projects/vision-experiments/generate.py",
+          "python": "3.11.7",
+          "reproduce": {
+            "command": "git checkout 3083e5309fb6b8b533dd45c668504fbd6fd3f396 && python /home/researcher/projects/vision-experiments/generate.py",
+            "missing": [
+              "arguments"
+            ]
+          },
+          "source_files": [],
+          "workdir": null
         }"#]],
     );
 }

@@ -497,6 +497,7 @@ mod tests {
             end_ms: None,
             user: None,
             commit: None,
+            provenance: None,
             artifact_dir: None,
             params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             tags: BTreeMap::new(),

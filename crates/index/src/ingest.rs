@@ -407,13 +407,14 @@ impl<'c> StoreWriter<'c> {
         self.conn
             .prepare_cached(
                 "INSERT INTO runs (id, store_id, native_id, experiment_native, experiment, name, status, deleted, parent,
-                                   start_ms, end_ms, user, git_commit, artifact_dir, identity)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                                   start_ms, end_ms, user, git_commit, artifact_dir, identity, provenance)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                  ON CONFLICT (store_id, native_id) DO UPDATE SET identity = excluded.identity,
                     experiment_native = excluded.experiment_native, experiment = excluded.experiment,
                     name = excluded.name, status = excluded.status, deleted = excluded.deleted,
                     parent = excluded.parent, start_ms = excluded.start_ms, end_ms = excluded.end_ms,
-                    user = excluded.user, git_commit = excluded.git_commit, artifact_dir = excluded.artifact_dir
+                    user = excluded.user, git_commit = excluded.git_commit, artifact_dir = excluded.artifact_dir,
+                    provenance = excluded.provenance
                  RETURNING rid",
             )?
             .query_row(
@@ -430,9 +431,10 @@ impl<'c> StoreWriter<'c> {
                     info.start_ms,
                     info.end_ms,
                     info.user,
-                    info.commit,
+                    info.provenance.git.commit,
                     info.artifact_dir.as_ref().map(|p| p.to_string_lossy().into_owned()),
                     info.identity.as_deref().unwrap_or(native_id),
+                    crate::provenance::to_json(&info.provenance),
                 ],
                 |r| r.get(0),
             )

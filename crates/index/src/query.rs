@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use runlens_sources::{Artifact, Point};
+use runlens_sources::{Artifact, Point, Provenance};
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::filter::eval::{EvalError, RidSet, evaluate};
@@ -34,8 +34,12 @@ pub struct RunRecord {
     pub start_ms: Option<i64>,
     pub end_ms: Option<i64>,
     pub user: Option<String>,
+    /// The provenance's git commit.
     pub commit: Option<String>,
     pub artifact_dir: Option<String>,
+    /// Where the run came from (see [`crate::provenance`]). Only [`Index::run`] loads it;
+    /// lists of runs leave it `None`, so the runs table reads no more than it shows.
+    pub provenance: Option<Provenance>,
     pub params: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
     pub metrics: BTreeMap<String, MetricSummary>,
@@ -163,10 +167,10 @@ impl Index {
         let rids = self.ordered(&matching, &keys, query.offset, query.limit)?;
         let runs = if rids.len() <= 2000 {
             let args: Vec<&dyn rusqlite::ToSql> = rids.iter().map(|r| r as &dyn rusqlite::ToSql).collect();
-            self.load_runs(&format!("r.rid IN ({})", vec!["?"; rids.len()].join(", ")), &args, Some(&rids))?
+            self.load_runs(&format!("r.rid IN ({})", vec!["?"; rids.len()].join(", ")), &args, Some(&rids), false)?
         } else {
             let array: Array = std::rc::Rc::new(rids.iter().map(|r| rusqlite::types::Value::Integer(*r)).collect());
-            self.load_runs("r.rid IN rarray(?1)", &[&array], Some(&rids))?
+            self.load_runs("r.rid IN rarray(?1)", &[&array], Some(&rids), false)?
         };
         Ok((runs, matching.len()))
     }
@@ -248,21 +252,28 @@ impl Index {
     /// The runs with these ids (at most a few hundred), by row id.
     pub(crate) fn runs_where_id_in(&self, ids: &[String]) -> Result<Vec<RunRecord>, IndexError> {
         let args: Vec<&dyn rusqlite::ToSql> = ids.iter().map(|r| r as &dyn rusqlite::ToSql).collect();
-        self.load_runs(&format!("r.id IN ({})", vec!["?"; ids.len()].join(", ")), &args, None)
+        self.load_runs(&format!("r.id IN ({})", vec!["?"; ids.len()].join(", ")), &args, None, true)
     }
 
-    /// One run by id (deleted or not).
+    /// One run by id (deleted or not), with its provenance.
     pub fn run(&self, run_id: &str) -> Result<Option<RunRecord>, IndexError> {
-        Ok(self.load_runs("r.id = ?1", rusqlite::params![run_id], None)?.pop())
+        Ok(self.load_runs("r.id = ?1", rusqlite::params![run_id], None, true)?.pop())
     }
 
     /// Runs matching `run_where` (over `runs r`, with parameters `args`) with their
-    /// params, tags and metric summaries; in the order of `output_order` (row ids) when
-    /// given, else by row id.
-    fn load_runs(&self, run_where: &str, args: &[&dyn rusqlite::ToSql], output_order: Option<&[i64]>) -> Result<Vec<RunRecord>, IndexError> {
+    /// params, tags and metric summaries (and provenance, when `with_provenance`); in the
+    /// order of `output_order` (row ids) when given, else by row id.
+    fn load_runs(
+        &self,
+        run_where: &str,
+        args: &[&dyn rusqlite::ToSql],
+        output_order: Option<&[i64]>,
+        with_provenance: bool,
+    ) -> Result<Vec<RunRecord>, IndexError> {
+        let provenance = if with_provenance { "r.provenance" } else { "NULL" };
         let mut stmt = self.conn.prepare(&format!(
             "SELECT r.rid, r.id, r.store_id, s.root, s.source, r.native_id, r.experiment, r.name, r.status, r.deleted,
-                    r.parent, r.start_ms, r.end_ms, r.user, r.git_commit, r.artifact_dir
+                    r.parent, r.start_ms, r.end_ms, r.user, r.git_commit, r.artifact_dir, {provenance}
              FROM runs r JOIN stores s ON s.id = r.store_id
              WHERE {run_where}
              ORDER BY r.rid"
@@ -288,6 +299,10 @@ impl Index {
                     user: r.get(13)?,
                     commit: r.get(14)?,
                     artifact_dir: r.get(15)?,
+                    provenance: with_provenance
+                        .then(|| r.get::<_, Option<String>>(16))
+                        .transpose()?
+                        .map(|text| text.as_deref().map(crate::provenance::from_json).unwrap_or_default()),
                     params: BTreeMap::new(),
                     tags: BTreeMap::new(),
                     metrics: BTreeMap::new(),

@@ -11,7 +11,8 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// Bump when the cache layout changes; the cache is then rebuilt from the stores.
-pub const CACHE_VERSION: i64 = 7;
+/// 7: `files.cursor`; 8: `runs.provenance`.
+pub const CACHE_VERSION: i64 = 8;
 
 /// User-data migrations, applied in order; the user version is their count.
 const USER_MIGRATIONS: &[&str] = &[
@@ -94,7 +95,8 @@ CREATE TABLE runs (
     start_ms INTEGER,
     end_ms INTEGER,
     user TEXT,
-    git_commit TEXT,
+    git_commit TEXT,               -- the provenance's git commit, for filters
+    provenance TEXT,               -- RunInfo::provenance as JSON (provenance.rs); NULL when nothing is recorded
     artifact_dir TEXT,
     UNIQUE (store_id, native_id)
 );

@@ -55,6 +55,7 @@ mod tests {
             end_ms: None,
             user: None,
             commit: None,
+            provenance: None,
             artifact_dir: None,
             params: Default::default(),
             tags: Default::default(),

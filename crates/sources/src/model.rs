@@ -1,5 +1,6 @@
-//! Plain records a reader produces: experiments, runs, params, tags, metric points,
-//! artifact listings and warnings. Nothing here knows about SQLite or a GUI.
+//! Plain records a reader produces: experiments, runs (with their provenance), params,
+//! tags, metric points, artifact listings and warnings. Nothing here knows about SQLite
+//! or a GUI.
 
 use std::path::PathBuf;
 
@@ -71,8 +72,9 @@ pub struct RunInfo {
     pub start_ms: Option<i64>,
     pub end_ms: Option<i64>,
     pub user: Option<String>,
-    /// Source-control commit the run was started from, when recorded.
-    pub commit: Option<String>,
+    /// Where the run came from, as its tracker recorded it. Its `git.commit` is the run's
+    /// commit (the `commit` of filters and of the CLI's JSON).
+    pub provenance: Provenance,
     /// Local folder holding the run's artifacts, resolved to an existing path.
     pub artifact_dir: Option<PathBuf>,
     /// Who the run is, independent of where its store is: the key of the user's notes,
@@ -82,6 +84,76 @@ pub struct RunInfo {
     /// path below a root that can move give one from the run's own content (see
     /// ARCHITECTURE.md, "Run identity, per reader").
     pub identity: Option<String>,
+}
+
+/// Where a run came from and in which environment, as its tracker recorded it: what ran,
+/// from which code, with which packages, on which machine. Filled by each reader from
+/// its tracker's own fields (see ARCHITECTURE.md, "Provenance, per reader"); a field the
+/// tracker did not record is `None` or empty, never guessed. Paths are text as recorded
+/// (they name the machine the run ran on), except the local files below, which are
+/// paths on this machine.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Provenance {
+    /// The script or entry point that ran (`/home/me/proj/train.py`, `train.py`).
+    pub program: Option<String>,
+    /// The program's command-line arguments. `None`: the tracker does not record them
+    /// (not the same as a run started without arguments, `Some(vec![])`).
+    pub args: Option<Vec<String>>,
+    /// The interpreter that ran the program (`/home/me/.venv/bin/python`).
+    pub interpreter: Option<String>,
+    /// The folder a relative `program` is relative to (and the command ran from).
+    pub workdir: Option<String>,
+    pub git: GitState,
+    /// The Python version, as the tracker wrote it (`CPython 3.11.7`, `3.11.7`).
+    pub python: Option<String>,
+    /// Requirement lines (`numpy==2.4.6`, or a bare name where the tracker kept no
+    /// version), in the tracker's order, without duplicates.
+    pub packages: Vec<String>,
+    /// Local paths of the files that describe the run's environment: `requirements.txt`,
+    /// `conda.yaml`, `python_env.yaml`, `conda-environment.yaml`, `diff.patch`.
+    pub environment_files: Vec<String>,
+    /// Local paths of the copies of the run's source files the tracker saved.
+    pub source_files: Vec<String>,
+    /// Host name of the machine the run ran on.
+    pub host: Option<String>,
+    /// Its operating system (`Linux-6.8.0-x86_64-with-glibc2.36`).
+    pub os: Option<String>,
+}
+
+/// The git state of the code a run ran from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GitState {
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    /// The remote's URL.
+    pub remote: Option<String>,
+    /// Whether the working tree had uncommitted changes; `None`: not recorded.
+    pub dirty: Option<bool>,
+}
+
+impl Provenance {
+    /// Nothing recorded.
+    pub fn is_empty(&self) -> bool {
+        *self == Provenance::default()
+    }
+
+    /// Appends requirement lines from the text of a `requirements.txt`: blank lines,
+    /// comments and pip options (`-r other.txt`, `--index-url ...`) are not packages.
+    pub fn add_requirements(&mut self, text: &str) {
+        for line in text.lines() {
+            let line = line.split_once(" #").map_or(line, |(l, _)| l).trim();
+            if !line.is_empty() && !line.starts_with('#') && !line.starts_with('-') {
+                self.add_package(line);
+            }
+        }
+    }
+
+    /// Appends one requirement, unless it is there already.
+    pub fn add_package(&mut self, requirement: &str) {
+        if !self.packages.iter().any(|p| p == requirement) {
+            self.packages.push(requirement.to_string());
+        }
+    }
 }
 
 /// One file of a run: below its artifact folder, or embedded in another file.

@@ -8,14 +8,18 @@
 //! RUNNING ... `5` KILLED; a missing status is a run that never ended, RUNNING). Nothing
 //! else: no file time stands in for a missing one.
 //!
-//! Incremental: per run, one fingerprint over the small files (meta, params, tags)
-//! decides whether they are re-read; each metric file resumes from its byte offset; the
-//! artifact listing is fingerprinted.
+//! Provenance: the `mlflow.source.*` tags and the environment files of the models the run
+//! logged (`outputs/<model id>/` names them), see [`super::mlflow_provenance`].
+//!
+//! Incremental: per run, one fingerprint over the small files (meta, params, tags, and
+//! the environment files of its models) decides whether they are re-read; each metric
+//! file resumes from its byte offset; the artifact listing is fingerprinted.
 
 use std::path::Path;
 
 use yaml_rust2::Yaml;
 
+use super::mlflow_provenance;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
 use crate::util::{
@@ -191,12 +195,31 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
     let mut update = RunUpdate { native_id: run.id.clone(), ..Default::default() };
     let mut marks = Vec::new();
     let mut changed = false;
-
-    // Small files: meta.yaml, params/**, tags/** — fingerprinted together.
     let meta_path = dir.join("meta.yaml");
+    // meta.yaml, read at most once per scan, and only when needed.
+    let mut meta: Option<Result<Yaml, String>> = None;
+
+    // Artifacts: the run folder's own `artifacts/`, else wherever meta.yaml points.
+    let mut artifact_dir = Some(dir.join("artifacts")).filter(|d| d.is_dir());
+    if artifact_dir.is_none() {
+        let doc = meta.get_or_insert_with(|| load_run_meta(&meta_path));
+        artifact_dir = doc
+            .as_ref()
+            .ok()
+            .and_then(|d| yaml_str(&d["artifact_uri"]))
+            .and_then(|uri| resolve_moved(&local_path_of_uri(&uri)?, ctx.root, Some(&run.id)));
+        if let Some(outside) = artifact_dir.take_if(|d| !ctx.may_read(d)) {
+            update.warnings.push(outside_warning(&format!("{}/meta.yaml", run.rel), &outside));
+        }
+    }
+    let (listing, listing_hash) = artifact_dir.as_deref().map(list_artifacts).unwrap_or_default();
+
+    // Small files: meta.yaml, params/**, tags/**, and the environment files of the models
+    // the run logged (its provenance) — fingerprinted together.
     let meta_mark = std::fs::metadata(&meta_path).ok().map(|m| FileMark::of(&m));
     let params = walk_files(&dir.join("params"));
     let tags = walk_files(&dir.join("tags"));
+    let models = logged_models(ctx.root, run);
     let mut fp = Fingerprint::default();
     if let Some(m) = &meta_mark {
         fp.u64(m.size).u64(m.mtime_ns as u64).u64(m.inode);
@@ -206,33 +229,42 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
             fp.bytes(prefix.as_bytes()).bytes(f.rel.as_bytes()).u64(f.mark.size).u64(f.mark.mtime_ns as u64).u64(f.mark.inode);
         }
     }
+    let model_env_files = models.iter().flat_map(|(_, d)| mlflow_provenance::ENV_FILES.iter().map(move |n| d.join(n)));
+    let artifact_env_files =
+        listing.iter().filter(|a| mlflow_provenance::is_model_env_file(&a.path)).filter_map(|a| Some(artifact_dir.as_ref()?.join(&a.path)));
+    for path in model_env_files.chain(artifact_env_files) {
+        if let Ok(m) = std::fs::metadata(&path) {
+            fp.bytes(b"e").bytes(path.as_os_str().as_encoded_bytes()).u64(m.len()).u64(FileMark::of(&m).mtime_ns as u64);
+        }
+    }
     let small_key = format!("{}/", run.rel);
     let small_mark = FileMark { hash: fp.finish(), ..Default::default() };
     let previous_small = ctx.previous(&small_key);
-    let mut meta_doc = None;
     if previous_small != Some(&small_mark) {
         changed = true;
         let meta_rel = format!("{}/meta.yaml", run.rel);
         update.reread.push(meta_rel.clone());
         let params: Vec<_> = params.iter().map(|f| (f.rel.clone(), read_text(&f.path).unwrap_or_default())).collect();
         let tags: Vec<_> = tags.iter().map(|f| (f.rel.clone(), read_text(&f.path).unwrap_or_default())).collect();
-        match load_yaml(&meta_path).and_then(|doc| {
-            // Every MLflow version writes the run id; a meta.yaml without it is not a run's whole.
-            let has_id = yaml_str(&doc["run_id"]).or_else(|| yaml_str(&doc["run_uuid"])).is_some();
-            if has_id { Ok(doc) } else { Err("incomplete meta.yaml: no run_id (being written?)".to_string()) }
-        }) {
+        let info = match meta.get_or_insert_with(|| load_run_meta(&meta_path)) {
             Ok(doc) => {
-                update.info = Some(run_info(&doc, run, &tags));
-                meta_doc = Some(doc);
                 marks.push((small_key, small_mark));
+                Some(run_info(doc, run, &tags))
             }
             Err(reason) => {
                 // Half-written or missing: warn, keep what the index had, retry next scan.
-                update.warnings.push(Warning::new(meta_rel, None, reason));
-                if previous_small.is_none() {
-                    update.info = Some(run_info(&Yaml::Null, run, &tags));
-                }
+                update.warnings.push(Warning::new(meta_rel, None, reason.clone()));
+                previous_small.is_none().then(|| run_info(&Yaml::Null, run, &tags))
             }
+        };
+        if let Some(mut info) = info {
+            for (rel, model_dir) in &models {
+                mlflow_provenance::add_model_folder(&mut info.provenance, model_dir, Some(rel), &mut update.warnings);
+            }
+            if let Some(d) = &artifact_dir {
+                mlflow_provenance::add_artifact_models(&mut info.provenance, d, &listing, &mut update.warnings);
+            }
+            update.info = Some(info);
         }
         update.params = Some(params);
         update.tags = Some(tags);
@@ -265,22 +297,11 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
         }
     }
 
-    // Artifacts: the run folder's own `artifacts/`, else wherever meta.yaml points.
-    let mut artifact_dir = Some(dir.join("artifacts")).filter(|d| d.is_dir());
-    if artifact_dir.is_none() {
-        let doc = meta_doc.take().or_else(|| load_yaml(&meta_path).ok());
-        artifact_dir =
-            doc.and_then(|d| yaml_str(&d["artifact_uri"])).and_then(|uri| resolve_moved(&local_path_of_uri(&uri)?, ctx.root, Some(&run.id)));
-        if let Some(outside) = artifact_dir.take_if(|d| !ctx.may_read(d)) {
-            update.warnings.push(outside_warning(&format!("{}/meta.yaml", run.rel), &outside));
-        }
-    }
     if let Some(info) = update.info.as_mut() {
         info.artifact_dir = artifact_dir.clone();
     }
     let artifacts_key = format!("{}/artifacts/", run.rel);
-    let (listing, hash) = artifact_dir.as_deref().map(list_artifacts).unwrap_or_default();
-    let artifacts_mark = FileMark { size: listing.len() as u64, hash, ..Default::default() };
+    let artifacts_mark = FileMark { size: listing.len() as u64, hash: listing_hash, ..Default::default() };
     if ctx.previous(&artifacts_key) != Some(&artifacts_mark) {
         changed = true;
         update.artifacts = Some(listing);
@@ -364,11 +385,37 @@ fn run_info(meta: &Yaml, run: &RunFolder, tags: &[(String, String)]) -> RunInfo 
         start_ms: yaml_i64(&meta["start_time"]),
         end_ms: yaml_i64(&meta["end_time"]),
         user: yaml_str(&meta["user_id"]).filter(|u| !u.is_empty()).or_else(|| tag("mlflow.user")),
-        commit: tag("mlflow.source.git.commit"),
+        provenance: mlflow_provenance::from_tags(tag),
         artifact_dir: None,
         // MLflow run ids are uuids: the native id is the identity.
         identity: None,
     }
+}
+
+/// A run's `meta.yaml` ([`load_yaml`]), which every MLflow version writes with the run
+/// id: one without it is not a run's whole.
+fn load_run_meta(path: &Path) -> Result<Yaml, String> {
+    let doc = load_yaml(path)?;
+    let has_id = yaml_str(&doc["run_id"]).or_else(|| yaml_str(&doc["run_uuid"])).is_some();
+    if has_id { Ok(doc) } else { Err("incomplete meta.yaml: no run_id (being written?)".to_string()) }
+}
+
+/// The artifact folders of the models a run logged (MLflow 3): `outputs/<model id>/`
+/// links the run to `<experiment>/models/<model id>/`, whose files are in `artifacts/`.
+/// `(folder relative to the root, folder)`, in model id order.
+fn logged_models(root: &Path, run: &RunFolder) -> Vec<(String, std::path::PathBuf)> {
+    let exp_rel = run.rel.rsplit_once('/').map_or("", |(e, _)| e);
+    let mut ids: Vec<String> =
+        walk_files(&root.join(&run.rel).join("outputs")).into_iter().filter_map(|f| Some(f.rel.split_once('/')?.0.to_string())).collect();
+    ids.dedup();
+    ids.into_iter()
+        .map(|id| {
+            let rel = format!("{exp_rel}/models/{id}/artifacts");
+            let dir = root.join(&rel);
+            (rel, dir)
+        })
+        .filter(|(_, dir)| dir.is_dir())
+        .collect()
 }
 
 /// Parses a YAML file into its first document; an empty or unparsable file is an error

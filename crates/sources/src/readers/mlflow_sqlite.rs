@@ -5,6 +5,9 @@
 //! Times and status: the `runs` table's `start_time`, `end_time` (ms, `NULL` until the
 //! run ends) and `status` (`RUNNING`, `FINISHED`, ...), as MLflow wrote them.
 //!
+//! Provenance: the `mlflow.source.*` tags and the environment files of the models the run
+//! logged (`logged_models.source_run_id`), see [`super::mlflow_provenance`].
+//!
 //! Incremental: an unchanged database file (and `-wal`) is not opened at all; otherwise
 //! runs, params and tags are re-read (small tables) and metric rows are read from the
 //! rowid high-water mark of the previous scan (the table is insert-only), all in one read
@@ -17,6 +20,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
+use super::mlflow_provenance;
 use crate::model::*;
 use crate::reader::{Detected, DirView, ReadError, Reader, ScanContext};
 use crate::sqlite_ro::{DbFiles, column_names, is_sqlite_file, open_read_only, table_names};
@@ -94,6 +98,7 @@ impl Reader for MlflowSqlite {
         let mut tags = key_values(&conn, "tags").map_err(db_error)?;
         let mut series = read_metrics(&conn, &schema, after, high, &run_marks).map_err(db_error)?;
         let runs = read_runs(&conn, &schema).map_err(db_error)?;
+        let mut models = logged_models(&conn).map_err(db_error)?;
         conn.execute_batch("COMMIT").map_err(db_error)?;
 
         for (id, info) in experiments {
@@ -114,6 +119,18 @@ impl Reader for MlflowSqlite {
                 d => d,
             };
             let artifacts = artifact_dir.as_deref().map(|d| list_artifacts(d).0).unwrap_or_default();
+            let mut provenance = mlflow_provenance::from_tags(tag);
+            for (model_id, uri) in models.remove(&row.id).unwrap_or_default() {
+                let Some(dir) = local_path_of_uri(&uri).and_then(|p| resolve_moved(&p, base, Some(&model_id))) else { continue };
+                if ctx.may_read(&dir) {
+                    mlflow_provenance::add_model_folder(&mut provenance, &dir, None, &mut warnings);
+                } else {
+                    warnings.push(outside_warning(&files.name, &dir));
+                }
+            }
+            if let Some(d) = &artifact_dir {
+                mlflow_provenance::add_artifact_models(&mut provenance, d, &artifacts, &mut warnings);
+            }
             let info = RunInfo {
                 experiment: Some(row.experiment.clone()),
                 name: row.name.filter(|n| !n.is_empty()).or_else(|| tag("mlflow.runName")).unwrap_or_else(|| row.id.clone()),
@@ -123,7 +140,7 @@ impl Reader for MlflowSqlite {
                 start_ms: row.start_ms,
                 end_ms: row.end_ms,
                 user: row.user.filter(|u| !u.is_empty()).or_else(|| tag("mlflow.user")),
-                commit: tag("mlflow.source.git.commit"),
+                provenance,
                 artifact_dir,
                 identity: None,
             };
@@ -267,6 +284,24 @@ fn read_runs(conn: &Connection, schema: &Schema) -> rusqlite::Result<Vec<RunRow>
         })
     })?;
     rows.collect()
+}
+
+/// `run_uuid → [(model id, artifact location)]` of the models runs logged (MLflow 3's
+/// `logged_models`; none in older databases), in model id order.
+fn logged_models(conn: &Connection) -> rusqlite::Result<HashMap<String, Vec<(String, String)>>> {
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    if !table_names(conn)?.iter().any(|t| t == "logged_models") {
+        return Ok(out);
+    }
+    let mut stmt = conn.prepare(
+        "SELECT source_run_id, model_id, artifact_location FROM logged_models
+         WHERE source_run_id IS NOT NULL AND artifact_location IS NOT NULL ORDER BY model_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        out.entry(r.get(0)?).or_default().push((r.get(1)?, r.get(2)?));
+    }
+    Ok(out)
 }
 
 /// `run_uuid → [(key, value)]` from a params or tags table.

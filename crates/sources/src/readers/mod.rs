@@ -4,6 +4,7 @@ mod csv_logger;
 mod dvclive;
 mod hf_trainer;
 mod mlflow_file;
+mod mlflow_provenance;
 mod mlflow_sqlite;
 mod neptune;
 mod sacred;

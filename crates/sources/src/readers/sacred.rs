@@ -7,6 +7,16 @@
 //! and jsonpickle wrappers, so they go through [`crate::lenient_json`]; times are naive
 //! ISO-8601 strings in UTC.
 //!
+//! Provenance: `run.json`'s `experiment` gives the program (`mainfile`), the folder it
+//! is relative to (`base_dir`, as workdir), the git state (the first of `repositories`
+//! with a commit: `url`, `commit`, `dirty`), the packages (`dependencies`) and the saved
+//! copies of the sources (`sources`, below the store's `_sources/`); `host` gives the
+//! host name, the OS (`os`'s platform string) and the Python version. The arguments are
+//! the command line that starts the same run through Sacred's interface: the command
+//! (`meta.command`), then `with` and the named configs and config updates (`meta`,
+//! values written as the Python literals Sacred parses back), then the options that were
+//! set (`meta.options`). Sacred records no interpreter and no branch.
+//!
 //! Times and status: `run.json`'s `start_time` and `stop_time` (absent while the run is
 //! live, and for a run that died without the observer noticing: no end then; the
 //! `heartbeat` is not an end) and its `status` (`COMPLETED`, `FAILED`, `INTERRUPTED`, ...,
@@ -256,14 +266,13 @@ fn run_info(run: &Value, id: &str, dir: &Path) -> RunInfo {
         Some(e) => format!("{e} #{id}"),
         None => format!("#{id}"),
     };
-    let commit = run["experiment"]["repositories"].as_array().and_then(|repos| repos.iter().find_map(|r| r["commit"].as_str())).map(str::to_string);
     RunInfo {
         experiment,
         name,
         status: status(run["status"].as_str()),
         start_ms: run["start_time"].as_str().and_then(iso_ms),
         end_ms: run["stop_time"].as_str().and_then(iso_ms),
-        commit,
+        provenance: provenance(run, dir.parent().unwrap_or(dir)),
         artifact_dir: Some(dir.to_path_buf()),
         // Run folders are numbered per store (`1`, `2`): the experiment and its start
         // time say which run it is wherever the store is.
@@ -273,6 +282,121 @@ fn run_info(run: &Value, id: &str, dir: &Path) -> RunInfo {
         },
         ..Default::default()
     }
+}
+
+/// What `run.json` records of where the run came from (see the module docs); `root` is
+/// the observer folder, which `experiment.sources` paths are relative to.
+fn provenance(run: &Value, root: &Path) -> Provenance {
+    let text = |v: &Value| v.as_str().filter(|s| !s.trim().is_empty()).map(str::to_string);
+    let experiment = &run["experiment"];
+    let host = &run["host"];
+    let mut p = Provenance {
+        program: text(&experiment["mainfile"]),
+        workdir: text(&experiment["base_dir"]),
+        python: text(&host["python_version"]),
+        host: text(&host["hostname"]),
+        os: host["os"].as_array().and_then(|os| os.iter().rev().find_map(text)),
+        ..Default::default()
+    };
+    p.args = p.program.as_ref().and_then(|_| command_line(run));
+    let repositories = experiment["repositories"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if let Some(repo) = repositories.iter().find(|r| text(&r["commit"]).is_some()) {
+        p.git.commit = text(&repo["commit"]);
+        p.git.remote = text(&repo["url"]);
+        p.git.dirty = repo["dirty"].as_bool();
+    }
+    for dependency in experiment["dependencies"].as_array().into_iter().flatten().filter_map(text) {
+        p.add_package(&dependency);
+    }
+    for source in experiment["sources"].as_array().into_iter().flatten() {
+        let Some(stored) = source.get(1).and_then(text) else { continue };
+        let stored = Path::new(&stored);
+        let inside = stored.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+        if inside && root.join(stored).is_file() {
+            p.source_files.push(root.join(stored).to_string_lossy().into_owned());
+        }
+    }
+    p
+}
+
+/// The arguments after the main file that start the same run through Sacred's command
+/// line: `<command> [with <named config>... <key>=<value>...] [<option>...]`. `None`
+/// without a command, or when an update cannot be written as a Python literal.
+fn command_line(run: &Value) -> Option<Vec<String>> {
+    let meta = &run["meta"];
+    let command = meta["command"].as_str().or(run["command"].as_str()).filter(|c| !c.is_empty())?;
+    let mut args = vec![command.to_string()];
+    let mut with: Vec<String> = meta["named_configs"].as_array().into_iter().flatten().filter_map(|n| n.as_str().map(str::to_string)).collect();
+    if let Some(updates) = meta["config_updates"].as_object() {
+        config_updates(updates, "", &mut with)?;
+    }
+    if !with.is_empty() {
+        args.push("with".into());
+        args.extend(with);
+    }
+    for (option, value) in meta["options"].as_object().into_iter().flatten() {
+        match value {
+            Value::Bool(true) => args.push(option.clone()),
+            Value::String(v) => args.push(format!("{option}={v}")),
+            Value::Number(n) => args.push(format!("{option}={n}")),
+            _ => {}
+        }
+    }
+    Some(args)
+}
+
+/// `key=value` updates for Sacred's `with`, nested keys joined with `.`.
+fn config_updates(updates: &serde_json::Map<String, Value>, prefix: &str, out: &mut Vec<String>) -> Option<()> {
+    for (key, value) in updates {
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        match value {
+            Value::Object(inner) if inner.keys().any(|k| k.starts_with("py/")) => return None,
+            Value::Object(inner) if !inner.is_empty() => config_updates(inner, &path, out)?,
+            v => out.push(format!("{path}={}", python_literal(v)?)),
+        }
+    }
+    Some(())
+}
+
+/// A JSON value as the Python literal Sacred's command line parses back into it
+/// (`ast.literal_eval`); `None` for jsonpickle objects, which have none.
+fn python_literal(v: &Value) -> Option<String> {
+    Some(match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => python_str(s),
+        Value::Array(items) => format!("[{}]", items.iter().map(python_literal).collect::<Option<Vec<_>>>()?.join(", ")),
+        Value::Object(map) if map.keys().any(|k| k.starts_with("py/")) => return None,
+        Value::Object(map) => {
+            let items = map.iter().map(|(k, v)| Some(format!("{}: {}", python_str(k), python_literal(v)?))).collect::<Option<Vec<_>>>()?;
+            format!("{{{}}}", items.join(", "))
+        }
+    })
+}
+
+/// A Python string literal of `s`, as `repr` writes it.
+fn python_str(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 /// Sacred's status names. Any other name is the `STATUS` of an exception that
@@ -416,6 +540,34 @@ mod tests {
         assert_eq!(w.len(), 2, "{w:?}");
         assert!(w[0].message.contains("2 steps, 0 timestamps and 3 values"));
         assert!(w[1].message.contains("1 values are not numbers"));
+    }
+
+    #[test]
+    fn command_lines_write_updates_as_python_literals() {
+        let run = lenient_json::parse(
+            r#"{"command": "main", "meta": {"command": "train", "named_configs": ["small"],
+                "config_updates": {"lr": 0.1, "opt": {"name": "it's", "betas": [0.9, null]}, "debug": true, "tag": "a\\b"},
+                "options": {"--name": "exp 1", "--force": true, "--debug": false, "--id": null}}}"#,
+        )
+        .unwrap();
+        let args = command_line(&run).unwrap();
+        let expected = [
+            "train",
+            "with",
+            "small",
+            "debug=True",
+            "lr=0.1",
+            "opt.betas=[0.9, None]",
+            r#"opt.name="it's""#,
+            r"tag='a\\b'",
+            "--force",
+            "--name=exp 1",
+        ];
+        assert_eq!(args, expected);
+        assert_eq!(python_str("new\nline 'q' \"d\""), r#"'new\nline \'q\' "d"'"#);
+        let pickled = lenient_json::parse(r#"{"meta": {"command": "main", "config_updates": {"x": {"py/object": "numpy.float64"}}}}"#).unwrap();
+        assert_eq!(command_line(&pickled), None, "a jsonpickle value has no literal");
+        assert_eq!(command_line(&lenient_json::parse(r#"{"meta": {}}"#).unwrap()), None, "no command");
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! folder are looked at); its name is the file's path below the store root, its
 //! experiment the folder holding it, and `epoch` is the step. `NA` cells and other text
 //! are not values. Neither logger records times, a status or an end: points have time 0
-//! and runs are `unknown`. A malformed row (wrong number of cells, a step that is not an
+//! and runs are `unknown`; nor do they record a provenance. A malformed row (wrong number of cells, a step that is not an
 //! integer, text in a Lightning cell) is a warning with its line; the rest is kept.
 //!
 //! `scan` walks the store root as discovery does (skipping [`skipped_dir`] folders);

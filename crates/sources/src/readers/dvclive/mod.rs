@@ -15,7 +15,8 @@
 //! Before 1.0 the metrics were in `scalars/<name>.tsv` and the summary was `<dir>.json`
 //! beside the folder; both are read the same way. DVCLive records no run status, start
 //! or end: status is unknown, the start is the earliest first TSV timestamp (only logged
-//! with `timestamp=True`) and there is no end.
+//! with `timestamp=True`) and there is no end. DVCLive records no provenance of a run
+//! (DVC keeps the git state in the repository, not in the output folder).
 //!
 //! Incremental: each TSV resumes from the byte after its last complete row
 //! ([`crate::util::resume`]); `params.yaml` and `metrics.json` are re-read when their

@@ -26,7 +26,8 @@
 //! finished when the end-of-training log entry is there, `global_step >= max_steps`, or
 //! a results file exists; otherwise unknown (a live run and a crashed one look alike).
 //! The Trainer records no start or end time (`train_runtime` is a duration only): runs
-//! have neither.
+//! have neither. Nor do they have a provenance: the Trainer records no command, commit or
+//! environment outside the pickle.
 //!
 //! Incremental: every file is rewritten whole by the Trainer, so a run's inputs (the
 //! chosen state file, `config.json`, the results files) and a fingerprint of its file

@@ -10,6 +10,10 @@
 //! ([`uploads`]). Offline runs record no project: each store is one experiment (native id
 //! `offline`) named after the folder holding `.neptune/`.
 //!
+//! Provenance: the program is `source_code/entrypoint`, the host `sys/hostname`, the OS
+//! and the Python version `metadata.json`'s `os` and `pythonVersion`. Neptune records no
+//! arguments; its git state (`source_code/git`, a value type of its own) is not read.
+//!
 //! Times and status: the start is `metadata.json`'s `createdAt` (what the server would
 //! report as `sys/creation_time`), else the first operation's `at`; offline runs keep no
 //! `sys/` times of their own. The end is the last operation's `at`, and only once the run
@@ -224,21 +228,21 @@ fn read_run(ctx: &ScanContext, project: &Path, run: &RunFolder) -> RunUpdate {
     if pass == Pass::Append {
         marks.extend(ctx.previous(&meta_rel).map(|m| (meta_rel.clone(), m.clone())));
     } else {
-        let created = match read_created_at(&dir.join("metadata.json")) {
-            Ok(created) => {
+        let metadata = match read_metadata(&dir.join("metadata.json")) {
+            Ok(metadata) => {
                 marks.extend(meta_mark.map(|m| (meta_rel.clone(), m)));
-                created
+                metadata
             }
             Err((location, reason)) => {
                 // Caught half-written: no mark, so the next scan reads it again.
                 update.warnings.push(Warning::new(&meta_rel, location, reason));
-                None
+                Metadata::default()
             }
         };
         let log_rel = parts.first().map_or_else(|| run.rel.clone(), |p| p.rel.clone());
         let places = uploads::Places { project, run_dir: &dir, log_rel: &log_rel };
         update.artifacts = Some(uploads::artifacts(&state, &places, &mut update.warnings));
-        update.info = Some(run_info(&state, run, put, closed, created, project));
+        update.info = Some(run_info(&state, run, put, closed, &metadata, project));
         update.params = Some(std::mem::take(&mut state.params).into_iter().collect());
         update.tags = Some(state.tags());
     }
@@ -360,30 +364,51 @@ fn last_put_version(previous: Option<&FileMark>, path: &Path) -> (PutVersion, Op
     }
 }
 
-/// `createdAt` of `metadata.json` in ms (UTC; naive before client 1.10). A missing file
-/// is normal before client 1.8.3; one that does not parse is an error (location, reason).
-fn read_created_at(path: &Path) -> Result<Option<i64>, (Option<String>, String)> {
-    let Ok(text) = read_text(path) else { return Ok(None) };
+/// What a run's `metadata.json` records besides its kind and id.
+#[derive(Debug, Default)]
+struct Metadata {
+    /// `createdAt` in ms (UTC; naive before client 1.10).
+    created: Option<i64>,
+    os: Option<String>,
+    python: Option<String>,
+}
+
+/// Reads `metadata.json`. A missing file is normal before client 1.8.3; one that does not
+/// parse is an error (location, reason).
+fn read_metadata(path: &Path) -> Result<Metadata, (Option<String>, String)> {
+    let Ok(text) = read_text(path) else { return Ok(Metadata::default()) };
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         let location = (e.line() > 0).then(|| format!("line {}", e.line()));
         (location, format!("invalid JSON (being written?): {e}"))
     })?;
-    let Some(created) = value["createdAt"].as_str() else { return Ok(None) };
-    let ms = chrono::DateTime::parse_from_rfc3339(created)
-        .map(|t| t.timestamp_millis())
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(created, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc().timestamp_millis()));
-    Ok(ms.ok())
+    let text_at = |key: &str| value[key].as_str().filter(|s| !s.trim().is_empty()).map(str::to_string);
+    let created = value["createdAt"].as_str().and_then(|created| {
+        chrono::DateTime::parse_from_rfc3339(created)
+            .map(|t| t.timestamp_millis())
+            .or_else(|_| chrono::NaiveDateTime::parse_from_str(created, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc().timestamp_millis()))
+            .ok()
+    });
+    Ok(Metadata { created, os: text_at("os"), python: text_at("pythonVersion") })
 }
 
-fn run_info(state: &Replay, run: &RunFolder, put: PutVersion, closed: bool, created: Option<i64>, project: &Path) -> RunInfo {
+fn run_info(state: &Replay, run: &RunFolder, put: PutVersion, closed: bool, metadata: &Metadata, project: &Path) -> RunInfo {
     let ms = |seconds: f64| (seconds * 1000.0) as i64;
+    let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    let provenance = Provenance {
+        program: nonempty(&state.entrypoint),
+        host: nonempty(&state.hostname),
+        os: metadata.os.clone(),
+        python: metadata.python.clone(),
+        ..Default::default()
+    };
     RunInfo {
         experiment: Some(EXPERIMENT.into()),
         name: state.name.clone().unwrap_or_else(|| run.id.clone()),
         status: state.status(put),
-        start_ms: created.or(state.first_at.map(ms)),
+        start_ms: metadata.created.or(state.first_at.map(ms)),
         end_ms: if closed { state.last_at.map(ms) } else { None },
         artifact_dir: Some(project.to_path_buf()),
+        provenance,
         ..Default::default()
     }
 }

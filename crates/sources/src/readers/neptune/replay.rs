@@ -37,6 +37,8 @@ pub(super) struct Replay {
     pub name: Option<String>,
     pub description: Option<String>,
     pub hostname: Option<String>,
+    /// `source_code/entrypoint`: the script that ran.
+    pub entrypoint: Option<String>,
     pub failed: bool,
     /// String sets by path (`sys/tags`, `sys/group_tags`, user sets).
     pub sets: BTreeMap<String, BTreeSet<String>>,
@@ -68,6 +70,7 @@ impl Replay {
             name: None,
             description: None,
             hostname: None,
+            entrypoint: None,
             failed: false,
             sets: BTreeMap::new(),
             params: BTreeMap::new(),
@@ -202,7 +205,11 @@ impl Replay {
                 Some("hostname") if path.len() == 2 => self.hostname = Some(text),
                 _ => {}
             },
-            Some("source_code") => {}
+            Some("source_code") => {
+                if path.len() == 2 && path[1] == "entrypoint" {
+                    self.entrypoint = Some(text);
+                }
+            }
             Some("parameters") => {
                 self.params.insert(key, text);
             }

@@ -22,6 +22,9 @@
 //! start or either more than a year outside the span. Status: the `session_end_info`
 //! status, `Unknown` without one. No file time is ever used.
 //!
+//! **Provenance.** None: event files record no command, commit or environment (the host
+//! name in their file names cannot be told apart from a writer's suffix).
+//!
 //! **Reading.** Event files are read in windows of a few MiB, a partial record carried
 //! into the next window (a record larger than a window is read whole), so memory follows
 //! what is parsed. A bad length checksum stops the file there, with a positioned warning,

@@ -10,7 +10,8 @@
 //! (older trackio, which trackio itself handles the same way); the oldest databases have
 //! a `project_name` column naming the project, and no `configs` table. trackio persists
 //! no run status: it is unknown. The start is the config's `_Created`, else the configs
-//! row's `created_at`, else the run's first metric timestamp; trackio records no end.
+//! row's `created_at`, else the run's first metric timestamp; trackio records no end, and
+//! no provenance (no command, commit or environment).
 //!
 //! Incremental: an unchanged database (and `-wal`) is not opened. Otherwise metric rows
 //! are read from the id high-water mark of the previous scan, in one read transaction and

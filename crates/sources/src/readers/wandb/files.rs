@@ -1,7 +1,10 @@
 //! Files W&B writes into a run's `files/` folder besides the log, used where the log
 //! lacks something: `wandb-metadata.json` (environment: host, program, python, git) and
 //! `config.yaml` (every top-level key wrapped as `{value: ...}`). wandb-core writes
-//! neither for offline runs, and `config.yaml` only at the end of online runs.
+//! neither for offline runs, and `config.yaml` only at the end of online runs. And the
+//! files of the run's environment, which the log never holds: `requirements.txt` (the
+//! installed packages), `conda-environment.yaml` and `diff.patch` (the uncommitted
+//! changes of the git tree, written only when there are some).
 
 use std::path::Path;
 
@@ -14,6 +17,11 @@ use crate::util::{load_yaml, read_text, yaml_str};
 
 pub const METADATA: &str = "wandb-metadata.json";
 pub const CONFIG: &str = "config.yaml";
+pub const REQUIREMENTS: &str = "requirements.txt";
+pub const CONDA: &str = "conda-environment.yaml";
+pub const DIFF: &str = "diff.patch";
+/// The files of `files/` the run's fields depend on: a change to one rereads the run.
+pub const DESCRIPTIVE: &[&str] = &[METADATA, CONFIG, REQUIREMENTS, CONDA, DIFF];
 
 /// The environment recorded in `wandb-metadata.json`.
 pub fn read_metadata(path: &Path) -> Result<Environment, String> {
@@ -41,10 +49,15 @@ pub fn parse_metadata(text: &str) -> Result<Environment, String> {
     if git_remote.is_empty() {
         git_remote = text_at(&["git", "remoteUrl"]);
     }
+    let program = text_at(&["program"]);
+    let args = doc["args"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
     Ok(Environment {
         host: text_at(&["host"]),
-        program: text_at(&["program"]),
+        args: (!program.is_empty()).then_some(args),
+        program,
+        executable: text_at(&["executable"]),
         python: text_at(&["python"]),
+        os: text_at(&["os"]),
         username: text_at(&["username"]),
         git_remote,
         git_commit: text_at(&["git", "commit"]),
@@ -135,11 +148,16 @@ mod tests {
         let path = dir.path().join(METADATA);
         std::fs::write(
             &path,
-            r#"{"host": "gpu-1", "program": "train.py", "python": "CPython 3.11.7", "git": {"remote": "r", "commit": "c"}, "gpu_count": NaN}"#,
+            r#"{"host": "gpu-1", "program": "train.py", "args": ["--lr", "0.1"], "python": "CPython 3.11.7", "git": {"remote": "r", "commit": "c"}, "gpu_count": NaN}"#,
         )
         .unwrap();
         let env = read_metadata(&path).unwrap();
         assert_eq!((env.host.as_str(), env.program.as_str(), env.git_commit.as_str()), ("gpu-1", "train.py", "c"));
+        assert_eq!(env.args, Some(vec!["--lr".to_string(), "0.1".to_string()]));
+        std::fs::write(&path, r#"{"program": "train.py"}"#).unwrap();
+        assert_eq!(read_metadata(&path).unwrap().args, Some(Vec::new()), "a program without arguments");
+        std::fs::write(&path, r#"{"host": "h"}"#).unwrap();
+        assert_eq!(read_metadata(&path).unwrap().args, None, "no program, no arguments recorded");
         std::fs::write(&path, "{\"host\": ").unwrap();
         assert!(read_metadata(&path).is_err());
     }

@@ -8,6 +8,14 @@
 //! folder with the same id: folders are merged by id, oldest first, into one run. The
 //! experiment is the W&B project (native id = project name).
 //!
+//! Provenance: the environment record (or `wandb-metadata.json`) gives the program, its
+//! arguments, the interpreter (`executable`), the Python version, the host, the OS and
+//! the git remote and commit (the run record's git and host first); `files/` gives the
+//! packages of `requirements.txt`, the environment files (`requirements.txt`,
+//! `conda-environment.yaml`, `diff.patch`) and, when `diff.patch` is not empty, a dirty
+//! tree. W&B records no branch, and its `root` is the folder given to `wandb.init(dir=)`
+//! (the working folder only by default), so no working folder either.
+//!
 //! Times and status: the start is the first session's run record `start_time`; the end,
 //! once the latest session has an exit record, is that session's start plus the seconds
 //! it ran (the exit record's `runtime` less the runtime the session resumed from), or its
@@ -20,8 +28,9 @@
 //! fingerprint of the run's project, so an unchanged run's experiment is known without
 //! reading it: each project keeps a mark named `wandb-project:<name>` to match it against.
 //! Per run and scan:
-//! * a new, replaced or vanished log, or a changed `config.yaml` / `wandb-metadata.json`:
-//!   every log of the run is read from its start and the series are replaced;
+//! * a new, replaced or vanished log, or a changed `config.yaml`, `wandb-metadata.json`,
+//!   `requirements.txt`, `conda-environment.yaml` or `diff.patch`: every log of the run is
+//!   read from its start and the series are replaced;
 //! * grown logs with only history (and other non-descriptive) records: only the new
 //!   records are read, their points appended;
 //! * grown logs with a run, config, exit, environment or preempting record: the logs are
@@ -346,13 +355,14 @@ impl FilesDir {
     }
 }
 
-/// Marks of each session's `wandb-metadata.json` and `config.yaml`, and whether any
-/// changed (appeared, vanished, rewritten) since the previous scan.
+/// Marks of each session's descriptive files (`wandb-metadata.json`, `config.yaml`, the
+/// environment files, see [`files::DESCRIPTIVE`]), and whether any changed (appeared,
+/// vanished, rewritten) since the previous scan.
 fn extra_marks(ctx: &ScanContext, run: &RunDirs) -> (Vec<(String, FileMark)>, bool) {
     let mut marks = Vec::new();
     let mut changed = false;
     for session in &run.sessions {
-        for name in [files::METADATA, files::CONFIG] {
+        for name in files::DESCRIPTIVE {
             let rel = join(&join(&session.dir, "files"), name);
             let current = std::fs::metadata(ctx.root.join(&rel)).ok().filter(|m| m.is_file()).map(|m| FileMark::of(&m));
             let previous = ctx.previous(&rel);
@@ -462,6 +472,15 @@ fn read_everything(
     }
     let env = &state.env;
     let nonempty = |a: &str, b: &str| Some(if a.is_empty() { b } else { a }.to_string()).filter(|s| !s.is_empty());
+    let mut provenance = environment_files(ctx, run, update);
+    provenance.program = nonempty(&env.program, "");
+    provenance.args = env.args.clone().filter(|_| provenance.program.is_some());
+    provenance.interpreter = nonempty(&env.executable, "");
+    provenance.git.commit = nonempty(&state.git_commit, &env.git_commit);
+    provenance.git.remote = nonempty(&state.git_remote, &env.git_remote);
+    provenance.python = nonempty(&env.python, "");
+    provenance.host = nonempty(&state.host, &env.host);
+    provenance.os = nonempty(&env.os, "");
     update.info = Some(RunInfo {
         experiment: nonempty(&state.project, ""),
         name: nonempty(&state.name, &run.id).unwrap_or_default(),
@@ -469,7 +488,7 @@ fn read_everything(
         start_ms: state.start_ms,
         end_ms: state.end_ms(),
         user: nonempty(&env.username, ""),
-        commit: nonempty(&state.git_commit, &env.git_commit),
+        provenance,
         ..Default::default()
     });
     update.params = Some(state.params());
@@ -497,6 +516,30 @@ fn read_extras(ctx: &ScanContext, run: &RunDirs, state: &mut RunState, update: &
             Err(reason) => update.warnings.push(Warning::new(rel, None, reason)),
         }
     }
+}
+
+/// The provenance `files/` holds: the environment files of the latest session that has
+/// each, the packages of its `requirements.txt`, and a dirty tree when its `diff.patch`
+/// is not empty.
+fn environment_files(ctx: &ScanContext, run: &RunDirs, update: &mut RunUpdate) -> Provenance {
+    let mut p = Provenance::default();
+    for name in [files::REQUIREMENTS, files::CONDA, files::DIFF] {
+        let Some(rel) = run.sessions.iter().rev().map(|s| join(&join(&s.dir, "files"), name)).find(|rel| ctx.root.join(rel).is_file()) else {
+            continue;
+        };
+        let path = ctx.root.join(&rel);
+        p.environment_files.push(path.to_string_lossy().into_owned());
+        if name == files::REQUIREMENTS {
+            update.reread.push(rel.clone());
+            match crate::util::read_text(&path) {
+                Ok(text) => p.add_requirements(&text),
+                Err(e) => update.warnings.push(Warning::new(rel, None, format!("cannot read: {e}"))),
+            }
+        } else if name == files::DIFF && std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
+            p.git.dirty = Some(true);
+        }
+    }
+    p
 }
 
 /// Labels as tags of their own; W&B's fields worth filtering on as `wandb.*` tags.

@@ -149,6 +149,9 @@ pub struct EnvironmentRecord {
     pub os: String,
     #[prost(string, tag = "2")]
     pub python: String,
+    /// The script's arguments (`sys.argv[1:]`).
+    #[prost(string, repeated, tag = "5")]
+    pub args: Vec<String>,
     #[prost(string, tag = "6")]
     pub program: String,
     #[prost(message, optional, tag = "9")]
@@ -157,4 +160,7 @@ pub struct EnvironmentRecord {
     pub host: String,
     #[prost(string, tag = "13")]
     pub username: String,
+    /// The interpreter (`sys.executable`).
+    #[prost(string, tag = "14")]
+    pub executable: String,
 }

@@ -46,7 +46,11 @@ pub struct RunState {
 pub struct Environment {
     pub host: String,
     pub program: String,
+    /// The program's arguments, recorded with the program (`None` without one).
+    pub args: Option<Vec<String>>,
+    pub executable: String,
     pub python: String,
+    pub os: String,
     pub username: String,
     pub git_remote: String,
     pub git_commit: String,
@@ -148,8 +152,13 @@ impl RunState {
             }
         };
         set(&mut self.env.host, &env.host);
-        set(&mut self.env.program, &env.program);
+        if !env.program.is_empty() {
+            self.env.program = env.program.clone();
+            self.env.args = Some(env.args.clone());
+        }
+        set(&mut self.env.executable, &env.executable);
         set(&mut self.env.python, &env.python);
+        set(&mut self.env.os, &env.os);
         set(&mut self.env.username, &env.username);
         if let Some(git) = &env.git {
             set(&mut self.env.git_remote, &git.remote_url);
@@ -159,10 +168,15 @@ impl RunState {
 
     /// Fills environment fields the log did not have (from `wandb-metadata.json`).
     pub fn fill_environment(&mut self, from: &Environment) {
+        if self.env.program.is_empty() && !from.program.is_empty() {
+            self.env.args = from.args.clone();
+        }
         for (field, v) in [
             (&mut self.env.host, &from.host),
             (&mut self.env.program, &from.program),
+            (&mut self.env.executable, &from.executable),
             (&mut self.env.python, &from.python),
+            (&mut self.env.os, &from.os),
             (&mut self.env.username, &from.username),
             (&mut self.env.git_remote, &from.git_remote),
             (&mut self.env.git_commit, &from.git_commit),

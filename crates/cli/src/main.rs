@@ -129,6 +129,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a comparison report of runs: one self-contained HTML file (tables, charts,
+    /// provenance; opens offline, runs no script), CSV, or LaTeX with PGFPlots.
+    Report {
+        /// Run ids (or use --filter).
+        #[arg(value_name = "RUN", required_unless_present = "filter", conflicts_with = "filter")]
+        runs: Vec<String>,
+        /// Report on the runs matching this filter (as `runs --filter`).
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+        /// The file to write. CSV: the summary, and every stored point in FILE-series.csv.
+        /// LaTeX: the chart data in a FILE-data folder beside it.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// html, csv or tex (default: from the file's extension, else html).
+        #[arg(long, value_parser = ["html", "csv", "tex"])]
+        format: Option<String>,
+        /// Metrics to chart and rank params by, comma-separated (default: the six most shared).
+        #[arg(long, value_name = "KEY,...", value_delimiter = ',')]
+        metrics: Vec<String>,
+        /// The report's title (default: "Comparison of N runs").
+        #[arg(long)]
+        title: Option<String>,
+    },
     /// Say which way is better for a metric key, for every run (kept as your data):
     /// lower, higher, or guess (from the key's name, the default).
     Direction {
@@ -472,6 +495,54 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                 writeln!(out)?;
             } else {
                 print_comparison(&mut out, &comparison, only_diff)?;
+            }
+        }
+        Command::Report { runs, filter, out: path, format, metrics, title } => {
+            let selection = match &filter {
+                Some(f) => format!("filter: {f}"),
+                None => format!("runs {}", runs.join(", ")),
+            };
+            let records = if filter.is_some() {
+                let query = RunsQuery { filter, ..Default::default() };
+                let Some(records) = runs_or_explain(&index, &query)? else { return Ok(ExitCode::from(2)) };
+                records
+            } else {
+                index.runs_by_id(&runs)?
+            };
+            if records.is_empty() {
+                anyhow::bail!("no runs to report on ({selection})");
+            }
+            // The exact command that writes this report again.
+            let command = shlex::try_join(
+                std::iter::once("runlens".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().iter().map(String::as_str),
+            )
+            .unwrap_or_default();
+            let request = runlens_report::ReportRequest { title, metrics, selection, command };
+            let report = runlens_report::gather(&index, records, &request)?;
+            let format = format.unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+                Some("csv") => "csv".into(),
+                Some("tex") => "tex".into(),
+                _ => "html".into(),
+            });
+            let write = |p: &std::path::Path, bytes: &[u8]| std::fs::write(p, bytes).with_context(|| format!("cannot write {}", p.display()));
+            let written: Vec<PathBuf> = match format.as_str() {
+                "csv" => {
+                    let mut summary = Vec::new();
+                    runlens_report::csv::summary(&report, &mut summary)?;
+                    write(&path, &summary)?;
+                    let series_path = path.with_file_name(format!("{}-series.csv", path.file_stem().unwrap_or_default().to_string_lossy()));
+                    let file = std::fs::File::create(&series_path).with_context(|| format!("cannot write {}", series_path.display()))?;
+                    runlens_report::csv::series(&index, &report.runs, std::io::BufWriter::new(file))?;
+                    vec![path.clone(), series_path]
+                }
+                "tex" => runlens_report::latex::write(&report, &path)?,
+                _ => {
+                    write(&path, runlens_report::html(&report).as_bytes())?;
+                    vec![path.clone()]
+                }
+            };
+            for p in written.iter().filter(|p| p.extension().is_none_or(|e| e != "dat")) {
+                writeln!(out, "wrote {}", p.display())?;
             }
         }
         Command::Direction { key, direction } => {

@@ -265,3 +265,33 @@ fn compare_puts_runs_side_by_side_and_remembers_directions() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("bad filter"));
 }
+
+#[test]
+fn report_writes_html_csv_and_tex_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.sqlite");
+    assert!(runlens(&db, &["add", fixture("mlflow-sqlite").to_str().unwrap()]).status.success());
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    for (name, also) in [("r.html", vec![]), ("r.csv", vec!["r-series.csv"]), ("r.tex", vec!["r-data"])] {
+        let path = out_dir.join(name);
+        let out = runlens(&db, &["report", "--filter", "name ~ 'trial-'", "--out", path.to_str().unwrap(), "--metrics", "val/loss"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout(&out).contains(&format!("wrote {}", path.display())), "{}", stdout(&out));
+        assert!(path.is_file());
+        for other in also {
+            assert!(out_dir.join(other).exists(), "{other}");
+        }
+    }
+    let page = std::fs::read_to_string(out_dir.join("r.html")).unwrap();
+    assert!(page.contains("<title>Comparison of 2 runs</title>"));
+    // The footer holds the command that writes the report again, quoted for a shell.
+    assert!(page.contains("report --filter &#34;name ~ &#39;trial-&#39;&#34; --out"), "{}", &page[page.len() - 600..]);
+    // The format can be forced; nothing to report on is an error.
+    let forced = out_dir.join("report.txt");
+    assert!(runlens(&db, &["report", "--filter", "name ~ 'trial-'", "--out", forced.to_str().unwrap(), "--format", "csv"]).status.success());
+    assert!(std::fs::read_to_string(&forced).unwrap().starts_with("run_id,name,source"));
+    let none = runlens(&db, &["report", "--filter", "name = 'nope'", "--out", forced.to_str().unwrap()]);
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no runs to report on (filter: name = 'nope')"));
+}

@@ -1,5 +1,5 @@
 //! What a view of runs shows by default: which metric columns a table of runs has, which
-//! metric a chart of runs opens on, how a store's kind is named. One implementation,
+//! metric a chart of runs opens on, the runs' colours, how a store's kind is named. One implementation,
 //! for the app, the CLI and reports alike.
 
 use crate::RunRecord;
@@ -26,6 +26,10 @@ pub fn default_chart_metric(keys: &[(String, u64)]) -> Option<&str> {
     let lossy = shared.clone().find(|(k, _)| k.to_lowercase().contains("loss"));
     lossy.or(keys.first()).map(|(k, _)| k.as_str())
 }
+
+/// The colours of runs on charts, in the order the runs are given (the n-th run of a
+/// chart or report is `RUN_COLORS[n % 8]`): the app's charts and the reports share them.
+pub const RUN_COLORS: [&str; 8] = ["#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#0a7d86", "#6e7781"];
 
 /// The kind of a store within its source, from its reader id (`mlflow-file` of source
 /// `mlflow`: `file`); empty when the source has one kind.

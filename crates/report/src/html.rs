@@ -1,0 +1,209 @@
+//! The HTML report: one file, no script, no remote load (its Content-Security-Policy
+//! forbids both), every value from a run escaped by the template (`templates/report.html`).
+
+use askama::Template;
+use runlens_index::compare::Best;
+use runlens_index::filter::Agg;
+use runlens_index::{format, view};
+
+use crate::{Report, chart, utc};
+
+/// Hover targets per line: enough to read values off a chart, few enough that fifty
+/// runs by ten metrics stay a small file.
+const HOVERS_PER_LINE: usize = 24;
+
+struct RunRow {
+    n: usize,
+    color: &'static str,
+    name: String,
+    id: String,
+    experiment: String,
+    source: String,
+    status: String,
+    started: String,
+    duration: String,
+    commit: String,
+}
+
+struct Cell {
+    text: String,
+    missing: bool,
+    best: bool,
+}
+
+struct Row {
+    key: String,
+    better: &'static str,
+    cells: Vec<Cell>,
+}
+
+struct Effect {
+    key: String,
+    figure: String,
+    bar: u32,
+    runs: usize,
+}
+
+struct Importance {
+    metric: String,
+    aggregate: &'static str,
+    effects: Vec<Effect>,
+}
+
+struct Legend {
+    n: usize,
+    color: &'static str,
+    name: String,
+}
+
+struct HoverView {
+    x: i32,
+    y: i32,
+    label: String,
+}
+
+struct ChartView {
+    key: String,
+    legend: Vec<Legend>,
+    /// The SVG plotters drew, without its closing tag (the hover targets follow it).
+    svg_head: String,
+    hovers: Vec<HoverView>,
+    note: String,
+    sha: String,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct Page {
+    title: String,
+    generated: String,
+    selection: String,
+    runs: Vec<RunRow>,
+    params: Vec<Row>,
+    same_params: usize,
+    metrics: Vec<Row>,
+    importance: Option<Importance>,
+    charts: Vec<ChartView>,
+    notes: Vec<(String, String)>,
+    stores: Vec<String>,
+    index_path: String,
+    indexed: String,
+    version: &'static str,
+    commit: &'static str,
+    command: String,
+}
+
+fn color(i: usize) -> &'static str {
+    view::RUN_COLORS[i % view::RUN_COLORS.len()]
+}
+
+/// The report as one HTML document.
+pub fn html(report: &Report) -> String {
+    let c = &report.comparison;
+    let runs: Vec<RunRow> = report
+        .runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RunRow {
+            n: i + 1,
+            color: color(i),
+            name: r.name.clone(),
+            id: r.id.clone(),
+            experiment: r.experiment.clone().unwrap_or_else(|| "–".into()),
+            source: r.source.clone(),
+            status: r.status.clone(),
+            started: r.start_ms.map(utc).unwrap_or_else(|| "–".into()),
+            duration: format::run_duration(r.start_ms, r.end_ms).unwrap_or_else(|| "–".into()),
+            commit: r.commit.as_deref().map(|c| c.chars().take(12).collect()).unwrap_or_else(|| "–".into()),
+        })
+        .collect();
+    let params: Vec<Row> = c
+        .params
+        .iter()
+        .filter(|r| r.differs)
+        .map(|r| Row {
+            key: r.key.clone(),
+            better: "",
+            cells: r.values.iter().map(|v| Cell { text: v.clone().unwrap_or_default(), missing: v.is_none(), best: false }).collect(),
+        })
+        .collect();
+    let metrics: Vec<Row> = c
+        .metrics
+        .iter()
+        .map(|m| Row {
+            key: m.key.clone(),
+            better: m.direction.as_str(),
+            cells: m
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Cell { text: v.map(|s| format::number(s.latest)).unwrap_or_default(), missing: v.is_none(), best: best_of(&m.best, i) })
+                .collect(),
+        })
+        .collect();
+    let importance = c.importance.as_ref().map(|imp| Importance {
+        metric: imp.metric.clone(),
+        aggregate: imp.aggregate.column(),
+        effects: imp
+            .effects
+            .iter()
+            .map(|e| Effect { key: e.key.clone(), figure: e.method.figure(), bar: (e.strength * 120.0).round() as u32, runs: e.runs })
+            .collect(),
+    });
+    let colors: Vec<&str> = view::RUN_COLORS.to_vec();
+    let charts = report
+        .charts
+        .iter()
+        .map(|ch| {
+            let (svg, hovers) = chart::svg(ch, &colors, HOVERS_PER_LINE);
+            let svg_head = svg.trim_end().strip_suffix("</svg>").unwrap_or(&svg).to_string();
+            let reduced = ch.lines.iter().any(|l| l.reduced);
+            ChartView {
+                key: ch.key.clone(),
+                legend: ch.lines.iter().map(|l| Legend { n: l.run + 1, color: color(l.run), name: report.runs[l.run].name.clone() }).collect(),
+                svg_head,
+                hovers: hovers
+                    .into_iter()
+                    .map(|h| {
+                        let run = ch.lines[h.line].run;
+                        HoverView {
+                            x: h.x,
+                            y: h.y,
+                            label: format!("{} {} · step {} · {}", run + 1, report.runs[run].name, format::number(h.step), format::number(h.value)),
+                        }
+                    })
+                    .collect(),
+                note: format!(
+                    "{} of {} stored points shown{}",
+                    ch.shown(),
+                    ch.stored(),
+                    if reduced { " (the lowest and highest point of each pixel column, so no spike is lost)" } else { "" }
+                ),
+                sha: ch.points_sha256.clone(),
+            }
+        })
+        .collect();
+    let page = Page {
+        title: report.title.clone(),
+        generated: utc(report.generated_ms),
+        selection: report.selection.clone(),
+        same_params: c.params.len() - params.len(),
+        runs,
+        params,
+        metrics,
+        importance,
+        charts,
+        notes: report.runs.iter().filter(|r| !r.note.is_empty()).map(|r| (r.name.clone(), r.note.clone())).collect(),
+        stores: report.stores.clone(),
+        index_path: report.index_path.clone(),
+        indexed: report.indexed_ms.map(utc).unwrap_or_else(|| "never".into()),
+        version: report.version,
+        commit: report.commit,
+        command: report.command.clone(),
+    };
+    page.render().expect("the report template renders plain values")
+}
+
+fn best_of(best: &Best, run: usize) -> bool {
+    best.of(Agg::Latest).contains(&run)
+}

@@ -1,0 +1,176 @@
+//! The report as LaTeX: a `.tex` with `tabular`s of the runs and their metrics and one
+//! PGFPlots figure per metric, whose data files sit in a folder beside it
+//! (`<name>-data/`). It compiles with `pdflatex` unchanged (packages: graphicx and
+//! pgfplots, from Debian's texlive-latex-base and texlive-pictures). Text from runs is
+//! escaped: LaTeX's special characters become their commands, characters outside
+//! Latin-1 (which T1 + utf8 set in any TeX) are written as their code points.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use runlens_index::compare::Best;
+use runlens_index::filter::Agg;
+use runlens_index::{format, view};
+
+use crate::{Report, ReportError, utc};
+
+/// Untrusted text as LaTeX text.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\textbackslash{}"),
+            '{' | '}' | '$' | '&' | '#' | '_' | '%' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '^' => out.push_str("\\textasciicircum{}"),
+            '~' => out.push_str("\\textasciitilde{}"),
+            '<' => out.push_str("\\textless{}"),
+            '>' => out.push_str("\\textgreater{}"),
+            '|' => out.push_str("\\textbar{}"),
+            '"' => out.push_str("\\textquotedbl{}"),
+            // Quotes and dashes that TeX would ligature or curl: as typed.
+            '`' => out.push_str("\\textasciigrave{}"),
+            '\'' => out.push_str("\\textquotesingle{}"),
+            '-' => out.push_str("-{}"),
+            c if c.is_control() => out.push(' '),
+            c if c.is_ascii() => out.push(c),
+            c if ('\u{a1}'..='\u{ff}').contains(&c) && c != '\u{ad}' => out.push(c),
+            c => {
+                let _ = write!(out, "\\texttt{{[U+{:04X}]}}", c as u32);
+            }
+        }
+    }
+    out
+}
+
+fn rgb(hex: &str) -> String {
+    let v = u32::from_str_radix(hex.trim_start_matches('#'), 16).unwrap_or(0);
+    format!("{{rgb,255:red,{};green,{};blue,{}}}", v >> 16 & 0xff, v >> 8 & 0xff, v & 0xff)
+}
+
+/// Writes `tex` and its data folder; returns every file written.
+pub fn write(report: &Report, tex: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let stem = tex.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+    let data_name = format!("{stem}-data");
+    let data_dir = tex.with_file_name(&data_name);
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| ReportError::Write { path, source }
+    };
+    std::fs::create_dir_all(&data_dir).map_err(io(&data_dir))?;
+    let mut written = Vec::new();
+    let mut doc = String::new();
+    doc.push_str("\\documentclass[10pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n\\usepackage{graphicx}\n");
+    doc.push_str("\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.16}\n\\setlength{\\textwidth}{16cm}\n\\setlength{\\oddsidemargin}{0cm}\n");
+    let _ = writeln!(doc, "\\title{{{}}}\n\\date{{{}}}\n\\author{{Runlens {}}}", escape(&report.title), utc(report.generated_ms), report.version);
+    doc.push_str("\\begin{document}\n\\maketitle\n");
+    let _ = writeln!(doc, "{} runs: {}.\n", report.runs.len(), escape(&report.selection));
+
+    doc.push_str("\\section*{Runs}\n\\resizebox{\\textwidth}{!}{\\begin{tabular}{rllll}\n\\# & Name & Experiment & Status & Duration \\\\ \\hline\n");
+    for (i, r) in report.runs.iter().enumerate() {
+        let duration = format::run_duration(r.start_ms, r.end_ms).unwrap_or_else(|| "--".into());
+        let _ = writeln!(
+            doc,
+            "{} & {} & {} & {} & {} \\\\",
+            i + 1,
+            escape(&r.name),
+            escape(r.experiment.as_deref().unwrap_or("--")),
+            escape(&r.status),
+            escape(&duration)
+        );
+    }
+    doc.push_str("\\end{tabular}}\n\n");
+
+    let c = &report.comparison;
+    if !c.metrics.is_empty() {
+        let cols = "r".repeat(report.runs.len());
+        let _ = writeln!(doc, "\\section*{{Metrics (latest value; best in bold)}}\n\\resizebox{{\\textwidth}}{{!}}{{\\begin{{tabular}}{{ll{cols}}}");
+        let heads: Vec<String> = (1..=report.runs.len()).map(|n| n.to_string()).collect();
+        let _ = writeln!(doc, "Metric & Better & {} \\\\ \\hline", heads.join(" & "));
+        for m in &c.metrics {
+            let cells: Vec<String> = m
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    None => "--".to_string(),
+                    Some(s) if is_best(&m.best, i) => format!("\\textbf{{{}}}", escape(&format::number(s.latest))),
+                    Some(s) => escape(&format::number(s.latest)),
+                })
+                .collect();
+            let _ = writeln!(doc, "{} & {} & {} \\\\", escape(&m.key), m.direction.as_str(), cells.join(" & "));
+        }
+        doc.push_str("\\end{tabular}}\n\n");
+    }
+    if let Some(imp) = &c.importance
+        && !imp.effects.is_empty()
+    {
+        let _ = writeln!(doc, "\\section*{{Which params matter for {}}}\n\\begin{{tabular}}{{llr}}", escape(&imp.metric));
+        for e in &imp.effects {
+            let _ = writeln!(doc, "{} & {} & {} runs \\\\", escape(&e.key), escape(&e.method.figure()), e.runs);
+        }
+        doc.push_str("\\end{tabular}\n\n");
+    }
+
+    for (m, chart) in report.charts.iter().enumerate() {
+        let _ = writeln!(
+            doc,
+            "\\begin{{figure}}[htbp]\n\\centering\n\\begin{{tikzpicture}}\n\\begin{{axis}}[width=\\textwidth, height=7cm, xlabel={{step}}, ylabel={{{}}}, legend style={{font=\\tiny}}, legend pos=north east, scaled ticks=false]",
+            escape(&chart.key)
+        );
+        for line in &chart.lines {
+            let file = format!("m{m}-r{}.dat", line.run);
+            let path = data_dir.join(&file);
+            let mut data = String::from("step value\n");
+            for (x, y) in line.points.iter().filter(|(x, y)| x.is_finite() && y.is_finite()) {
+                let _ = writeln!(data, "{x} {y}");
+            }
+            std::fs::write(&path, data).map_err(io(&path))?;
+            written.push(path);
+            let color = rgb(view::RUN_COLORS[line.run % view::RUN_COLORS.len()]);
+            let _ = writeln!(doc, "\\addplot[color={color}, no markers, line width=0.6pt] table {{{data_name}/{file}}};");
+            let _ = writeln!(doc, "\\addlegendentry{{{} {}}}", line.run + 1, escape(&report.runs[line.run].name));
+        }
+        let _ = writeln!(
+            doc,
+            "\\end{{axis}}\n\\end{{tikzpicture}}\n\\caption{{{} ({} of {} stored points drawn; points SHA-256 \\texttt{{{}}})}}\n\\end{{figure}}\n",
+            escape(&chart.key),
+            chart.shown(),
+            chart.stored(),
+            &chart.points_sha256[..16.min(chart.points_sha256.len())]
+        );
+    }
+    let _ = writeln!(
+        doc,
+        "\\section*{{Provenance}}\nStores: {}.\\\\\nWritten by Runlens {} (commit \\texttt{{{}}}) from the index \\texttt{{{}}}.\\\\\nRegenerate with: \\texttt{{{}}}\n\\end{{document}}",
+        report.stores.iter().map(|s| format!("\\texttt{{{}}}", escape(s))).collect::<Vec<_>>().join(", "),
+        report.version,
+        escape(report.commit),
+        escape(&report.index_path),
+        escape(&report.command)
+    );
+    std::fs::write(tex, doc).map_err(io(tex))?;
+    written.insert(0, tex.to_path_buf());
+    Ok(written)
+}
+
+fn is_best(best: &Best, run: usize) -> bool {
+    best.of(Agg::Latest).contains(&run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_characters_and_other_scripts_are_escaped() {
+        assert_eq!(
+            escape(r"a_b & 50% #1 {x} $y$ ~ ^ \ <script>"),
+            r"a\_b \& 50\% \#1 \{x\} \$y\$ \textasciitilde{} \textasciicircum{} \textbackslash{} \textless{}script\textgreater{}"
+        );
+        assert_eq!(escape("Läufer σ=0.5 日本"), r"Läufer \texttt{[U+03C3]}=0.5 \texttt{[U+65E5]}\texttt{[U+672C]}");
+        assert_eq!(escape("a\nb--c"), "a b-{}-{}c");
+    }
+}

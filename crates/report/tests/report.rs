@@ -1,0 +1,214 @@
+//! Reports of fixture runs as a reader gets them: the HTML's structure, escaping and
+//! policy, the page as headless Chromium renders it with the network off, CSV that
+//! round-trips every stored point, and LaTeX that `pdflatex` compiles unchanged.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use runlens_index::{Index, RunsQuery};
+use runlens_report::{ReportRequest, gather, html};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+/// An index of the MLflow file fixture: twelve runs, one with a param holding
+/// `<script>alert(1)</script>` and a tag holding an `<img onerror>`; names in several scripts.
+fn index() -> (tempfile::TempDir, Index) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = Index::open(&dir.path().join("index.sqlite")).unwrap();
+    index.add(&[fixture("mlflow-file")], &mut |_| {}).unwrap();
+    (dir, index)
+}
+
+fn report_of(index: &Index, filter: &str, metrics: &[&str]) -> runlens_report::Report {
+    let runs = index.runs(&RunsQuery { filter: Some(filter.into()), ..Default::default() }).unwrap();
+    let request = ReportRequest {
+        title: Some("Sweep <b>report</b>".into()),
+        metrics: metrics.iter().map(|m| m.to_string()).collect(),
+        selection: format!("filter: {filter}"),
+        command: format!("runlens report --filter {filter:?} --out report.html"),
+    };
+    gather(index, runs, &request).unwrap()
+}
+
+const FILTER: &str = "source = 'mlflow' and name != 'lr-sweep'";
+
+#[test]
+fn html_is_self_contained_escaped_and_script_free() {
+    let (_dir, index) = index();
+    let report = report_of(&index, FILTER, &["train/loss", "val/accuracy"]);
+    assert!(report.runs.iter().any(|r| r.params.values().any(|v| v.contains("<script>"))), "the fixture has the hostile param");
+    let page = html(&report);
+
+    // Policy: no script can run, nothing loads from anywhere.
+    assert!(page.contains(r#"<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"#));
+    for tag in ["<script", "<link", "<img", "<iframe", "<object", "<embed"] {
+        assert!(!page.contains(tag), "{tag} in the page");
+    }
+    for attr in ["src=", "href=", "onerror", "onload"] {
+        assert!(!page.contains(attr), "{attr} in the page");
+    }
+    // The hostile values are there, as text.
+    assert!(page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "the param is shown escaped");
+    assert!(page.contains("<title>Sweep &#60;b&#62;report&#60;/b&#62;</title>"));
+    // Structure: the tables, one inline SVG per metric with its runs' legend, provenance.
+    for section in ["runs", "params", "metrics", "importance", "provenance"] {
+        assert!(page.contains(&format!("data-section=\"{section}\"")), "no {section} section");
+    }
+    assert_eq!(page.matches("data-section=\"chart\"").count(), 2);
+    assert_eq!(page.matches("<svg").count(), 2);
+    for chart in &report.charts {
+        assert_eq!(chart.lines.len(), report.runs.iter().filter(|r| r.metrics.contains_key(&chart.key)).count());
+        assert_eq!(chart.points_sha256.len(), 64);
+        assert!(page.contains(&chart.points_sha256));
+        let stored: u64 = report.runs.iter().filter_map(|r| r.metrics.get(&chart.key)).map(|m| m.count).sum();
+        assert!(page.contains(&format!("{} of {stored} stored points shown", chart.shown())), "{}", chart.key);
+    }
+    assert!(page.contains("runlens report --filter"), "the command that regenerates it");
+    for r in &report.runs {
+        assert!(page.contains(&r.id), "every run's id");
+    }
+}
+
+#[test]
+fn a_million_point_series_stays_small_and_keeps_its_spike() {
+    // A TensorBoard fixture run with 101,000 points: the chart draws about a thousand,
+    // and the extreme values stay among them.
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = Index::open(&dir.path().join("index.sqlite")).unwrap();
+    index.add(&[fixture("tensorboard")], &mut |_| {}).unwrap();
+    let runs = index.runs(&RunsQuery { filter: Some("name = 'long-run'".into()), ..Default::default() }).unwrap();
+    let key = runs[0].metrics.iter().max_by_key(|(_, m)| m.count).map(|(k, _)| k.clone()).unwrap();
+    let summary = runs[0].metrics[&key];
+    assert!(summary.count > 100_000);
+    let report = gather(&index, runs, &ReportRequest { metrics: vec![key], ..Default::default() }).unwrap();
+    let line = &report.charts[0].lines[0];
+    assert!(line.reduced && line.points.len() <= runlens_report::MAX_POINTS_PER_LINE, "{} points", line.points.len());
+    let values: Vec<f64> = line.points.iter().map(|p| p.1).collect();
+    assert!(values.contains(&summary.min) && values.contains(&summary.max), "the lowest and highest point are drawn");
+    let page = html(&report);
+    assert!(page.len() < 400_000, "{} bytes for one chart of 101,000 points", page.len());
+}
+
+/// Headless Chromium with no network at all.
+fn chromium(args: &[&str]) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"])
+        .args(["--disable-component-update", "--disable-sync", "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .output()
+        .expect("chromium (Debian's package; scripts/setup.sh --test installs it)");
+    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+#[test]
+fn chromium_renders_the_report_offline() {
+    let (dir, index) = index();
+    let report = report_of(&index, FILTER, &["train/loss", "val/accuracy", "val/loss"]);
+    let path = dir.path().join("report.html");
+    std::fs::write(&path, html(&report)).unwrap();
+    let url = format!("file://{}", path.display());
+
+    // The DOM after rendering: the title, and the charts drawn as SVG.
+    let dom = String::from_utf8(chromium(&["--dump-dom", &url]).stdout).unwrap();
+    assert!(dom.contains("<h1 data-section=\"title\">Sweep &lt;b&gt;report&lt;/b&gt;</h1>"), "{}", &dom[..dom.len().min(400)]);
+    assert_eq!(dom.matches("<svg").count(), report.charts.len());
+    let drawn: usize = runlens_index::view::RUN_COLORS
+        .iter()
+        .map(|c| dom.matches(&format!("<polyline fill=\"none\" opacity=\"1\" stroke=\"{}\"", c.to_uppercase())).count())
+        .sum();
+    let lines: usize = report.charts.iter().map(|c| c.lines.len()).sum();
+    assert!(drawn >= lines, "every run's line drawn: {drawn} polylines for {lines} lines");
+    assert!(!dom.contains("<script"), "no script appeared");
+
+    // And a picture of it, for people (tests/e2e/screenshots, next to the app's).
+    let shots = std::env::var_os("RUNLENS_E2E_SHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/screenshots"));
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("report-chromium.png");
+    chromium(&["--window-size=1280,2600", "--hide-scrollbars", &format!("--screenshot={}", shot.display()), &url]);
+    assert!(std::fs::metadata(&shot).unwrap().len() > 50_000, "a real picture");
+}
+
+#[test]
+fn csv_round_trips_every_stored_point() {
+    let (_dir, index) = index();
+    let report = report_of(&index, FILTER, &[]);
+    let mut summary = Vec::new();
+    runlens_report::csv::summary(&report, &mut summary).unwrap();
+    let mut reader = csv::Reader::from_reader(summary.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), report.runs.len());
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    for (row, run) in rows.iter().zip(&report.runs) {
+        assert_eq!(&row[col("run_id")], run.id);
+        assert_eq!(&row[col("name")], run.name, "names with commas, quotes and newlines survive");
+        for (k, v) in &run.params {
+            assert_eq!(&row[col(&format!("params.{k}"))], v);
+        }
+        for (k, m) in &run.metrics {
+            let latest: f64 = row[col(&format!("metrics.{k}.latest"))].parse().unwrap();
+            assert!(latest == m.latest || (latest.is_nan() && m.latest.is_nan()), "{k}");
+        }
+    }
+
+    let mut series = Vec::new();
+    let written = runlens_report::csv::series(&index, &report.runs, &mut series).unwrap();
+    let mut reader = csv::Reader::from_reader(series.as_slice());
+    let mut read = 0u64;
+    /// (step, time_ms, value) per (run id, key).
+    type Points = Vec<(i64, i64, f64)>;
+    let mut by_series: std::collections::BTreeMap<(String, String), Points> = Default::default();
+    for row in reader.records() {
+        let row = row.unwrap();
+        by_series.entry((row[0].to_string(), row[2].to_string())).or_default().push((
+            row[3].parse().unwrap(),
+            row[4].parse().unwrap(),
+            row[5].parse().unwrap(),
+        ));
+        read += 1;
+    }
+    assert_eq!(read, written);
+    let mut expected = 0;
+    for run in &report.runs {
+        for key in run.metrics.keys() {
+            let points = index.series(&run.id, key).unwrap().unwrap();
+            expected += points.len() as u64;
+            let got = &by_series[&(run.id.clone(), key.clone())];
+            let want: Vec<(i64, i64, f64)> = points.iter().map(|p| (p.step, p.time_ms, p.value)).collect();
+            assert!(
+                got.len() == want.len()
+                    && got.iter().zip(&want).all(|(a, b)| a.0 == b.0 && a.1 == b.1 && (a.2 == b.2 || a.2.is_nan() && b.2.is_nan())),
+                "{key}"
+            );
+        }
+    }
+    assert_eq!(written, expected, "every stored point");
+}
+
+#[test]
+fn latex_compiles_with_pdflatex_unchanged() {
+    let (dir, index) = index();
+    // Every run: names in Japanese, Greek and with emoji, params with TeX's special characters.
+    let report = report_of(&index, "source = 'mlflow'", &["train/loss", "val/accuracy"]);
+    let tex = dir.path().join("out").join("report.tex");
+    std::fs::create_dir_all(tex.parent().unwrap()).unwrap();
+    let files = runlens_report::latex::write(&report, &tex).unwrap();
+    assert_eq!(files[0], tex);
+    let lines: usize = report.charts.iter().map(|c| c.lines.len()).sum();
+    assert_eq!(files.len(), 1 + lines, "one data file per line");
+    let out = Command::new("pdflatex")
+        .args(["-interaction=nonstopmode", "-halt-on-error", "report.tex"])
+        .current_dir(tex.parent().unwrap())
+        .output()
+        .expect("pdflatex (texlive-latex-base and texlive-pictures; scripts/setup.sh --test installs them)");
+    assert!(out.status.success(), "pdflatex failed:\n{}", String::from_utf8_lossy(&out.stdout).lines().rev().take(30).collect::<Vec<_>>().join("\n"));
+    let pdf = tex.with_extension("pdf");
+    assert!(std::fs::metadata(&pdf).unwrap().len() > 10_000);
+}

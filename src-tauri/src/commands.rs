@@ -254,6 +254,14 @@ mod tests {
         assert_eq!(detail.tags.get("stage").map(String::as_str), Some("baseline"));
         assert!(!detail.run.params.is_empty() && !detail.run.metrics.is_empty());
         assert!(detail.artifacts.iter().any(|a| !a.embedded && a.size > 0), "{:?}", detail.artifacts);
+        // How it ran, from its mlflow.source.* tags: enough to run it again, but MLflow
+        // does not record arguments, and the page says so.
+        let p = detail.provenance.expect("MLflow records the source");
+        assert!(p.commit.is_some() && p.commit == detail.commit, "{:?} {:?}", p.commit, detail.commit);
+        assert_eq!(p.branch.as_deref(), Some("main"));
+        let again = p.reproduce.expect("a commit and a program");
+        assert!(again.starts_with(&format!("git checkout {} && python ", p.commit.unwrap())), "{again}");
+        assert_eq!(p.missing, ["the tracker does not record the arguments"]);
         assert_eq!(run_detail(&state, "gone".into()).unwrap_err().code, ErrorCode::NotFound);
     }
 

@@ -10,7 +10,8 @@ use runlens_index::filter::Agg;
 use runlens_index::filter::FilterError;
 use runlens_index::kinds::{ErrorKind, scan_warning_kind};
 use runlens_index::{
-    IndexError, MetricSummary, Progress, RunRecord, RunsQuery, ScanReport, Status, StoreInfo, StoreReport, StoreWarning, format, view,
+    IndexError, MetricSummary, Progress, Provenance, RunRecord, RunsQuery, ScanReport, Status, StoreInfo, StoreReport, StoreWarning, format,
+    provenance, view,
 };
 use serde::{Deserialize, Serialize, Serializer};
 use ts_rs::TS;
@@ -265,6 +266,50 @@ pub struct ArtifactView {
     pub embedded: bool,
 }
 
+/// How a run was started and how to start it again, as its tracker recorded it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvenanceView {
+    /// The command line that ran (interpreter, program, arguments), shell-quoted.
+    pub command: Option<String>,
+    pub workdir: Option<String>,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub remote: Option<String>,
+    /// Uncommitted changes in the working tree; `null`: not recorded.
+    pub dirty: Option<bool>,
+    pub python: Option<String>,
+    pub packages: Vec<String>,
+    pub environment_files: Vec<String>,
+    pub host: Option<String>,
+    pub os: Option<String>,
+    /// `cd <workdir> && git checkout <commit> && <command>`, when the store recorded enough.
+    pub reproduce: Option<String>,
+    /// What the store did not record that an exact re-run needs, as sentences.
+    pub missing: Vec<String>,
+}
+
+impl From<&Provenance> for ProvenanceView {
+    fn from(p: &Provenance) -> Self {
+        let again = provenance::reproduce(p);
+        ProvenanceView {
+            command: provenance::command(p),
+            workdir: p.workdir.clone(),
+            commit: p.git.commit.clone(),
+            branch: p.git.branch.clone(),
+            remote: p.git.remote.clone(),
+            dirty: p.git.dirty,
+            python: p.python.clone(),
+            packages: p.packages.clone(),
+            environment_files: p.environment_files.clone(),
+            host: p.host.clone(),
+            os: p.os.clone(),
+            reproduce: again.command,
+            missing: again.missing.iter().map(|m| m.describe().to_string()).collect(),
+        }
+    }
+}
+
 /// What the run page shows: the row's fields and everything else the index has of it.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -281,6 +326,8 @@ pub struct RunDetail {
     pub starred: bool,
     pub note: String,
     pub labels: Vec<String>,
+    /// `null` when the tracker recorded nothing of how the run started.
+    pub provenance: Option<ProvenanceView>,
 }
 
 impl RunDetail {
@@ -294,6 +341,7 @@ impl RunDetail {
             starred: r.starred,
             note: r.note.clone(),
             labels: r.labels.clone(),
+            provenance: r.provenance.as_ref().filter(|p| !p.is_empty()).map(Into::into),
             artifacts: artifacts.into_iter().map(|a| ArtifactView { embedded: a.origin.is_some(), path: a.path, size: a.size }).collect(),
             run: r.into(),
         }
@@ -861,6 +909,7 @@ fn declarations() -> Vec<(String, String)> {
         d::<MetricColumn>(&cfg),
         d::<RunsPage>(&cfg),
         d::<ArtifactView>(&cfg),
+        d::<ProvenanceView>(&cfg),
         d::<RunDetail>(&cfg),
         d::<QueryError>(&cfg),
         d::<QueryInput>(&cfg),

@@ -589,6 +589,12 @@ async fn double_clicking_a_run_opens_its_page() {
         assert!(params.contains(&format!("{k}\t{}", v.as_str().unwrap())), "{k} = {v} missing from {params}");
     }
     app.wait_css("[data-testid='run-artifacts'] tr").await;
+    // The reproduce command from what MLflow recorded (its tags name the commit and the
+    // script; it keeps no arguments, which the page says).
+    let commit = run["tags"]["mlflow.source.git.commit"].as_str().unwrap();
+    let command = app.wait_text("[data-testid='reproduce-command']", "git checkout").await;
+    assert!(command.starts_with(&format!("git checkout {commit} && python ")), "{command}");
+    app.wait_text("[data-testid='reproduce']", "the tracker does not record the arguments").await;
     app.screenshot("run-page").await;
     app.wait_css("[data-testid='run-back']").await.click().await.unwrap();
     app.wait_css("[data-testid='runs-table']").await;

@@ -71,6 +71,24 @@ export type ArtifactView = { path: string, size: number,
  */
 embedded: boolean, };
 
+export type ProvenanceView = { 
+/**
+ * The command line that ran (interpreter, program, arguments), shell-quoted.
+ */
+command: string | null, workdir: string | null, commit: string | null, branch: string | null, remote: string | null, 
+/**
+ * Uncommitted changes in the working tree; `null`: not recorded.
+ */
+dirty: boolean | null, python: string | null, packages: Array<string>, environmentFiles: Array<string>, host: string | null, os: string | null, 
+/**
+ * `cd <workdir> && git checkout <commit> && <command>`, when the store recorded enough.
+ */
+reproduce: string | null, 
+/**
+ * What the store did not record that an exact re-run needs, as sentences.
+ */
+missing: Array<string>, };
+
 export type RunDetail = { run: RunRow, 
 /**
  * The store's root (folder, database file or URL).
@@ -79,7 +97,11 @@ store: string,
 /**
  * The run's id inside its store.
  */
-nativeId: string, commit: string | null, artifactDir: string | null, tags: { [key in string]: string }, artifacts: Array<ArtifactView>, starred: boolean, note: string, labels: Array<string>, };
+nativeId: string, commit: string | null, artifactDir: string | null, tags: { [key in string]: string }, artifacts: Array<ArtifactView>, starred: boolean, note: string, labels: Array<string>, 
+/**
+ * `null` when the tracker recorded nothing of how the run started.
+ */
+provenance: ProvenanceView | null, };
 
 export type QueryError = { input: QueryInput, 
 /**

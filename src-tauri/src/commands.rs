@@ -10,8 +10,8 @@ use runlens_index::Index;
 
 use crate::AppState;
 use crate::ipc::{
-    AddOutcome, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, IndexProgress, IpcError, MetricKeys, RunDetail, RunsPage, RunsRequest,
-    SeriesData, StoreId, StoreView, WarningView,
+    AddOutcome, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ExportOutcome, ExportRequest, IndexProgress, IpcError, MetricKeys,
+    RunDetail, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
 };
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -78,6 +78,21 @@ pub fn set_metric_direction(state: &AppState, key: String, better: Option<Better
     Ok(open(state)?.set_metric_direction(&key, better.map(Into::into))?)
 }
 
+/// Writes a report of the given runs (the file the save dialog chose); the same
+/// functions as `runlens report`, and a footer naming the command that writes it again.
+pub fn export_report(state: &AppState, request: ExportRequest) -> Result<ExportOutcome, IpcError> {
+    let index = open(state)?;
+    let runs = index.runs_by_id(&request.run_ids)?;
+    let path = PathBuf::from(&request.path);
+    let format = request.format.map(Into::into).unwrap_or_else(|| runlens_report::Format::of_path(&path));
+    let command = runlens_report::report_command(&state.db_path, &request.run_ids, &path, format, &request.metrics, request.title.as_deref());
+    let selection = format!("{} runs chosen in the app", runs.len());
+    let report_request = runlens_report::ReportRequest { title: request.title, metrics: request.metrics, selection, command };
+    let report = runlens_report::gather(&index, runs, &report_request)?;
+    let files = runlens_report::write(&index, &report, &path, format)?;
+    Ok(ExportOutcome { files: files.into_iter().filter(|f| f.extension().is_none_or(|e| e != "dat")).map(|f| f.display().to_string()).collect() })
+}
+
 /// Finds and indexes every store below the given paths, telling `progress`. The Open
 /// dialog, a drop on the window and paths on the command line all end here.
 pub fn add_paths(db: &Path, paths: Vec<PathBuf>, progress: &mut dyn FnMut(IndexProgress)) -> Result<AddOutcome, IpcError> {
@@ -95,6 +110,19 @@ pub fn scan(db: &Path, progress: &mut dyn FnMut(IndexProgress)) -> Result<(), Ip
 /// Opens the native folder picker; `None` when the user cancels.
 pub async fn pick_folder() -> Option<String> {
     rfd::AsyncFileDialog::new().set_title("Add a folder with run stores").pick_folder().await.map(|f| f.path().to_string_lossy().into_owned())
+}
+
+/// Opens the native save dialog for a report; `null` when the user cancels.
+pub async fn pick_report_path(suggested: String) -> Option<String> {
+    rfd::AsyncFileDialog::new()
+        .set_title("Export report")
+        .set_file_name(suggested)
+        .add_filter("HTML report", &["html"])
+        .add_filter("CSV tables", &["csv"])
+        .add_filter("LaTeX with PGFPlots", &["tex"])
+        .save_file()
+        .await
+        .map(|f| f.path().to_string_lossy().into_owned())
 }
 
 /// One command of the table, for the TypeScript generator.
@@ -184,6 +212,10 @@ command_table! {
     task add_paths(paths: Vec<PathBuf>) -> AddOutcome;
     /// Opens the native folder picker; `null` when the user cancels.
     dialog pick_folder() -> Option<String>;
+    /// Writes a report of the given runs (HTML, CSV or LaTeX) where the save dialog chose.
+    query export_report(request: ExportRequest) -> ExportOutcome;
+    /// Opens the native save dialog for a report; `null` when the user cancels.
+    dialog pick_report_path(suggested: String) -> Option<String>;
 }
 
 #[cfg(test)]
@@ -242,6 +274,32 @@ mod tests {
         let sorted = runs_page(&state, request("source = 'tensorboard'", by(&column.field, true))).unwrap();
         let latest: Vec<f64> = sorted.runs.iter().filter_map(|r| r.metrics.get(&column.key)).map(|m| m.latest.0).collect();
         assert!(latest.windows(2).all(|w| w[0] >= w[1]), "{latest:?}");
+    }
+
+    #[test]
+    fn export_writes_the_report_the_cli_would() {
+        let (dir, state) = state_with_fixtures();
+        let page = runs_page(&state, request("name ~ 'lr='", vec![])).unwrap();
+        let run_ids: Vec<String> = page.runs.iter().map(|r| r.id.clone()).collect();
+        let path = dir.path().join("sweep.html");
+        let outcome = export_report(
+            &state,
+            ExportRequest { run_ids: run_ids.clone(), path: path.display().to_string(), format: None, metrics: vec!["val/loss".into()], title: None },
+        )
+        .unwrap();
+        assert_eq!(outcome.files, [path.display().to_string()]);
+        let html = std::fs::read_to_string(&path).unwrap();
+        assert!(html.contains("<title>Comparison of 3 runs</title>") && html.matches("<svg").count() == 1);
+        assert!(html.contains(&format!("report {} {} {} --out", run_ids[0], run_ids[1], run_ids[2])), "the command that writes it again");
+        let csv = dir.path().join("sweep.csv");
+        let outcome = export_report(
+            &state,
+            ExportRequest { run_ids, path: csv.display().to_string(), format: Some(crate::ipc::ReportFormat::Csv), metrics: vec![], title: None },
+        )
+        .unwrap();
+        assert_eq!(outcome.files.len(), 2, "the summary and every point");
+        let e = export_report(&state, ExportRequest { run_ids: vec![], path: csv.display().to_string(), format: None, metrics: vec![], title: None });
+        assert_eq!(e.unwrap_err().code, ErrorCode::BadInput);
     }
 
     #[test]

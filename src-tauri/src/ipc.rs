@@ -820,6 +820,45 @@ impl From<Comparison> for CompareView {
     }
 }
 
+/// The kinds of file a report is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    Html,
+    Csv,
+    Tex,
+}
+
+impl From<ReportFormat> for runlens_report::Format {
+    fn from(f: ReportFormat) -> Self {
+        match f {
+            ReportFormat::Html => runlens_report::Format::Html,
+            ReportFormat::Csv => runlens_report::Format::Csv,
+            ReportFormat::Tex => runlens_report::Format::Tex,
+        }
+    }
+}
+
+/// A report to write: of which runs, where, as what.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportRequest {
+    pub run_ids: Vec<String>,
+    pub path: String,
+    /// `null`: from the file's extension.
+    pub format: Option<ReportFormat>,
+    /// The metrics to chart; empty: the most shared.
+    pub metrics: Vec<String>,
+    pub title: Option<String>,
+}
+
+/// The files a report export wrote.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportOutcome {
+    pub files: Vec<String>,
+}
+
 /// Error codes the UI may branch on (never on messages): a closed set.
 #[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -870,6 +909,16 @@ pub struct IpcError {
     pub message: String,
     /// For `bad_filter` and `bad_sort`: where to underline.
     pub query: Option<QueryError>,
+}
+
+impl From<runlens_report::ReportError> for IpcError {
+    fn from(e: runlens_report::ReportError) -> Self {
+        match e {
+            runlens_report::ReportError::Index(e) => e.into(),
+            runlens_report::ReportError::Write { .. } => IpcError { code: ErrorCode::Io, message: e.to_string(), query: None },
+            runlens_report::ReportError::NoRuns => IpcError { code: ErrorCode::BadInput, message: e.to_string(), query: None },
+        }
+    }
 }
 
 impl From<IndexError> for IpcError {
@@ -934,6 +983,9 @@ fn declarations() -> Vec<(String, String)> {
         d::<EffectView>(&cfg),
         d::<ImportanceView>(&cfg),
         d::<CompareView>(&cfg),
+        d::<ReportFormat>(&cfg),
+        d::<ExportRequest>(&cfg),
+        d::<ExportOutcome>(&cfg),
         d::<ErrorCode>(&cfg),
         d::<IpcError>(&cfg),
     ]

@@ -519,28 +519,8 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
             .unwrap_or_default();
             let request = runlens_report::ReportRequest { title, metrics, selection, command };
             let report = runlens_report::gather(&index, records, &request)?;
-            let format = format.unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-                Some("csv") => "csv".into(),
-                Some("tex") => "tex".into(),
-                _ => "html".into(),
-            });
-            let write = |p: &std::path::Path, bytes: &[u8]| std::fs::write(p, bytes).with_context(|| format!("cannot write {}", p.display()));
-            let written: Vec<PathBuf> = match format.as_str() {
-                "csv" => {
-                    let mut summary = Vec::new();
-                    runlens_report::csv::summary(&report, &mut summary)?;
-                    write(&path, &summary)?;
-                    let series_path = path.with_file_name(format!("{}-series.csv", path.file_stem().unwrap_or_default().to_string_lossy()));
-                    let file = std::fs::File::create(&series_path).with_context(|| format!("cannot write {}", series_path.display()))?;
-                    runlens_report::csv::series(&index, &report.runs, std::io::BufWriter::new(file))?;
-                    vec![path.clone(), series_path]
-                }
-                "tex" => runlens_report::latex::write(&report, &path)?,
-                _ => {
-                    write(&path, runlens_report::html(&report).as_bytes())?;
-                    vec![path.clone()]
-                }
-            };
+            let format = format.as_deref().and_then(runlens_report::Format::parse).unwrap_or_else(|| runlens_report::Format::of_path(&path));
+            let written = runlens_report::write(&index, &report, &path, format)?;
             for p in written.iter().filter(|p| p.extension().is_none_or(|e| e != "dat")) {
                 writeln!(out, "wrote {}", p.display())?;
             }

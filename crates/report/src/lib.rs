@@ -163,6 +163,86 @@ pub fn gather(index: &Index, runs: Vec<RunRecord>, request: &ReportRequest) -> R
     })
 }
 
+/// The kinds of file a report is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    Csv,
+    Tex,
+}
+
+impl Format {
+    /// `html`, `csv`, `tex`.
+    pub fn parse(s: &str) -> Option<Format> {
+        match s.to_ascii_lowercase().as_str() {
+            "html" | "htm" => Some(Format::Html),
+            "csv" => Some(Format::Csv),
+            "tex" | "latex" => Some(Format::Tex),
+            _ => None,
+        }
+    }
+
+    /// The format a file's extension names; HTML for any other.
+    pub fn of_path(path: &std::path::Path) -> Format {
+        path.extension().and_then(|e| e.to_str()).and_then(Format::parse).unwrap_or(Format::Html)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Html => "html",
+            Format::Csv => "csv",
+            Format::Tex => "tex",
+        }
+    }
+}
+
+/// Writes `report` to `path` as `format`; returns the files written (CSV: `path` and its
+/// `-series.csv`; LaTeX: the `.tex` and the data files in its `-data` folder).
+pub fn write(index: &Index, report: &Report, path: &std::path::Path, format: Format) -> Result<Vec<std::path::PathBuf>, ReportError> {
+    let io = |p: &std::path::Path| {
+        let p = p.display().to_string();
+        move |source| ReportError::Write { path: p, source }
+    };
+    match format {
+        Format::Html => {
+            std::fs::write(path, html(report)).map_err(io(path))?;
+            Ok(vec![path.to_path_buf()])
+        }
+        Format::Csv => {
+            let file = std::fs::File::create(path).map_err(io(path))?;
+            csv::summary(report, std::io::BufWriter::new(file))?;
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+            let series = path.with_file_name(format!("{stem}-series.csv"));
+            let file = std::fs::File::create(&series).map_err(io(&series))?;
+            csv::series(index, &report.runs, std::io::BufWriter::new(file))?;
+            Ok(vec![path.to_path_buf(), series])
+        }
+        Format::Tex => latex::write(report, path),
+    }
+}
+
+/// The `runlens report` command that writes a report of these runs again (what the app
+/// puts in the footer of a report it exports; the CLI puts its own command line).
+pub fn report_command(
+    db: &std::path::Path,
+    run_ids: &[String],
+    out: &std::path::Path,
+    format: Format,
+    metrics: &[String],
+    title: Option<&str>,
+) -> String {
+    let mut words: Vec<String> = vec!["runlens".into(), "--db".into(), db.display().to_string(), "report".into()];
+    words.extend(run_ids.iter().cloned());
+    words.extend(["--out".into(), out.display().to_string(), "--format".into(), format.as_str().into()]);
+    if !metrics.is_empty() {
+        words.extend(["--metrics".into(), metrics.join(",")]);
+    }
+    if let Some(t) = title {
+        words.extend(["--title".into(), t.to_string()]);
+    }
+    shlex::try_join(words.iter().map(String::as_str)).unwrap_or_default()
+}
+
 /// `2024-05-06 14:03 UTC`.
 pub(crate) fn utc(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "–".into())

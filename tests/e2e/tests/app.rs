@@ -558,6 +558,36 @@ async fn three_runs_compared_side_by_side_and_only_their_differences() {
         assert!(Instant::now() < deadline, "the best val/loss never moved from column {before}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Export: the command the save dialog's answer goes to, with a path of ours.
+    let out = tempfile::tempdir().unwrap();
+    let report = out.path().join("compare.html");
+    let ids: Vec<String> = {
+        let ret = app
+            .d()
+            .execute(
+                "return window.__TAURI_INTERNALS__.invoke('runs_page', {request: {includeDeleted: false, filter: \"name ~ 'lr='\", sort: [], offset: 0, limit: 10}}).then(p => p.runs.map(r => r.id));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value(ret.json().clone()).unwrap()
+    };
+    assert_eq!(ids.len(), 3);
+    let ret = app
+        .d()
+        .execute(
+            "return window.__TAURI_INTERNALS__.invoke('export_report', {request: {runIds: arguments[0], path: arguments[1], format: null, metrics: [], title: null}});",
+            vec![json!(ids), json!(report.display().to_string())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ret.json()["files"], json!([report.display().to_string()]));
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("<title>Comparison of 3 runs</title>"), "the report is written");
+    for id in &ids {
+        assert!(html.contains(id.as_str()));
+    }
+    app.wait_text("[data-testid='export-report']", "Export report").await;
     app.wait_css("[data-testid='compare-back']").await.click().await.unwrap();
     app.wait_css("[data-testid='runs-table']").await;
     app.quit().await;

@@ -185,6 +185,20 @@ export type ImportanceView = { metric: string, aggregate: Aggregate, effects: Ar
 
 export type CompareView = { runs: Array<ComparedRunView>, params: Array<ValueRowView>, tags: Array<ValueRowView>, metrics: Array<MetricRowView>, importance: ImportanceView | null, };
 
+export type ReportFormat = "html" | "csv" | "tex";
+
+export type ExportRequest = { runIds: Array<string>, path: string, 
+/**
+ * `null`: from the file's extension.
+ */
+format: ReportFormat | null, 
+/**
+ * The metrics to chart; empty: the most shared.
+ */
+metrics: Array<string>, title: string | null, };
+
+export type ExportOutcome = { files: Array<string>, };
+
 export type ErrorCode = "missing_path" | "bad_filter" | "bad_sort" | "not_found" | "not_a_store" | "database" | "io" | "bad_input" | "unsupported" | "internal";
 
 export type IpcError = { code: ErrorCode, message: string, 

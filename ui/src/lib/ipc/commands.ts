@@ -2,7 +2,7 @@
 // by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
 // Every command rejects with an `IpcError`.
 import { invoke } from "@tauri-apps/api/core";
-import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, CompareRequest, CompareView } from "./bindings";
+import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, CompareRequest, CompareView, ExportRequest, ExportOutcome } from "./bindings";
 
 export const commands = {
   /** Every registered store, in registration order. */
@@ -25,4 +25,8 @@ export const commands = {
   addPaths: (args: { paths: Array<string> }): Promise<AddOutcome> => invoke("add_paths", args),
   /** Opens the native folder picker; `null` when the user cancels. */
   pickFolder: (): Promise<string | null> => invoke("pick_folder"),
+  /** Writes a report of the given runs (HTML, CSV or LaTeX) where the save dialog chose. */
+  exportReport: (args: { request: ExportRequest }): Promise<ExportOutcome> => invoke("export_report", args),
+  /** Opens the native save dialog for a report; `null` when the user cancels. */
+  pickReportPath: (args: { suggested: string }): Promise<string | null> => invoke("pick_report_path", args),
 } as const;

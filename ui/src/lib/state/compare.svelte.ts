@@ -16,6 +16,9 @@ class Compare {
   /** The metric whose params matter; null: the first metric row. */
   metric = $state<string | null>(null);
   loading = $state(false);
+  /** A report being written, and the files the last one wrote. */
+  exporting = $state(false);
+  exported = $state.raw<string[]>([]);
   #generation = 0;
 
   get open(): boolean {
@@ -29,7 +32,32 @@ class Compare {
     await this.load();
   }
 
+  /** Asks where to write a report of the compared runs (the native save dialog), then writes it. */
+  async exportReport(): Promise<void> {
+    if (!this.open || this.exporting) return;
+    try {
+      const path = await commands.pickReportPath({ suggested: "runlens-report.html" });
+      if (path) await this.exportTo(path);
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
+  }
+
+  async exportTo(path: string): Promise<void> {
+    this.exporting = true;
+    this.exported = [];
+    try {
+      const outcome = await commands.exportReport({ request: { runIds: this.runIds, path, format: null, metrics: [], title: null } });
+      this.exported = outcome.files;
+    } catch (e) {
+      this.error = asIpcError(e);
+    } finally {
+      this.exporting = false;
+    }
+  }
+
   close(): void {
+    this.exported = [];
     this.runIds = [];
     this.view = null;
     this.error = null;

@@ -55,6 +55,7 @@ tmp="$bench_tmp/PERFORMANCE.md"
 timeout 600 cargo run --locked --release -p runlens-bench -- --scale tiny --out "$tmp" \
   --work "$bench_tmp/work" --runlens "$CARGO_TARGET_DIR/release/runlens" > "$bench_tmp/stdout"
 grep -q '^| Cold `add`: MLflow folder store' "$tmp"
+grep -q '^| HTML report: ' "$tmp"
 rm -rf "$bench_tmp"
 
 step "End to end: the real app through WebDriver"

@@ -90,7 +90,9 @@ pub fn export_report(state: &AppState, request: ExportRequest) -> Result<ExportO
     let report_request = runlens_report::ReportRequest { title: request.title, metrics: request.metrics, selection, command };
     let report = runlens_report::gather(&index, runs, &report_request)?;
     let files = runlens_report::write(&index, &report, &path, format)?;
-    Ok(ExportOutcome { files: files.into_iter().filter(|f| f.extension().is_none_or(|e| e != "dat")).map(|f| f.display().to_string()).collect() })
+    Ok(ExportOutcome {
+        files: files.into_iter().filter(|f| f.extension().is_none_or(|e| e != "dat" && e != "png")).map(|f| f.display().to_string()).collect(),
+    })
 }
 
 /// Finds and indexes every store below the given paths, telling `progress`. The Open
@@ -118,6 +120,7 @@ pub async fn pick_report_path(suggested: String) -> Option<String> {
         .set_title("Export report")
         .set_file_name(suggested)
         .add_filter("HTML report", &["html"])
+        .add_filter("Markdown with PNG charts", &["md"])
         .add_filter("CSV tables", &["csv"])
         .add_filter("LaTeX with PGFPlots", &["tex"])
         .save_file()

@@ -825,6 +825,7 @@ impl From<Comparison> for CompareView {
 #[serde(rename_all = "lowercase")]
 pub enum ReportFormat {
     Html,
+    Md,
     Csv,
     Tex,
 }
@@ -833,6 +834,7 @@ impl From<ReportFormat> for runlens_report::Format {
     fn from(f: ReportFormat) -> Self {
         match f {
             ReportFormat::Html => runlens_report::Format::Html,
+            ReportFormat::Md => runlens_report::Format::Markdown,
             ReportFormat::Csv => runlens_report::Format::Csv,
             ReportFormat::Tex => runlens_report::Format::Tex,
         }

@@ -71,6 +71,8 @@ struct Scale {
     mlflow: mlflow_file::Shape,
     tb: tensorboard::Shape,
     series: tensorboard::Shape,
+    /// The runs × metrics × points of the timed comparison report.
+    report: tensorboard::Shape,
     query_runs: [usize; 2],
     rescan: mlflow_file::Shape,
     add_reps: usize,
@@ -88,6 +90,7 @@ impl Scale {
                 mlflow: mlflow(20, 20, 10, 50),
                 tb: tb(4, 5, 200),
                 series: tb(1, 1, 20_000),
+                report: tb(5, 3, 1_000),
                 query_runs: [300, 1_000],
                 rescan: mlflow(100, 5, 2, 20),
                 add_reps: 2,
@@ -99,6 +102,7 @@ impl Scale {
                 mlflow: mlflow(100, 20, 10, 500),
                 tb: tb(10, 5, 2_000),
                 series: tb(1, 1, 100_000),
+                report: tb(50, 10, 10_000),
                 query_runs: [1_000, 10_000],
                 rescan: mlflow(1_000, 5, 2, 20),
                 add_reps: 3,
@@ -110,6 +114,7 @@ impl Scale {
                 mlflow: mlflow(1_000, 20, 10, 500),
                 tb: tb(100, 5, 2_000),
                 series: tb(1, 1, 1_000_000),
+                report: tb(50, 10, 100_000),
                 query_runs: [10_000, 100_000],
                 rescan: mlflow(10_000, 5, 2, 20),
                 add_reps: 3,
@@ -168,6 +173,7 @@ fn run(cli: Cli) -> Result<()> {
     let mlflow = dataset(&work, &scale.mlflow.name(), &scale.mlflow.describe(), |d| mlflow_file::generate(d, scale.mlflow))?;
     let tb = dataset(&work, &scale.tb.name(), &scale.tb.describe(), |d| tensorboard::generate(d, scale.tb))?;
     let series = dataset(&work, &scale.series.name(), &scale.series.describe(), |d| tensorboard::generate(d, scale.series))?;
+    let report_set = dataset(&work, &scale.report.name(), &scale.report.describe(), |d| tensorboard::generate(d, scale.report))?;
     let sqlite: Vec<(mlflow_sqlite::Shape, DataSet)> = scale
         .query_runs
         .iter()
@@ -186,6 +192,7 @@ fn run(cli: Cli) -> Result<()> {
     let mlflow_add = b.mlflow_store(&mlflow)?;
     let tb_add = b.tensorboard(&tb)?;
     b.series(&series)?;
+    b.report(&report_set)?;
     for (shape, set) in &sqlite {
         b.queries(*shape, set)?;
     }
@@ -500,6 +507,42 @@ impl Bench {
             zoom,
             self.scale.budget(0.010),
             "reads only the chunks overlapping the range",
+        ));
+        Ok(())
+    }
+
+    /// A comparison report of every run × metric of the report data set: gathered from
+    /// the index (comparison, reduced chart lines, hashes of every stored point) and
+    /// written as HTML, as `runlens report` does.
+    fn report(&mut self, set: &DataSet) -> Result<()> {
+        let shape = self.scale.report;
+        eprintln!("bench: report of {} runs × {} metrics × {} points", shape.runs, shape.tags, thousands(shape.steps as u64));
+        let db = self.indexes.join(format!("{}.sqlite", shape.name()));
+        self.cold_add(&db, &set.store, 1)?;
+        let index = Index::open(&db)?;
+        let runs = index.runs(&RunsQuery::default())?;
+        ensure!(runs.len() == shape.runs, "expected {} runs, found {}", shape.runs, runs.len());
+        let metrics: Vec<String> = runs[0].metrics.keys().cloned().collect();
+        ensure!(metrics.len() == shape.tags, "expected {} metrics, found {}", shape.tags, metrics.len());
+        let request = runlens_report::ReportRequest { metrics, ..Default::default() };
+        let mut size = 0;
+        let stat = time_reps(self.scale.query_reps.min(5), || {
+            let report = runlens_report::gather(&index, runs.clone(), &request)?;
+            ensure!(report.charts.iter().all(|c| c.stored() == shape.runs as u64 * shape.steps as u64), "a chart lost points");
+            size = runlens_report::html(&report).len();
+            Ok(())
+        })?;
+        self.rows.push(Row::time(
+            format!("HTML report: {} runs × {} metrics × {} points each", shape.runs, shape.tags, thousands(shape.steps as u64)),
+            stat,
+            self.scale.budget(1.0),
+            "`runlens_report::gather` + `html`: comparison, ≤ 1,200 drawn points per line, SHA-256 of every stored point",
+        ));
+        self.rows.push(Row::value(
+            "Size of that HTML report",
+            fmt_mb(size as u64),
+            Some(("≤ 3 MB".into(), size as f64 <= 3e6, self.scale.name == ScaleName::Full)),
+            format!("one file; {} inline SVG charts", shape.tags),
         ));
         Ok(())
     }

@@ -130,7 +130,8 @@ enum Command {
         json: bool,
     },
     /// Write a comparison report of runs: one self-contained HTML file (tables, charts,
-    /// provenance; opens offline, runs no script), CSV, or LaTeX with PGFPlots.
+    /// provenance; opens offline, runs no script), Markdown with PNG charts, CSV, or LaTeX
+    /// with PGFPlots.
     Report {
         /// Run ids (or use --filter).
         #[arg(value_name = "RUN", required_unless_present = "filter", conflicts_with = "filter")]
@@ -139,11 +140,12 @@ enum Command {
         #[arg(long, value_name = "EXPR")]
         filter: Option<String>,
         /// The file to write. CSV: the summary, and every stored point in FILE-series.csv.
-        /// LaTeX: the chart data in a FILE-data folder beside it.
+        /// LaTeX: the chart data in a FILE-data folder beside it. Markdown: the charts in
+        /// a FILE-charts folder.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
-        /// html, csv or tex (default: from the file's extension, else html).
-        #[arg(long, value_parser = ["html", "csv", "tex"])]
+        /// html, md, csv or tex (default: from the file's extension, else html).
+        #[arg(long, value_parser = ["html", "md", "csv", "tex"])]
         format: Option<String>,
         /// Metrics to chart and rank params by, comma-separated (default: the six most shared).
         #[arg(long, value_name = "KEY,...", value_delimiter = ',')]
@@ -521,7 +523,7 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
             let report = runlens_report::gather(&index, records, &request)?;
             let format = format.as_deref().and_then(runlens_report::Format::parse).unwrap_or_else(|| runlens_report::Format::of_path(&path));
             let written = runlens_report::write(&index, &report, &path, format)?;
-            for p in written.iter().filter(|p| p.extension().is_none_or(|e| e != "dat")) {
+            for p in written.iter().filter(|p| p.extension().is_none_or(|e| e != "dat" && e != "png")) {
                 writeln!(out, "wrote {}", p.display())?;
             }
         }

@@ -42,6 +42,7 @@ pub fn svg(chart: &Chart, colors: &[&str], per_line: usize) -> (String, Vec<Hove
             .y_labels(6)
             .x_label_formatter(&number)
             .y_label_formatter(&number)
+            .max_light_lines(1)
             .light_line_style(RGBColor(238, 240, 243))
             .bold_line_style(RGBColor(222, 226, 231))
             .axis_style(RGBColor(170, 176, 186))

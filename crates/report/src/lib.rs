@@ -1,7 +1,8 @@
 //! Comparison reports of runs, to send to someone who has no Runlens: one self-contained
 //! HTML file (tables, inline SVG charts, a provenance footer; no script, no remote load),
-//! CSV (a wide summary, and every stored point in a long table) and LaTeX (a `tabular`
-//! and one PGFPlots figure per metric, its data files beside it).
+//! Markdown (the same tables, the charts as PNGs beside it), CSV (a wide summary, and
+//! every stored point in a long table) and LaTeX (a `tabular` and one PGFPlots figure per
+//! metric, its data files beside it).
 //!
 //! [`gather`] takes what a report shows from the index — the comparison of
 //! `runlens_index::compare`, the chart lines (min/max-reduced from the full points, so a
@@ -18,6 +19,8 @@ mod chart;
 pub mod csv;
 mod html;
 pub mod latex;
+pub mod markdown;
+mod png;
 
 use std::collections::BTreeSet;
 
@@ -167,6 +170,7 @@ pub fn gather(index: &Index, runs: Vec<RunRecord>, request: &ReportRequest) -> R
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Html,
+    Markdown,
     Csv,
     Tex,
 }
@@ -176,6 +180,7 @@ impl Format {
     pub fn parse(s: &str) -> Option<Format> {
         match s.to_ascii_lowercase().as_str() {
             "html" | "htm" => Some(Format::Html),
+            "md" | "markdown" => Some(Format::Markdown),
             "csv" => Some(Format::Csv),
             "tex" | "latex" => Some(Format::Tex),
             _ => None,
@@ -190,6 +195,7 @@ impl Format {
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Html => "html",
+            Format::Markdown => "md",
             Format::Csv => "csv",
             Format::Tex => "tex",
         }
@@ -197,7 +203,8 @@ impl Format {
 }
 
 /// Writes `report` to `path` as `format`; returns the files written (CSV: `path` and its
-/// `-series.csv`; LaTeX: the `.tex` and the data files in its `-data` folder).
+/// `-series.csv`; LaTeX: the `.tex` and the data files in its `-data` folder; Markdown:
+/// the `.md` and the PNGs in its `-charts` folder).
 pub fn write(index: &Index, report: &Report, path: &std::path::Path, format: Format) -> Result<Vec<std::path::PathBuf>, ReportError> {
     let io = |p: &std::path::Path| {
         let p = p.display().to_string();
@@ -218,6 +225,7 @@ pub fn write(index: &Index, report: &Report, path: &std::path::Path, format: For
             Ok(vec![path.to_path_buf(), series])
         }
         Format::Tex => latex::write(report, path),
+        Format::Markdown => markdown::write(report, path),
     }
 }
 

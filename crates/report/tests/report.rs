@@ -212,3 +212,29 @@ fn latex_compiles_with_pdflatex_unchanged() {
     let pdf = tex.with_extension("pdf");
     assert!(std::fs::metadata(&pdf).unwrap().len() > 10_000);
 }
+
+#[test]
+fn markdown_has_the_tables_and_a_png_per_chart() {
+    let (dir, index) = index();
+    let report = report_of(&index, FILTER, &["train/loss", "val/accuracy"]);
+    let md = dir.path().join("notes").join("sweep.md");
+    std::fs::create_dir_all(md.parent().unwrap()).unwrap();
+    let files = runlens_report::write(&index, &report, &md, runlens_report::Format::Markdown).unwrap();
+    assert_eq!(files.len(), 3, "the .md and one PNG per chart: {files:?}");
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.contains("![train/loss](sweep-charts/chart-1.png)") && text.contains("![val/accuracy](sweep-charts/chart-2.png)"), "{text}");
+    assert!(text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the hostile param is inert");
+    assert!(!text.contains("<script"));
+    // Every table row has as many cells as its header.
+    for table in text.split("\n\n").filter(|b| b.starts_with('|')) {
+        let cells = |line: &str| line.replace("\\|", "").matches('|').count();
+        let mut lines = table.lines();
+        let header = cells(lines.next().unwrap());
+        assert!(lines.all(|l| cells(l) == header), "a row out of step in:\n{table}");
+    }
+    for png in &files[1..] {
+        let bytes = std::fs::read(png).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        assert!(bytes.len() > 20_000, "a drawn chart, {} bytes", bytes.len());
+    }
+}

@@ -185,7 +185,7 @@ export type ImportanceView = { metric: string, aggregate: Aggregate, effects: Ar
 
 export type CompareView = { runs: Array<ComparedRunView>, params: Array<ValueRowView>, tags: Array<ValueRowView>, metrics: Array<MetricRowView>, importance: ImportanceView | null, };
 
-export type ReportFormat = "html" | "csv" | "tex";
+export type ReportFormat = "html" | "md" | "csv" | "tex";
 
 export type ExportRequest = { runIds: Array<string>, path: string, 
 /**

@@ -120,16 +120,23 @@ impl Index {
             smooth(&mut points, req.smoothing.min(0.999));
         }
         let in_range = points.len() as u64;
-        let reduced = points.len() > req.max_points.max(2);
-        if reduced {
-            points = reduce(&points, x, (req.max_points.saturating_sub(2) / 2).max(1));
-        }
+        let (points, reduced) = at_most(points, x, req.max_points);
         Ok(Some(SeriesView { points, stored: stored as u64, in_range, reduced, origin_ms }))
     }
 }
 
 fn clamp_i64(v: f64, round: fn(f64) -> f64) -> i64 {
     if v.is_nan() { 0 } else { round(v).clamp(i64::MIN as f64, i64::MAX as f64) as i64 }
+}
+
+/// `points` (sorted by `x`) as a chart of at most `max_points` draws them: all of them when
+/// they are no more, else the first and last and the lowest and highest point of each of
+/// `(max_points - 2) / 2` buckets ([`reduce`]). True when reduced.
+pub fn at_most(points: Vec<Point>, x: impl Fn(&Point) -> f64, max_points: usize) -> (Vec<Point>, bool) {
+    if points.len() <= max_points.max(2) {
+        return (points, false);
+    }
+    (reduce(&points, x, (max_points.saturating_sub(2) / 2).max(1)), true)
 }
 
 /// TensorBoard's debiased exponential moving average, in place. Non-finite values are

@@ -10,7 +10,7 @@ use crate::{Report, chart, utc};
 
 /// Hover targets per line: enough to read values off a chart, few enough that fifty
 /// runs by ten metrics stay a small file.
-const HOVERS_PER_LINE: usize = 24;
+const HOVERS_PER_LINE: usize = 8;
 
 struct RunRow {
     n: usize,

@@ -534,7 +534,12 @@ async fn three_runs_compared_side_by_side_and_only_their_differences() {
     // Each metric row marks its best run (ties may mark several).
     let metric_rows = count(&app, "[data-testid='metric-row']").await;
     assert!(metric_rows > 0 && count(&app, "[data-testid='best']").await >= metric_rows);
+    // The runs' curves, overlaid, under the tables.
+    app.wait_css("[data-testid='compare-charts'] .u-over").await;
     app.screenshot("compare").await;
+    app.d().execute("document.querySelector(\"[data-testid='compare-charts']\").scrollIntoView()", vec![]).await.unwrap();
+    app.screenshot("compare-curves").await;
+    app.d().execute("document.querySelector(\"[data-testid='compare-view'] .scroll\").scrollTop = 0", vec![]).await.unwrap();
 
     app.wait_css("[data-testid='only-differences']").await.click().await.unwrap();
     let deadline = Instant::now() + TIMEOUT;

@@ -10,8 +10,8 @@ use runlens_index::Index;
 
 use crate::AppState;
 use crate::ipc::{
-    AddOutcome, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ExportOutcome, ExportRequest, IndexProgress, IpcError, MetricKeys,
-    RunDetail, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
+    AddOutcome, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ExportOutcome, ExportRequest, FileDiffView, IndexProgress, IpcError,
+    MetricKeys, RunDetail, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
 };
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -71,6 +71,12 @@ pub fn compare_runs(state: &AppState, request: CompareRequest) -> Result<Compare
     let index = open(state)?;
     let runs = index.runs_by_id(&request.run_ids)?;
     Ok(index.compare(&runs, request.metric.as_deref().map(|m| (m, request.aggregate.into())))?.into())
+}
+
+/// The code and environment files two runs' stores recorded, paired by name, each with a
+/// unified diff.
+pub fn code_diff(state: &AppState, run_a: String, run_b: String) -> Result<Vec<FileDiffView>, IpcError> {
+    Ok(open(state)?.code_diff(&run_a, &run_b)?.into_iter().map(Into::into).collect())
 }
 
 /// Remembers which way is better for a metric key (`null`: guess from its name again).
@@ -209,6 +215,8 @@ command_table! {
     query run_detail(run_id: String) -> RunDetail;
     /// The given runs side by side and, for a chosen metric, which params go with it.
     query compare_runs(request: CompareRequest) -> CompareView;
+    /// The code and environment files two runs' stores recorded, each pair with a unified diff.
+    query code_diff(run_a: String, run_b: String) -> Vec<FileDiffView>;
     /// Remembers which way is better for a metric key (`null`: guess from its name again).
     query set_metric_direction(key: String, better: Option<BetterWhen>) -> ();
     /// Finds and indexes every store below the given paths (progress arrives as `index-progress` events).

@@ -688,6 +688,30 @@ pub struct ComparedRunView {
     pub source: String,
     pub experiment: Option<String>,
     pub status: RunStatus,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub remote: Option<String>,
+    /// Uncommitted changes; `null`: not recorded.
+    pub dirty: Option<bool>,
+}
+
+/// One recorded code or environment file of two runs, and their unified diff.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FileDiffView {
+    pub name: String,
+    pub a: Option<String>,
+    pub b: Option<String>,
+    pub identical: bool,
+    /// Text: render it as text, never as markup.
+    pub unified: String,
+    pub note: Option<String>,
+}
+
+impl From<runlens_index::diff::FileDiff> for FileDiffView {
+    fn from(d: runlens_index::diff::FileDiff) -> Self {
+        FileDiffView { name: d.name, a: d.a, b: d.b, identical: d.identical, unified: d.unified, note: d.note }
+    }
 }
 
 /// One param or tag key across the runs; `null` where a run has none.
@@ -772,11 +796,15 @@ impl From<Comparison> for CompareView {
                 .runs
                 .into_iter()
                 .map(|r| ComparedRunView {
+                    status: Status::parse(&r.status).into(),
                     id: r.id,
                     name: r.name,
                     source: r.source,
                     experiment: r.experiment,
-                    status: Status::parse(&r.status).into(),
+                    commit: r.git.commit,
+                    branch: r.git.branch,
+                    remote: r.git.remote,
+                    dirty: r.git.dirty,
                 })
                 .collect(),
             params: rows(c.params),
@@ -980,6 +1008,7 @@ fn declarations() -> Vec<(String, String)> {
         d::<CompareRequest>(&cfg),
         d::<ComparedRunView>(&cfg),
         d::<ValueRowView>(&cfg),
+        d::<FileDiffView>(&cfg),
         d::<CompareCell>(&cfg),
         d::<MetricRowView>(&cfg),
         d::<EffectView>(&cfg),

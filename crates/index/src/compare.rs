@@ -203,6 +203,9 @@ pub struct ComparedRun {
     pub source: String,
     pub experiment: Option<String>,
     pub status: String,
+    /// The code it ran from, when the store recorded it (with `Index::runs_by_id`'s
+    /// provenance; default otherwise).
+    pub git: runlens_sources::GitState,
 }
 
 /// Runs side by side (see the module docs).
@@ -251,6 +254,7 @@ impl Comparison {
                     source: r.source.clone(),
                     experiment: r.experiment.clone(),
                     status: r.status.clone(),
+                    git: r.provenance.as_ref().map(|p| p.git.clone()).unwrap_or_default(),
                 })
                 .collect(),
             params,

@@ -14,6 +14,7 @@
 mod annotations;
 pub mod chart;
 pub mod compare;
+pub mod diff;
 pub mod filter;
 pub mod format;
 mod ingest;

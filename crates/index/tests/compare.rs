@@ -116,3 +116,43 @@ fn fixture_runs_side_by_side() {
     let e = t.index.runs_by_id(&[ids[0].clone(), "no-such-run".into()]).unwrap_err();
     assert_eq!(e.to_string(), "no run with id no-such-run");
 }
+
+#[test]
+fn recorded_code_and_environments_are_diffed_pairwise() {
+    let mut t = TestIndex::new();
+    t.add(&fixture("sacred"));
+    t.add(&fixture("mlflow-file"));
+    t.add(&fixture("wandb"));
+    let id = |name: &str| t.index.runs(&RunsQuery::default()).unwrap().into_iter().find(|r| r.name == name).unwrap().id;
+
+    // Two Sacred runs of one script: its saved source, the same file.
+    let same = t.index.code_diff(&id("mnist_cnn #1"), &id("mnist_cnn #2")).unwrap();
+    assert_eq!(same.len(), 1);
+    assert_eq!((same[0].name.as_str(), same[0].identical, same[0].note.as_deref()), ("train.py", true, None));
+
+    // An MLflow run's logged environment against a W&B run's: requirements.txt in both,
+    // different, as a unified diff naming the runs; conda.yaml only in the first.
+    let diffs = t.index.code_diff(&id("resnet18-baseline"), &id("baseline-resnet")).unwrap();
+    let names: Vec<&str> = diffs.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["conda.yaml", "python_env.yaml", "requirements.txt"]);
+    let req = &diffs[2];
+    assert!(!req.identical && req.note.is_none());
+    assert!(
+        req.unified.starts_with("--- resnet18-baseline requirements.txt\n+++ baseline-resnet requirements.txt\n@@"),
+        "{}",
+        &req.unified[..200.min(req.unified.len())]
+    );
+    let a = std::fs::read_to_string(req.a.as_ref().unwrap()).unwrap();
+    let b = std::fs::read_to_string(req.b.as_ref().unwrap()).unwrap();
+    // Applying the diff's sides gives the two files back: every removed line is a line of
+    // the first, every added line one of the second.
+    for line in req.unified.lines().skip(2) {
+        if let Some(l) = line.strip_prefix('-') {
+            assert!(a.lines().any(|x| x == l), "{l}");
+        } else if let Some(l) = line.strip_prefix('+') {
+            assert!(b.lines().any(|x| x == l), "{l}");
+        }
+    }
+    let conda = &diffs[0];
+    assert!(conda.a.is_some() && conda.b.is_none() && conda.unified.lines().skip(2).all(|l| !l.starts_with('+') || l.starts_with("+++")));
+}

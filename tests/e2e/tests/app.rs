@@ -635,3 +635,28 @@ async fn double_clicking_a_run_opens_its_page() {
     app.wait_css("[data-testid='runs-table']").await;
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_runs_recorded_environments_are_diffed_as_text() {
+    let app = App::start(&[fixture("mlflow-file"), fixture("wandb")]).await;
+    app.texts("[data-testid='run-name']", 12).await;
+    let input = app.wait_css("[data-testid='filter-input']").await;
+    input.send_keys("name = 'resnet18-baseline' or name = 'baseline-resnet'").await.unwrap();
+    app.wait_text("[data-testid='run-count']", "2 runs").await;
+    for pick in app.d().find_all(By::Css("[data-testid='run-select']")).await.unwrap() {
+        pick.click().await.unwrap();
+    }
+    app.wait_css("[data-testid='compare']").await.click().await.unwrap();
+    app.wait_text("[data-testid='compare-code']", "3083e5309fb6").await;
+    app.wait_css("[data-testid='diff']").await.click().await.unwrap();
+    // The MLflow run's logged model environment against the W&B run's requirements: the
+    // files of one only, and requirements.txt of both as a unified diff, in text.
+    let files = app.texts("[data-testid='diff-file'] .filename code", 3).await;
+    assert_eq!(files, ["conda.yaml", "python_env.yaml", "requirements.txt"]);
+    let text = app.wait_text("[data-testid='compare-code']", "+++ ").await;
+    assert!(text.contains("only in the first run") || text.contains("only in the second run"), "{text}");
+    assert!(count(&app, "[data-testid='diff-file'] .unified .add").await > 0, "added lines marked");
+    app.d().execute("document.querySelector(\"[data-testid='compare-code']\").scrollIntoView()", vec![]).await.unwrap();
+    app.screenshot("compare-code").await;
+    app.quit().await;
+}

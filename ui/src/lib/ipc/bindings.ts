@@ -159,9 +159,19 @@ export type BetterWhen = "lower" | "higher";
 
 export type CompareRequest = { runIds: Array<string>, metric: string | null, aggregate: Aggregate, };
 
-export type ComparedRunView = { id: string, name: string, source: string, experiment: string | null, status: RunStatus, };
+export type ComparedRunView = { id: string, name: string, source: string, experiment: string | null, status: RunStatus, commit: string | null, branch: string | null, remote: string | null, 
+/**
+ * Uncommitted changes; `null`: not recorded.
+ */
+dirty: boolean | null, };
 
 export type ValueRowView = { key: string, values: Array<string | null>, differs: boolean, };
+
+export type FileDiffView = { name: string, a: string | null, b: string | null, identical: boolean, 
+/**
+ * Text: render it as text, never as markup.
+ */
+unified: string, note: string | null, };
 
 export type CompareCell = { latest: Num, last: Num, first: Num, min: Num, max: Num, count: number, best: Array<Aggregate>, };
 

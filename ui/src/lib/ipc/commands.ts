@@ -2,7 +2,7 @@
 // by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
 // Every command rejects with an `IpcError`.
 import { invoke } from "@tauri-apps/api/core";
-import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, CompareRequest, CompareView, ExportRequest, ExportOutcome } from "./bindings";
+import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
 
 export const commands = {
   /** Every registered store, in registration order. */
@@ -19,6 +19,8 @@ export const commands = {
   runDetail: (args: { runId: string }): Promise<RunDetail> => invoke("run_detail", args),
   /** The given runs side by side and, for a chosen metric, which params go with it. */
   compareRuns: (args: { request: CompareRequest }): Promise<CompareView> => invoke("compare_runs", args),
+  /** The code and environment files two runs' stores recorded, each pair with a unified diff. */
+  codeDiff: (args: { runA: string, runB: string }): Promise<Array<FileDiffView>> => invoke("code_diff", args),
   /** Remembers which way is better for a metric key (`null`: guess from its name again). */
   setMetricDirection: (args: { key: string, better: BetterWhen | null }): Promise<null> => invoke("set_metric_direction", args),
   /** Finds and indexes every store below the given paths (progress arrives as `index-progress` events). */

@@ -1,7 +1,15 @@
 // The Compare view: which runs are side by side, the answer from the backend, and the
 // view's own toggles. What differs, what is best and which params matter are computed
 // in Rust (crates/index/src/compare.rs); this keeps the request and the answer.
-import { asIpcError, commands, type Aggregate, type BetterWhen, type CompareView, type IpcError } from "../ipc";
+import {
+  asIpcError,
+  commands,
+  type Aggregate,
+  type BetterWhen,
+  type CompareView,
+  type FileDiffView,
+  type IpcError,
+} from "../ipc";
 
 class Compare {
   /** The compared runs; empty: the view is closed. */
@@ -19,6 +27,9 @@ class Compare {
   /** A report being written, and the files the last one wrote. */
   exporting = $state(false);
   exported = $state.raw<string[]>([]);
+  /** The two runs whose recorded code and environment are diffed, and the answer. */
+  diffPair = $state.raw<[string, string] | null>(null);
+  diffs = $state.raw<FileDiffView[] | null>(null);
   #generation = 0;
 
   get open(): boolean {
@@ -29,6 +40,9 @@ class Compare {
     this.runIds = runIds;
     this.view = null;
     this.metric = null;
+    this.diffs = null;
+    const [a, b] = runIds;
+    this.diffPair = a !== undefined && b !== undefined ? [a, b] : null;
     await this.load();
   }
 
@@ -82,6 +96,16 @@ class Compare {
       if (generation === this.#generation) this.error = asIpcError(e);
     } finally {
       if (generation === this.#generation) this.loading = false;
+    }
+  }
+
+  /** Diffs what the stores recorded of two of the runs' code and environment. */
+  async diff(a: string, b: string): Promise<void> {
+    this.diffPair = [a, b];
+    try {
+      this.diffs = await commands.codeDiff({ runA: a, runB: b });
+    } catch (e) {
+      this.error = asIpcError(e);
     }
   }
 

@@ -56,6 +56,20 @@ struct Legend {
     name: String,
 }
 
+struct CodeRow {
+    n: usize,
+    commit: String,
+    branch: String,
+    dirty: &'static str,
+}
+
+struct DiffView {
+    against: String,
+    file: String,
+    note: String,
+    lines: Vec<(&'static str, String)>,
+}
+
 struct HoverView {
     x: i32,
     y: i32,
@@ -85,6 +99,8 @@ struct Page {
     importance: Option<Importance>,
     charts: Vec<ChartView>,
     notes: Vec<(String, String)>,
+    code: Vec<CodeRow>,
+    diffs: Vec<DiffView>,
     stores: Vec<String>,
     index_path: String,
     indexed: String,
@@ -183,7 +199,52 @@ pub fn html(report: &Report) -> String {
             }
         })
         .collect();
+    let code = c
+        .runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| CodeRow {
+            n: i + 1,
+            commit: r.git.commit.clone().unwrap_or_else(|| "–".into()),
+            branch: r.git.branch.clone().unwrap_or_else(|| "–".into()),
+            dirty: match r.git.dirty {
+                Some(true) => "uncommitted changes",
+                Some(false) => "clean",
+                None => "–",
+            },
+        })
+        .collect();
+    let diffs = report
+        .code_diffs
+        .iter()
+        .flat_map(|(i, files)| {
+            files.iter().map(move |d| DiffView {
+                against: format!("1 → {}", i + 1),
+                file: d.name.clone(),
+                note: d.note.clone().unwrap_or_default(),
+                lines: d
+                    .unified
+                    .lines()
+                    .take(400)
+                    .map(|l| {
+                        let class = if l.starts_with("+++") || l.starts_with("---") {
+                            ""
+                        } else if l.starts_with('+') {
+                            "add"
+                        } else if l.starts_with('-') {
+                            "del"
+                        } else {
+                            ""
+                        };
+                        (class, l.to_string())
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
     let page = Page {
+        code,
+        diffs,
         title: report.title.clone(),
         generated: utc(report.generated_ms),
         selection: report.selection.clone(),

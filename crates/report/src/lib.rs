@@ -37,6 +37,9 @@ pub use html::html;
 /// metrics stay a file of a few megabytes and every spike is still drawn.
 pub const MAX_POINTS_PER_LINE: usize = 600;
 
+/// Runs whose recorded code and environment are diffed against the first run's.
+pub const MAX_CODE_DIFFS: usize = 10;
+
 /// What a report is of.
 #[derive(Debug, Clone, Default)]
 pub struct ReportRequest {
@@ -90,6 +93,9 @@ pub struct Report {
     pub runs: Vec<RunRecord>,
     pub comparison: Comparison,
     pub charts: Vec<Chart>,
+    /// What the stores recorded of the code and environment of each run against the
+    /// first's (at most [`MAX_CODE_DIFFS`] runs): (index into `runs`, the files that differ).
+    pub code_diffs: Vec<(usize, Vec<runlens_index::diff::FileDiff>)>,
     /// The store roots the runs come from.
     pub stores: Vec<String>,
     /// The index the report was made from, and when it last scanned (ms, latest store).
@@ -114,6 +120,8 @@ pub fn gather(index: &Index, runs: Vec<RunRecord>, request: &ReportRequest) -> R
     if runs.is_empty() {
         return Err(ReportError::NoRuns);
     }
+    // With their provenance (a filtered list of runs comes without it).
+    let runs = index.runs_by_id(&runs.iter().map(|r| r.id.clone()).collect::<Vec<_>>())?;
     let metrics = if request.metrics.is_empty() { runlens_index::view::metric_columns(&runs, 6) } else { request.metrics.clone() };
     let comparison = index.compare(&runs, metrics.first().map(|m| (m.as_str(), Agg::Latest)))?;
     let mut charts = Vec::new();
@@ -142,6 +150,13 @@ pub fn gather(index: &Index, runs: Vec<RunRecord>, request: &ReportRequest) -> R
         let points_sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
         charts.push(Chart { key: key.clone(), lines, points_sha256 });
     }
+    let mut code_diffs = Vec::new();
+    for (i, run) in runs.iter().enumerate().skip(1).take(MAX_CODE_DIFFS) {
+        let differing: Vec<_> = index.code_diff(&runs[0].id, &run.id)?.into_iter().filter(|d| !d.identical).collect();
+        if !differing.is_empty() {
+            code_diffs.push((i, differing));
+        }
+    }
     let stores: BTreeSet<String> = runs.iter().map(|r| r.store.clone()).collect();
     let store_ids: BTreeSet<i64> = runs.iter().map(|r| r.store_id).collect();
     let indexed_ms = index.stores()?.iter().filter(|s| store_ids.contains(&s.id)).filter_map(|s| s.scanned_ms).max();
@@ -152,6 +167,7 @@ pub fn gather(index: &Index, runs: Vec<RunRecord>, request: &ReportRequest) -> R
         command: request.command.clone(),
         comparison,
         charts,
+        code_diffs,
         stores: stores.into_iter().collect(),
         index_path: index.path().display().to_string(),
         indexed_ms,

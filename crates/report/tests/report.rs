@@ -238,3 +238,20 @@ fn markdown_has_the_tables_and_a_png_per_chart() {
         assert!(bytes.len() > 20_000, "a drawn chart, {} bytes", bytes.len());
     }
 }
+
+#[test]
+fn the_code_diff_is_in_the_report_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = Index::open(&dir.path().join("index.sqlite")).unwrap();
+    index.add(&[fixture("mlflow-file"), fixture("wandb")], &mut |_| {}).unwrap();
+    let report = report_of(&index, "name = 'resnet18-baseline' or name = 'baseline-resnet'", &[]);
+    assert_eq!(report.runs.len(), 2);
+    let (run, files) = &report.code_diffs[0];
+    assert_eq!(*run, 1);
+    assert!(files.iter().any(|f| f.name == "requirements.txt" && !f.unified.is_empty()));
+    let page = html(&report);
+    assert!(page.contains("data-section=\"code\"") && page.contains("data-section=\"diff\""));
+    assert!(page.contains("requirements.txt"));
+    assert!(page.contains("<td><code>3083e5309fb6b8b533dd45c668504fbd6fd3f396</code></td>"), "each run's recorded commit");
+    assert!(page.contains("<span class=\"add\">+") || page.contains("<span class=\"del\">-"), "lines marked");
+}

@@ -96,9 +96,7 @@ pub fn export_report(state: &AppState, request: ExportRequest) -> Result<ExportO
     let report_request = runlens_report::ReportRequest { title: request.title, metrics: request.metrics, selection, command };
     let report = runlens_report::gather(&index, runs, &report_request)?;
     let files = runlens_report::write(&index, &report, &path, format)?;
-    Ok(ExportOutcome {
-        files: files.into_iter().filter(|f| f.extension().is_none_or(|e| e != "dat" && e != "png")).map(|f| f.display().to_string()).collect(),
-    })
+    Ok(ExportOutcome { files: runlens_report::documents(&files).map(|f| f.display().to_string()).collect() })
 }
 
 /// Finds and indexes every store below the given paths, telling `progress`. The Open

@@ -1,6 +1,11 @@
 //! The one wire boundary between the Rust backend and the web UI: every type that crosses
 //! IPC is declared here, converted from core types with `From`, and exported to
 //! TypeScript (`ui/src/lib/ipc/bindings.ts`, checked by the `bindings_are_current` test).
+//!
+//! In order: numbers and stores; the runs table (rows, requests, pages); the run page
+//! (`RunDetail`, provenance, artifacts); query errors; charts; indexing progress and
+//! events; the Compare view (`CompareView` and its rows, code diffs); report export;
+//! error codes; the TypeScript generators.
 
 use std::collections::BTreeMap;
 
@@ -255,6 +260,17 @@ pub struct RunsPage {
     pub metric_columns: Vec<MetricColumn>,
 }
 
+/// How many metric columns the runs table shows.
+const METRIC_COLUMNS: usize = 4;
+
+impl RunsPage {
+    pub fn new(runs: Vec<RunRecord>, total: u64) -> RunsPage {
+        let metric_columns =
+            view::metric_columns(&runs, METRIC_COLUMNS).into_iter().map(|key| MetricColumn { field: format::metric_field(&key), key }).collect();
+        RunsPage { runs: runs.into_iter().map(Into::into).collect(), total, metric_columns }
+    }
+}
+
 /// A file of a run (below its artifact folder, or embedded in a log).
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -345,17 +361,6 @@ impl RunDetail {
             artifacts: artifacts.into_iter().map(|a| ArtifactView { embedded: a.origin.is_some(), path: a.path, size: a.size }).collect(),
             run: r.into(),
         }
-    }
-}
-
-/// How many metric columns the runs table shows.
-const METRIC_COLUMNS: usize = 4;
-
-impl RunsPage {
-    pub fn new(runs: Vec<RunRecord>, total: u64) -> RunsPage {
-        let metric_columns =
-            view::metric_columns(&runs, METRIC_COLUMNS).into_iter().map(|key| MetricColumn { field: format::metric_field(&key), key }).collect();
-        RunsPage { runs: runs.into_iter().map(Into::into).collect(), total, metric_columns }
     }
 }
 

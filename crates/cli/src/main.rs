@@ -225,6 +225,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
     code
 }
 
+/// The runs given by id, or those matching `filter` (`None`: a bad filter, explained).
+fn chosen_runs(index: &Index, ids: &[String], filter: Option<String>) -> Result<Option<Vec<runlens_index::RunRecord>>> {
+    match filter {
+        Some(filter) => runs_or_explain(index, &RunsQuery { filter: Some(filter), ..Default::default() }),
+        None => Ok(Some(index.runs_by_id(ids)?)),
+    }
+}
+
 /// The runs of `query`; a bad filter or sort key is explained on stderr (`None`: exit 2).
 fn runs_or_explain(index: &Index, query: &RunsQuery) -> Result<Option<Vec<runlens_index::RunRecord>>> {
     match index.runs(query) {
@@ -481,13 +489,7 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
             }
         }
         Command::Compare { runs, filter, only_diff, metric, agg, json } => {
-            let records = if filter.is_some() {
-                let query = RunsQuery { filter, ..Default::default() };
-                let Some(records) = runs_or_explain(&index, &query)? else { return Ok(ExitCode::from(2)) };
-                records
-            } else {
-                index.runs_by_id(&runs)?
-            };
+            let Some(records) = chosen_runs(&index, &runs, filter)? else { return Ok(ExitCode::from(2)) };
             if records.len() < 2 {
                 anyhow::bail!("compare needs at least two runs ({} given or matched)", records.len());
             }
@@ -504,26 +506,18 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                 Some(f) => format!("filter: {f}"),
                 None => format!("runs {}", runs.join(", ")),
             };
-            let records = if filter.is_some() {
-                let query = RunsQuery { filter, ..Default::default() };
-                let Some(records) = runs_or_explain(&index, &query)? else { return Ok(ExitCode::from(2)) };
-                records
-            } else {
-                index.runs_by_id(&runs)?
-            };
+            let Some(records) = chosen_runs(&index, &runs, filter)? else { return Ok(ExitCode::from(2)) };
             if records.is_empty() {
                 anyhow::bail!("no runs to report on ({selection})");
             }
             // The exact command that writes this report again.
-            let command = shlex::try_join(
-                std::iter::once("runlens".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().iter().map(String::as_str),
-            )
-            .unwrap_or_default();
+            let words: Vec<String> = std::iter::once("runlens".to_string()).chain(std::env::args().skip(1)).collect();
+            let command = shlex::try_join(words.iter().map(String::as_str)).unwrap_or_default();
             let request = runlens_report::ReportRequest { title, metrics, selection, command };
             let report = runlens_report::gather(&index, records, &request)?;
             let format = format.as_deref().and_then(runlens_report::Format::parse).unwrap_or_else(|| runlens_report::Format::of_path(&path));
             let written = runlens_report::write(&index, &report, &path, format)?;
-            for p in written.iter().filter(|p| p.extension().is_none_or(|e| e != "dat" && e != "png")) {
+            for p in runlens_report::documents(&written) {
                 writeln!(out, "wrote {}", p.display())?;
             }
         }

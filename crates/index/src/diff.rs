@@ -53,8 +53,15 @@ impl Index {
     /// a unified diff of each pair.
     pub fn code_diff(&self, a: &str, b: &str) -> Result<Vec<FileDiff>, IndexError> {
         let runs = self.runs_by_id(&[a.to_string(), b.to_string()])?;
+        self.code_diff_of(&runs[0], &runs[1])
+    }
+
+    /// [`Index::code_diff`] of runs already loaded with their provenance
+    /// ([`Index::runs_by_id`]).
+    pub fn code_diff_of(&self, a: &RunRecord, b: &RunRecord) -> Result<Vec<FileDiff>, IndexError> {
+        let runs = [a, b];
         let allowed = self.readable_roots(&runs)?;
-        let (fa, fb) = (recorded_files(&runs[0]), recorded_files(&runs[1]));
+        let (fa, fb) = (recorded_files(a), recorded_files(b));
         let mut names: Vec<&String> = fa.iter().chain(&fb).map(|(n, _)| n).collect();
         names.sort();
         names.dedup();
@@ -73,7 +80,7 @@ impl Index {
                 similar::TextDiff::from_lines(&ta, &tb)
                     .unified_diff()
                     .context_radius(3)
-                    .header(&format!("{} {name}", runs[0].name), &format!("{} {name}", runs[1].name))
+                    .header(&format!("{} {name}", a.name), &format!("{} {name}", b.name))
                     .to_string()
             };
             out.push(FileDiff { name: name.clone(), a: pa, b: pb, identical, unified, note });
@@ -83,7 +90,7 @@ impl Index {
 
     /// The folders files of these runs may be read from: their stores' folders (a file
     /// store's parent) and the folders the user added, canonical.
-    fn readable_roots(&self, runs: &[RunRecord]) -> Result<Vec<PathBuf>, IndexError> {
+    fn readable_roots(&self, runs: &[&RunRecord]) -> Result<Vec<PathBuf>, IndexError> {
         let mut roots: Vec<PathBuf> = self
             .conn
             .prepare("SELECT path FROM user_folders")?

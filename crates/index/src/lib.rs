@@ -90,7 +90,8 @@ pub fn default_db_path() -> PathBuf {
     data.join("dev.runlens.desktop").join("index.sqlite")
 }
 
-pub(crate) fn now_ms() -> i64 {
+/// Now, in ms since the Unix epoch.
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 

@@ -55,11 +55,7 @@ pub fn write(report: &Report, tex: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let stem = tex.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
     let data_name = format!("{stem}-data");
     let data_dir = tex.with_file_name(&data_name);
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| ReportError::Write { path, source }
-    };
-    std::fs::create_dir_all(&data_dir).map_err(io(&data_dir))?;
+    std::fs::create_dir_all(&data_dir).map_err(ReportError::writing(&data_dir))?;
     let mut written = Vec::new();
     let mut doc = String::new();
     doc.push_str("\\documentclass[10pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n\\usepackage{graphicx}\n");
@@ -127,7 +123,7 @@ pub fn write(report: &Report, tex: &Path) -> Result<Vec<PathBuf>, ReportError> {
             for (x, y) in line.points.iter().filter(|(x, y)| x.is_finite() && y.is_finite()) {
                 let _ = writeln!(data, "{x} {y}");
             }
-            std::fs::write(&path, data).map_err(io(&path))?;
+            std::fs::write(&path, data).map_err(ReportError::writing(&path))?;
             written.push(path);
             let color = rgb(view::RUN_COLORS[line.run % view::RUN_COLORS.len()]);
             let _ = writeln!(doc, "\\addplot[color={color}, no markers, line width=0.6pt] table {{{data_name}/{file}}};");
@@ -151,7 +147,7 @@ pub fn write(report: &Report, tex: &Path) -> Result<Vec<PathBuf>, ReportError> {
         escape(&report.index_path),
         escape(&report.command)
     );
-    std::fs::write(tex, doc).map_err(io(tex))?;
+    std::fs::write(tex, doc).map_err(ReportError::writing(tex))?;
     written.insert(0, tex.to_path_buf());
     Ok(written)
 }

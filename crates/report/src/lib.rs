@@ -115,6 +115,20 @@ pub enum ReportError {
     NoRuns,
 }
 
+impl ReportError {
+    /// For `map_err`: a failed write of `path`.
+    pub(crate) fn writing(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ReportError {
+        let path = path.display().to_string();
+        move |source| ReportError::Write { path, source }
+    }
+}
+
+/// Of the files [`write`] wrote, those a person opens: not the chart data and images
+/// that sit beside a LaTeX or Markdown report.
+pub fn documents(written: &[std::path::PathBuf]) -> impl Iterator<Item = &std::path::PathBuf> {
+    written.iter().filter(|p| p.extension().is_none_or(|e| e != "dat" && e != "png"))
+}
+
 /// Takes what a report of `runs` shows from the index.
 pub fn gather(index: &Index, runs: Vec<RunRecord>, request: &ReportRequest) -> Result<Report, ReportError> {
     if runs.is_empty() {
@@ -152,7 +166,7 @@ pub fn gather(index: &Index, runs: Vec<RunRecord>, request: &ReportRequest) -> R
     }
     let mut code_diffs = Vec::new();
     for (i, run) in runs.iter().enumerate().skip(1).take(MAX_CODE_DIFFS) {
-        let differing: Vec<_> = index.code_diff(&runs[0].id, &run.id)?.into_iter().filter(|d| !d.identical).collect();
+        let differing: Vec<_> = index.code_diff_of(&runs[0], run)?.into_iter().filter(|d| !d.identical).collect();
         if !differing.is_empty() {
             code_diffs.push((i, differing));
         }
@@ -162,7 +176,7 @@ pub fn gather(index: &Index, runs: Vec<RunRecord>, request: &ReportRequest) -> R
     let indexed_ms = index.stores()?.iter().filter(|s| store_ids.contains(&s.id)).filter_map(|s| s.scanned_ms).max();
     Ok(Report {
         title: request.title.clone().unwrap_or_else(|| format!("Comparison of {} runs", runs.len())),
-        generated_ms: now_ms(),
+        generated_ms: runlens_index::now_ms(),
         selection: request.selection.clone(),
         command: request.command.clone(),
         comparison,
@@ -217,21 +231,17 @@ impl Format {
 /// `-series.csv`; LaTeX: the `.tex` and the data files in its `-data` folder; Markdown:
 /// the `.md` and the PNGs in its `-charts` folder).
 pub fn write(index: &Index, report: &Report, path: &std::path::Path, format: Format) -> Result<Vec<std::path::PathBuf>, ReportError> {
-    let io = |p: &std::path::Path| {
-        let p = p.display().to_string();
-        move |source| ReportError::Write { path: p, source }
-    };
     match format {
         Format::Html => {
-            std::fs::write(path, html(report)).map_err(io(path))?;
+            std::fs::write(path, html(report)).map_err(ReportError::writing(path))?;
             Ok(vec![path.to_path_buf()])
         }
         Format::Csv => {
-            let file = std::fs::File::create(path).map_err(io(path))?;
+            let file = std::fs::File::create(path).map_err(ReportError::writing(path))?;
             csv::summary(report, std::io::BufWriter::new(file))?;
             let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
             let series = path.with_file_name(format!("{stem}-series.csv"));
-            let file = std::fs::File::create(&series).map_err(io(&series))?;
+            let file = std::fs::File::create(&series).map_err(ReportError::writing(&series))?;
             csv::series(index, &report.runs, std::io::BufWriter::new(file))?;
             Ok(vec![path.to_path_buf(), series])
         }
@@ -265,10 +275,6 @@ pub fn report_command(
 /// `2024-05-06 14:03 UTC`.
 pub(crate) fn utc(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "–".into())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 #[cfg(test)]

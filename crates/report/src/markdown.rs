@@ -44,10 +44,6 @@ pub fn write(report: &Report, md: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let stem = md.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
     let charts_name = format!("{stem}-charts");
     let charts_dir = md.with_file_name(&charts_name);
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| ReportError::Write { path, source }
-    };
     let mut written = vec![md.to_path_buf()];
     let mut doc = String::new();
     let _ = writeln!(doc, "# {}\n", escape(&report.title));
@@ -112,14 +108,14 @@ pub fn write(report: &Report, md: &Path) -> Result<Vec<PathBuf>, ReportError> {
         }
     }
     if !report.charts.is_empty() {
-        std::fs::create_dir_all(&charts_dir).map_err(io(&charts_dir))?;
+        std::fs::create_dir_all(&charts_dir).map_err(ReportError::writing(&charts_dir))?;
         doc.push_str("\n## Charts\n");
         let colors: Vec<&str> = view::RUN_COLORS.to_vec();
         for (i, ch) in report.charts.iter().enumerate() {
             let (svg, _) = chart::svg(ch, &colors, 0);
             let file = format!("chart-{}.png", i + 1);
             let path = charts_dir.join(&file);
-            std::fs::write(&path, crate::png::render(&svg)?).map_err(io(&path))?;
+            std::fs::write(&path, crate::png::render(&svg)?).map_err(ReportError::writing(&path))?;
             written.push(path);
             let legend: Vec<String> = ch.lines.iter().map(|l| format!("{} {}", l.run + 1, escape(&report.runs[l.run].name))).collect();
             let _ = writeln!(
@@ -150,7 +146,7 @@ pub fn write(report: &Report, md: &Path) -> Result<Vec<PathBuf>, ReportError> {
         code(report.commit),
         code(&report.command)
     );
-    std::fs::write(md, doc).map_err(io(md))?;
+    std::fs::write(md, doc).map_err(ReportError::writing(md))?;
     Ok(written)
 }
 

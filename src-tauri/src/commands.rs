@@ -10,8 +10,8 @@ use runlens_index::Index;
 
 use crate::AppState;
 use crate::ipc::{
-    AddOutcome, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ExportOutcome, ExportRequest, FileDiffView, IndexProgress, IpcError,
-    MetricKeys, RunDetail, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
+    AddOutcome, AnnotateRequest, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ExportOutcome, ExportRequest, FileDiffView,
+    IndexProgress, IpcError, MetricKeys, RunDetail, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
 };
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -42,10 +42,10 @@ pub fn charts(state: &AppState, request: ChartRequest) -> Result<Vec<Chart>, Ipc
     let mut charts = Vec::new();
     for metric in &request.metrics {
         let mut lines = Vec::new();
-        for run_id in &request.run_ids {
+        for (n, run_id) in request.run_ids.iter().enumerate() {
             let line = request.series_request(metric, run_id);
             if let Some(v) = index.series_view(&line)? {
-                lines.push(SeriesData::new(&line, v));
+                lines.push(SeriesData::new(&line, v, n));
             }
         }
         charts.push(Chart::new(metric.key.clone(), request.x, lines));
@@ -65,12 +65,32 @@ pub fn run_detail(state: &AppState, run_id: String) -> Result<RunDetail, IpcErro
     Ok(RunDetail::new(run, index.artifacts(&run_id)?))
 }
 
+/// Stars, notes or labels a run, and returns its page as it now is.
+pub fn annotate_run(state: &AppState, request: AnnotateRequest) -> Result<RunDetail, IpcError> {
+    let index = open(state)?;
+    let id = &request.run_id;
+    if let Some(starred) = request.starred {
+        index.set_starred(id, starred)?;
+    }
+    if let Some(note) = &request.note {
+        index.set_note(id, note)?;
+    }
+    for label in &request.add_labels {
+        index.add_label(id, label)?;
+    }
+    for label in &request.remove_labels {
+        index.remove_label(id, label)?;
+    }
+    run_detail(state, request.run_id)
+}
+
 /// The given runs side by side (params, tags, metrics with the best marked) and, for a
 /// chosen metric, which params go with it.
 pub fn compare_runs(state: &AppState, request: CompareRequest) -> Result<CompareView, IpcError> {
     let index = open(state)?;
     let runs = index.runs_by_id(&request.run_ids)?;
-    Ok(index.compare(&runs, request.metric.as_deref().map(|m| (m, request.aggregate.into())))?.into())
+    let comparison = index.compare(&runs, request.metric.as_deref().map(|m| (m, request.aggregate.into())))?;
+    Ok(CompareView::new(comparison, &request))
 }
 
 /// The code and environment files two runs' stores recorded, paired by name, each with a
@@ -211,6 +231,8 @@ command_table! {
     query store_warnings(store_id: StoreId) -> Vec<WarningView>;
     /// Everything the index has of one run, for the run page.
     query run_detail(run_id: String) -> RunDetail;
+    /// Stars, notes or labels a run (yours, kept apart from its store); answers its page as it now is.
+    query annotate_run(request: AnnotateRequest) -> RunDetail;
     /// The given runs side by side and, for a chosen metric, which params go with it.
     query compare_runs(request: CompareRequest) -> CompareView;
     /// The code and environment files two runs' stores recorded, each pair with a unified diff.
@@ -232,7 +254,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::ipc::{Aggregate, ChartMetric, ChartX, ErrorCode, QueryInput, RunStatus, SortBy};
+    use crate::ipc::{Aggregate, AxisSpec, ChartMetric, ChartX, ErrorCode, QueryInput, RunStatus, SortBy};
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name)
@@ -339,7 +361,18 @@ mod tests {
         let run_ids: Vec<String> = page.runs.iter().map(|r| r.id.clone()).collect();
         assert_eq!(run_ids.len(), 3);
         let ask = |metric: Option<&str>| {
-            compare_runs(&state, CompareRequest { run_ids: run_ids.clone(), metric: metric.map(Into::into), aggregate: Aggregate::Latest }).unwrap()
+            compare_runs(
+                &state,
+                CompareRequest {
+                    run_ids: run_ids.clone(),
+                    metric: metric.map(Into::into),
+                    aggregate: Aggregate::Latest,
+                    scatter_x: None,
+                    scatter_y: None,
+                    parallel: None,
+                },
+            )
+            .unwrap()
         };
         let view = ask(Some("val/loss"));
         assert_eq!(view.runs.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), run_ids);
@@ -352,14 +385,70 @@ mod tests {
         assert_eq!(latest[best[0]], latest.iter().copied().fold(f64::INFINITY, f64::min));
         assert!(view.importance.as_ref().is_some_and(|i| i.metric == "val/loss" && !i.effects.is_empty()));
         assert!(view.params.iter().any(|r| r.differs) && view.params.iter().any(|r| !r.differs));
+        // The plots open on the param that goes with the metric most, against it.
+        let scatter = view.plots.scatter.as_ref().expect("a param differs and a metric is chosen");
+        let strongest = &view.importance.as_ref().unwrap().effects[0].key;
+        assert_eq!((&scatter.x.spec, &scatter.y.spec), (&AxisSpec::Param { key: strongest.clone() }, &AxisSpec::Metric { key: "val/loss".into() }));
+        assert_eq!(scatter.y.positions.len(), 3);
+        let best_at = scatter.y.positions[best[0]].unwrap();
+        assert!(scatter.y.positions.iter().flatten().all(|p| *p >= best_at), "the lowest loss sits lowest");
+        let axes: Vec<&AxisSpec> = view.plots.parallel.iter().map(|a| &a.spec).collect();
+        assert_eq!(axes.last(), Some(&&AxisSpec::Metric { key: "val/loss".into() }));
+        assert!(axes.len() >= 2 && axes.len() <= runlens_index::axes::PARALLEL_PARAMS + 1);
 
         set_metric_direction(&state, "val/loss".into(), Some(BetterWhen::Higher)).unwrap();
         let loss = ask(None).metrics.into_iter().find(|m| m.key == "val/loss").unwrap();
         assert_eq!((loss.better, loss.chosen), (BetterWhen::Higher, true));
         assert!(ask(None).importance.is_none());
 
-        let e = compare_runs(&state, CompareRequest { run_ids: vec!["gone".into()], metric: None, aggregate: Aggregate::Latest }).unwrap_err();
+        let e = compare_runs(
+            &state,
+            CompareRequest {
+                run_ids: vec!["gone".into()],
+                metric: None,
+                aggregate: Aggregate::Latest,
+                scatter_x: None,
+                scatter_y: None,
+                parallel: None,
+            },
+        )
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn a_run_is_starred_noted_and_labelled_and_the_table_filters_by_it() {
+        let (_dir, state) = state_with_fixtures();
+        let id = runs_page(&state, request("name ~ 'lr='", vec![])).unwrap().runs[0].id.clone();
+        let annotate = |starred, note: Option<&str>, add: &[&str], remove: &[&str]| {
+            annotate_run(
+                &state,
+                AnnotateRequest {
+                    run_id: id.clone(),
+                    starred,
+                    note: note.map(Into::into),
+                    add_labels: add.iter().map(|s| s.to_string()).collect(),
+                    remove_labels: remove.iter().map(|s| s.to_string()).collect(),
+                },
+            )
+            .unwrap()
+        };
+        let page = annotate(Some(true), Some("best <b>so far</b>"), &["baseline", " sweep-3 "], &[]);
+        assert_eq!(
+            (page.starred, page.note.as_str(), page.labels.clone()),
+            (true, "best <b>so far</b>", vec!["baseline".to_string(), "sweep-3".to_string()])
+        );
+        let page = annotate(None, None, &[], &["baseline"]);
+        assert_eq!((page.starred, page.labels.clone()), (true, vec!["sweep-3".to_string()]), "what is not asked stays");
+        let rows = runs_page(&state, request("label = 'sweep-3'", vec![])).unwrap().runs;
+        assert_eq!(rows.iter().map(|r| (r.id.as_str(), r.starred)).collect::<Vec<_>>(), [(id.as_str(), true)]);
+        let page = annotate(Some(false), Some(""), &[], &[]);
+        assert_eq!((page.starred, page.note.as_str()), (false, ""));
+        let e = annotate_run(
+            &state,
+            AnnotateRequest { run_id: "gone".into(), starred: Some(true), note: None, add_labels: vec![], remove_labels: vec![] },
+        );
+        assert_eq!(e.unwrap_err().code, ErrorCode::NotFound);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use runlens_index::axes::{Axis, AxisOf, PARALLEL_PARAMS, Scale};
 use runlens_index::chart::{SeriesRequest, SeriesView, XAxis};
 use runlens_index::compare::{Comparison, Direction, ValueRow};
 use runlens_index::filter::Agg;
@@ -181,6 +182,9 @@ pub struct RunRow {
     pub user: Option<String>,
     pub params: BTreeMap<String, String>,
     pub metrics: BTreeMap<String, MetricCell>,
+    /// Yours: starred, and the labels you gave it.
+    pub starred: bool,
+    pub labels: Vec<String>,
 }
 
 impl From<RunRecord> for RunRow {
@@ -200,8 +204,23 @@ impl From<RunRecord> for RunRow {
             duration: format::run_duration(r.start_ms, r.end_ms),
             user: r.user,
             params: r.params,
+            starred: r.starred,
+            labels: r.labels,
         }
     }
+}
+
+/// What to change of a run's annotations (yours, kept apart from the store): `null` or
+/// empty leaves that part as it is.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AnnotateRequest {
+    pub run_id: String,
+    pub starred: Option<bool>,
+    /// The whole note (`""` removes it).
+    pub note: Option<String>,
+    pub add_labels: Vec<String>,
+    pub remove_labels: Vec<String>,
 }
 
 /// Which runs the table asks for.
@@ -484,6 +503,8 @@ impl Chart {
 pub struct SeriesData {
     pub run_id: String,
     pub key: String,
+    /// The run's colour (by its place among the asked runs, as in reports).
+    pub color: String,
     pub xs: Vec<f64>,
     pub ys: Vec<Option<f64>>,
     #[ts(type = "number")]
@@ -496,11 +517,13 @@ pub struct SeriesData {
 }
 
 impl SeriesData {
-    pub fn new(req: &SeriesRequest, v: SeriesView) -> SeriesData {
+    /// The line of `req`, the `n`-th of the asked runs.
+    pub fn new(req: &SeriesRequest, v: SeriesView, n: usize) -> SeriesData {
         let axis = req.x;
         SeriesData {
             run_id: req.run_id.clone(),
             key: req.key.clone(),
+            color: runlens_index::view::run_color(n).to_string(),
             xs: v.points.iter().map(|p| v.x(axis, p)).collect(),
             ys: v.points.iter().map(|p| p.value.is_finite().then_some(p.value)).collect(),
             stored: v.stored,
@@ -682,6 +705,112 @@ pub struct CompareRequest {
     pub run_ids: Vec<String>,
     pub metric: Option<String>,
     pub aggregate: Aggregate,
+    /// The scatter's axes (`null`: the most telling param against `metric`).
+    pub scatter_x: Option<AxisSpec>,
+    pub scatter_y: Option<AxisSpec>,
+    /// The params of the parallel coordinates, `metric` last (`null`: the most telling).
+    pub parallel: Option<Vec<String>>,
+}
+
+/// What a plot axis shows: a param, or a metric's aggregate (the request's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum AxisSpec {
+    Param { key: String },
+    Metric { key: String },
+}
+
+impl AxisSpec {
+    fn of(&self, agg: Agg) -> AxisOf {
+        match self {
+            AxisSpec::Param { key } => AxisOf::Param(key.clone()),
+            AxisSpec::Metric { key } => AxisOf::Metric { key: key.clone(), agg },
+        }
+    }
+}
+
+/// How an axis places its values.
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum AxisScale {
+    Linear,
+    Log,
+    Categories,
+}
+
+/// One axis of the Compare view's plots: where each run sits (0 low to 1 high, `null`:
+/// not on it), its value as shown, and the labelled places (`x` is a position).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AxisView {
+    pub spec: AxisSpec,
+    pub label: String,
+    pub scale: AxisScale,
+    pub positions: Vec<Option<f64>>,
+    pub values: Vec<Option<String>>,
+    pub ticks: Vec<Tick>,
+}
+
+impl From<Axis> for AxisView {
+    fn from(a: Axis) -> Self {
+        let spec = match a.of {
+            AxisOf::Param(key) => AxisSpec::Param { key },
+            AxisOf::Metric { key, .. } => AxisSpec::Metric { key },
+        };
+        let scale = match a.scale {
+            Scale::Linear => AxisScale::Linear,
+            Scale::Log => AxisScale::Log,
+            Scale::Categories => AxisScale::Categories,
+        };
+        AxisView {
+            spec,
+            label: a.label,
+            scale,
+            positions: a.positions,
+            values: a.values,
+            ticks: a.ticks.into_iter().map(|(x, label)| Tick { x, label }).collect(),
+        }
+    }
+}
+
+/// The Compare view's plots of the runs.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PlotsView {
+    /// `null`: nothing to plot (no param differs, or no metric).
+    pub scatter: Option<ScatterView>,
+    /// The axes of the parallel coordinates, left to right (empty: nothing to plot).
+    pub parallel: Vec<AxisView>,
+    /// The params an axis may show: those that differ, most telling first.
+    pub params: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ScatterView {
+    pub x: AxisView,
+    pub y: AxisView,
+}
+
+impl PlotsView {
+    /// The plots `request` asks for over `c`, or the most telling ones (see
+    /// [`Comparison::telling_params`]).
+    pub fn new(c: &Comparison, request: &CompareRequest) -> PlotsView {
+        let agg: Agg = request.aggregate.into();
+        let metric = request.metric.as_ref().map(|key| AxisOf::Metric { key: key.clone(), agg });
+        let telling = c.telling_params();
+        let x = request.scatter_x.as_ref().map(|s| s.of(agg)).or_else(|| telling.first().map(|k| AxisOf::Param(k.clone())));
+        let params = request.parallel.clone().unwrap_or_else(|| telling.iter().take(PARALLEL_PARAMS).cloned().collect());
+        let y = request.scatter_y.as_ref().map(|s| s.of(agg)).or_else(|| metric.clone());
+        let scatter = match (x.and_then(|x| c.axis(&x)), y.and_then(|y| c.axis(&y))) {
+            (Some(x), Some(y)) => Some(ScatterView { x: x.into(), y: y.into() }),
+            _ => None,
+        };
+        let mut parallel: Vec<AxisView> = params.into_iter().filter_map(|k| c.axis(&AxisOf::Param(k))).map(Into::into).collect();
+        if let Some(m) = metric.and_then(|m| c.axis(&m)).filter(|_| !parallel.is_empty()) {
+            parallel.push(m.into());
+        }
+        PlotsView { scatter, parallel, params: telling }
+    }
 }
 
 /// A compared run, as the column headers name it.
@@ -690,6 +819,8 @@ pub struct CompareRequest {
 pub struct ComparedRunView {
     pub id: String,
     pub name: String,
+    /// Its colour on the curves and plots (as in reports).
+    pub color: String,
     pub source: String,
     pub experiment: Option<String>,
     pub status: RunStatus,
@@ -791,16 +922,20 @@ pub struct CompareView {
     pub tags: Vec<ValueRowView>,
     pub metrics: Vec<MetricRowView>,
     pub importance: Option<ImportanceView>,
+    pub plots: PlotsView,
 }
 
-impl From<Comparison> for CompareView {
-    fn from(c: Comparison) -> Self {
+impl CompareView {
+    pub fn new(c: Comparison, request: &CompareRequest) -> Self {
+        let plots = PlotsView::new(&c, request);
         let rows = |rows: Vec<ValueRow>| rows.into_iter().map(|r| ValueRowView { key: r.key, values: r.values, differs: r.differs }).collect();
         CompareView {
             runs: c
                 .runs
                 .into_iter()
-                .map(|r| ComparedRunView {
+                .enumerate()
+                .map(|(n, r)| ComparedRunView {
+                    color: runlens_index::view::run_color(n).to_string(),
                     status: Status::parse(&r.status).into(),
                     id: r.id,
                     name: r.name,
@@ -849,6 +984,7 @@ impl From<Comparison> for CompareView {
                     .map(|e| EffectView { figure: e.method.figure(), key: e.key, strength: Num(e.strength), runs: e.runs })
                     .collect(),
             }),
+            plots,
         }
     }
 }
@@ -1010,7 +1146,13 @@ fn declarations() -> Vec<(String, String)> {
         d::<IndexProgress>(&cfg),
         d::<Aggregate>(&cfg),
         d::<BetterWhen>(&cfg),
+        d::<AnnotateRequest>(&cfg),
         d::<CompareRequest>(&cfg),
+        d::<AxisSpec>(&cfg),
+        d::<AxisScale>(&cfg),
+        d::<AxisView>(&cfg),
+        d::<ScatterView>(&cfg),
+        d::<PlotsView>(&cfg),
         d::<ComparedRunView>(&cfg),
         d::<ValueRowView>(&cfg),
         d::<FileDiffView>(&cfg),

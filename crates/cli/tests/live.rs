@@ -20,8 +20,18 @@ mod common;
 
 use common::{copy_tree, fixture, repo, runlens, write_store};
 
-fn spawn_runlens(db: &Path, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_runlens")).arg("--db").arg(db).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+/// Starts `runlens` and returns once it has recorded what it will read: its first
+/// progress line ("looking for stores in …") comes after the index is open and the folder
+/// recorded. Its stderr is drained in the background so it never blocks on a full pipe.
+fn spawn_runlens_recorded(db: &Path, args: &[&str]) -> Child {
+    use std::io::BufRead;
+    let mut child =
+        Command::new(env!("CARGO_BIN_EXE_runlens")).arg("--db").arg(db).args(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next();
+    assert!(matches!(&first, Some(Ok(l)) if l.starts_with("looking for stores")), "runlens {args:?} began with {first:?}");
+    std::thread::spawn(move || lines.for_each(drop));
+    child
 }
 
 fn ok(o: Output) -> String {
@@ -200,12 +210,12 @@ fn kill_trials_with_reset(store: &Path, put_first: &dyn Fn(), grow: &dyn Fn(), s
         }
         grow();
         let args: &[&str] = if during_scan { &["scan"] } else { &["add", store.to_str().unwrap()] };
-        let mut child = spawn_runlens(&db, args);
+        // Not before the index is open and the folder recorded: a kill before that
+        // leaves nothing a `scan` could know of (on a slow disk, opening a new index
+        // alone has taken over 160 ms).
+        let mut child = spawn_runlens_recorded(&db, args);
         let span = &mut span[during_scan as usize];
-        // Not before the index is open and the folder recorded (a few ms): a kill before
-        // that leaves nothing a `scan` could know of.
         let at = (*span * ((landed % 10) * 2 + 1) as f64 / 20.0) as u64 + (attempt * 37) % 23;
-        let at = at.max(60);
         std::thread::sleep(Duration::from_millis(at));
         if child.try_wait().unwrap().is_none() {
             landed += 1;

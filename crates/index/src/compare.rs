@@ -482,10 +482,12 @@ impl Index {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn run(id: &str, params: &[(&str, &str)], metrics: &[(&str, f64)]) -> RunRecord {
+    /// A run with these params and, per metric, a summary whose latest, last and min are
+    /// the value (first and max one more).
+    pub(crate) fn run(id: &str, params: &[(&str, &str)], metrics: &[(&str, f64)]) -> RunRecord {
         RunRecord {
             id: id.into(),
             store_id: 1,

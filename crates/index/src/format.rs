@@ -56,6 +56,38 @@ pub fn number(v: f64) -> String {
     if rounded == 0.0 { "0".into() } else { format!("{rounded}") }
 }
 
+/// Ticks for a number axis from `lo` to `hi`: the multiples of the smallest round step
+/// (1, 2 or 5 times a power of ten) that give at most `max_ticks`, each with its
+/// [`number`] label.
+pub fn number_ticks(lo: f64, hi: f64, max_ticks: usize) -> Vec<(f64, String)> {
+    if !(lo.is_finite() && hi.is_finite()) || hi < lo {
+        return Vec::new();
+    }
+    if hi == lo {
+        return vec![(lo, number(lo))];
+    }
+    let most = max_ticks.max(1) as i64;
+    let power = 10f64.powf(((hi - lo) / most as f64).log10().floor());
+    let span = |step: f64| ((lo / step).ceil() as i64, (hi / step).floor() as i64);
+    let step = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|&s| {
+            let (first, last) = span(s);
+            last - first < most
+        })
+        .unwrap_or(100.0 * power);
+    let (first, last) = span(step);
+    (first..=last)
+        .map(|k| {
+            // k·step, not a running sum: no drift; rounded so 0.30000000000000004 is 0.3.
+            let v = k as f64 * step;
+            let v: f64 = format!("{v:.12e}").parse().unwrap_or(v);
+            (v, number(v))
+        })
+        .collect()
+}
+
 /// Ticks for an axis of durations in ms, from `lo` to `hi`: the multiples of the smallest
 /// round step (1 ms, 2, 5, …, 1 s, 2 s, 5 s, 10 s, 15 s, 30 s, 1 m, …, 1 d, 2 d, weeks) that
 /// give at most `max_ticks`, each with its [`duration`] label.
@@ -178,6 +210,19 @@ mod tests {
         assert_eq!(run_duration(Some(1_000), Some(61_000)).as_deref(), Some("1m"));
         assert_eq!(run_duration(Some(1_000), None), None);
         assert_eq!(duration(i64::MIN), format!("-{}", duration(i64::MAX)));
+    }
+
+    #[test]
+    fn number_ticks_fall_on_round_numbers() {
+        let labels = |lo, hi, n| number_ticks(lo, hi, n).into_iter().map(|(_, l)| l).collect::<Vec<_>>();
+        assert_eq!(labels(0.0, 1.0, 6), ["0", "0.2", "0.4", "0.6", "0.8", "1"]);
+        assert_eq!(labels(0.0, 1.0, 5), ["0", "0.5", "1"]);
+        assert_eq!(labels(0.13, 0.92, 4), ["0.2", "0.4", "0.6", "0.8"]);
+        assert_eq!(labels(-3.0, 7.0, 3), ["0", "5"]);
+        assert_eq!(labels(2.5, 2.5, 5), ["2.5"]);
+        assert!(number_ticks(1.0, f64::NAN, 5).is_empty());
+        let ticks = number_ticks(0.1, 0.7, 10);
+        assert!(ticks.iter().all(|(v, l)| l.parse::<f64>().unwrap() == *v), "{ticks:?}");
     }
 
     #[test]

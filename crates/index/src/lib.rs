@@ -12,6 +12,7 @@
 //! [`schema`]). Nothing here writes anywhere but the index file.
 
 mod annotations;
+pub mod axes;
 pub mod chart;
 pub mod compare;
 pub mod diff;

@@ -31,6 +31,11 @@ pub fn default_chart_metric(keys: &[(String, u64)]) -> Option<&str> {
 /// chart or report is `RUN_COLORS[n % 8]`): the app's charts and the reports share them.
 pub const RUN_COLORS: [&str; 8] = ["#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#0a7d86", "#6e7781"];
 
+/// The colour of the `n`-th run of a chart, plot or report.
+pub fn run_color(n: usize) -> &'static str {
+    RUN_COLORS[n % RUN_COLORS.len()]
+}
+
 /// The kind of a store within its source, from its reader id (`mlflow-file` of source
 /// `mlflow`: `file`); empty when the source has one kind.
 pub fn store_kind<'a>(reader: &'a str, source: &str) -> &'a str {

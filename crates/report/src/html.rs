@@ -109,10 +109,6 @@ struct Page {
     command: String,
 }
 
-fn color(i: usize) -> &'static str {
-    view::RUN_COLORS[i % view::RUN_COLORS.len()]
-}
-
 /// The report as one HTML document.
 pub fn html(report: &Report) -> String {
     let c = &report.comparison;
@@ -122,7 +118,7 @@ pub fn html(report: &Report) -> String {
         .enumerate()
         .map(|(i, r)| RunRow {
             n: i + 1,
-            color: color(i),
+            color: view::run_color(i),
             name: r.name.clone(),
             id: r.id.clone(),
             experiment: r.experiment.clone().unwrap_or_else(|| "–".into()),
@@ -176,7 +172,11 @@ pub fn html(report: &Report) -> String {
             let reduced = ch.lines.iter().any(|l| l.reduced);
             ChartView {
                 key: ch.key.clone(),
-                legend: ch.lines.iter().map(|l| Legend { n: l.run + 1, color: color(l.run), name: report.runs[l.run].name.clone() }).collect(),
+                legend: ch
+                    .lines
+                    .iter()
+                    .map(|l| Legend { n: l.run + 1, color: view::run_color(l.run), name: report.runs[l.run].name.clone() })
+                    .collect(),
                 svg_head,
                 hovers: hovers
                     .into_iter()

@@ -125,7 +125,7 @@ pub fn write(report: &Report, tex: &Path) -> Result<Vec<PathBuf>, ReportError> {
             }
             std::fs::write(&path, data).map_err(ReportError::writing(&path))?;
             written.push(path);
-            let color = rgb(view::RUN_COLORS[line.run % view::RUN_COLORS.len()]);
+            let color = rgb(view::run_color(line.run));
             let _ = writeln!(doc, "\\addplot[color={color}, no markers, line width=0.6pt] table {{{data_name}/{file}}};");
             let _ = writeln!(doc, "\\addlegendentry{{{} {}}}", line.run + 1, escape(&report.runs[line.run].name));
         }

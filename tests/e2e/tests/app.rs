@@ -539,6 +539,23 @@ async fn three_runs_compared_side_by_side_and_only_their_differences() {
     app.screenshot("compare").await;
     app.d().execute("document.querySelector(\"[data-testid='compare-charts']\").scrollIntoView()", vec![]).await.unwrap();
     app.screenshot("compare-curves").await;
+    // Params against the metric: a point and a line per run; a point opens its run.
+    app.d().execute("document.querySelector(\"[data-testid='compare-plots']\").scrollIntoView()", vec![]).await.unwrap();
+    app.wait_css("[data-testid='scatter-point']").await;
+    assert_eq!(count(&app, "[data-testid='scatter-point']").await, 3);
+    assert_eq!(count(&app, "[data-testid='parallel-line']").await, 3);
+    let y = app.script_text("return document.querySelector(\"[data-testid='scatter-y']\").value").await;
+    let matter = app.script_text("return document.querySelector(\"[data-testid='importance-metric']\").value").await;
+    assert_eq!(y, format!("metric:{matter}"), "the scatter opens on the metric whose params matter");
+    app.screenshot("compare-plots").await;
+    let name = app.script_text("return document.querySelector(\"[data-testid='scatter-point'] title\").textContent.split('\\n')[0]").await;
+    app.d()
+        .execute("document.querySelector(\"[data-testid='scatter-point']\").dispatchEvent(new MouseEvent('click', {bubbles: true}))", vec![])
+        .await
+        .unwrap();
+    app.wait_text("[data-testid='run-title']", &name).await;
+    app.wait_css("[data-testid='run-back']").await.click().await.unwrap();
+    app.wait_css("[data-testid='compare-view']").await;
     app.d().execute("document.querySelector(\"[data-testid='compare-view'] .scroll\").scrollTop = 0", vec![]).await.unwrap();
 
     app.wait_css("[data-testid='only-differences']").await.click().await.unwrap();
@@ -630,9 +647,34 @@ async fn double_clicking_a_run_opens_its_page() {
     let command = app.wait_text("[data-testid='reproduce-command']", "git checkout").await;
     assert!(command.starts_with(&format!("git checkout {commit} && python ")), "{command}");
     app.wait_text("[data-testid='reproduce']", "the tracker does not record the arguments").await;
+    app.d().execute("document.querySelector(\"[data-testid='reproduce']\").scrollIntoView()", vec![]).await.unwrap();
+    app.screenshot("run-page-reproduce").await;
+    // Its curves, charted from the start.
+    app.d().execute("document.querySelector(\"[data-testid='run-page'] .scroll\").scrollTop = 0", vec![]).await.unwrap();
+    app.wait_css("[data-testid='run-charts'] .u-over").await;
     app.screenshot("run-page").await;
+
+    // Star it, note it (markup stays text) and label it; the table shows and filters by them.
+    app.wait_css("[data-testid='run-star']").await.click().await.unwrap();
+    app.wait_text("[data-testid='run-star']", "★").await;
+    app.wait_css("[data-testid='edit-note']").await.click().await.unwrap();
+    let note = app.wait_css("[data-testid='note-input']").await;
+    note.send_keys("<b>keep</b> as the baseline").await.unwrap();
+    app.wait_css("[data-testid='save-note']").await.click().await.unwrap();
+    app.wait_text("[data-testid='note-text']", "<b>keep</b> as the baseline").await;
+    let label = app.wait_css("[data-testid='label-input']").await;
+    label.send_keys("paper-fig-2" + Key::Enter).await.unwrap();
+    app.wait_text("[data-testid='run-labels']", "paper-fig-2").await;
+    app.d().execute("document.querySelector(\"[data-testid='run-page'] .scroll\").scrollTop = 0", vec![]).await.unwrap();
+    app.screenshot("run-page-annotated").await;
     app.wait_css("[data-testid='run-back']").await.click().await.unwrap();
     app.wait_css("[data-testid='runs-table']").await;
+    let input = app.wait_css("[data-testid='filter-input']").await;
+    input.clear().await.unwrap();
+    input.send_keys("label = 'paper-fig-2' and starred = true").await.unwrap();
+    app.wait_text("[data-testid='run-count']", "1 runs").await;
+    assert_eq!(app.texts("[data-testid='run-name']", 1).await, ["resnet18-baseline"]);
+    app.wait_css("[data-testid='row-star']").await;
     app.quit().await;
 }
 

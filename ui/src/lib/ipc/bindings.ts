@@ -30,7 +30,11 @@ export type RunRow = { id: string, name: string, experiment: string | null, stat
 /**
  * How long the run took (`1h 2m`), when both ends are known.
  */
-duration: string | null, user: string | null, params: { [key in string]: string }, metrics: { [key in string]: MetricCell }, };
+duration: string | null, user: string | null, params: { [key in string]: string }, metrics: { [key in string]: MetricCell }, 
+/**
+ * Yours: starred, and the labels you gave it.
+ */
+starred: boolean, labels: Array<string>, };
 
 export type RunsRequest = { includeDeleted: boolean, 
 /**
@@ -133,7 +137,11 @@ ticks: Array<Tick> | null, };
 
 export type Tick = { x: number, label: string, };
 
-export type SeriesData = { runId: string, key: string, xs: Array<number>, ys: Array<number | null>, stored: number, inRange: number, reduced: boolean, originMs: number, };
+export type SeriesData = { runId: string, key: string, 
+/**
+ * The run's colour (by its place among the asked runs, as in reports).
+ */
+color: string, xs: Array<number>, ys: Array<number | null>, stored: number, inRange: number, reduced: boolean, originMs: number, };
 
 export type MetricKey = { key: string, runs: number, };
 
@@ -157,9 +165,49 @@ export type Aggregate = "latest" | "last" | "first" | "min" | "max";
 
 export type BetterWhen = "lower" | "higher";
 
-export type CompareRequest = { runIds: Array<string>, metric: string | null, aggregate: Aggregate, };
+export type AnnotateRequest = { runId: string, starred: boolean | null, 
+/**
+ * The whole note (`""` removes it).
+ */
+note: string | null, addLabels: Array<string>, removeLabels: Array<string>, };
 
-export type ComparedRunView = { id: string, name: string, source: string, experiment: string | null, status: RunStatus, commit: string | null, branch: string | null, remote: string | null, 
+export type CompareRequest = { runIds: Array<string>, metric: string | null, aggregate: Aggregate, 
+/**
+ * The scatter's axes (`null`: the most telling param against `metric`).
+ */
+scatterX: AxisSpec | null, scatterY: AxisSpec | null, 
+/**
+ * The params of the parallel coordinates, `metric` last (`null`: the most telling).
+ */
+parallel: Array<string> | null, };
+
+export type AxisSpec = { "kind": "param", key: string, } | { "kind": "metric", key: string, };
+
+export type AxisScale = "linear" | "log" | "categories";
+
+export type AxisView = { spec: AxisSpec, label: string, scale: AxisScale, positions: Array<number | null>, values: Array<string | null>, ticks: Array<Tick>, };
+
+export type ScatterView = { x: AxisView, y: AxisView, };
+
+export type PlotsView = { 
+/**
+ * `null`: nothing to plot (no param differs, or no metric).
+ */
+scatter: ScatterView | null, 
+/**
+ * The axes of the parallel coordinates, left to right (empty: nothing to plot).
+ */
+parallel: Array<AxisView>, 
+/**
+ * The params an axis may show: those that differ, most telling first.
+ */
+params: Array<string>, };
+
+export type ComparedRunView = { id: string, name: string, 
+/**
+ * Its colour on the curves and plots (as in reports).
+ */
+color: string, source: string, experiment: string | null, status: RunStatus, commit: string | null, branch: string | null, remote: string | null, 
 /**
  * Uncommitted changes; `null`: not recorded.
  */
@@ -193,7 +241,7 @@ strength: Num, runs: number, };
 
 export type ImportanceView = { metric: string, aggregate: Aggregate, effects: Array<EffectView>, };
 
-export type CompareView = { runs: Array<ComparedRunView>, params: Array<ValueRowView>, tags: Array<ValueRowView>, metrics: Array<MetricRowView>, importance: ImportanceView | null, };
+export type CompareView = { runs: Array<ComparedRunView>, params: Array<ValueRowView>, tags: Array<ValueRowView>, metrics: Array<MetricRowView>, importance: ImportanceView | null, plots: PlotsView, };
 
 export type ReportFormat = "html" | "md" | "csv" | "tex";
 

@@ -2,7 +2,7 @@
 // by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
 // Every command rejects with an `IpcError`.
 import { invoke } from "@tauri-apps/api/core";
-import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
+import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, AnnotateRequest, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
 
 export const commands = {
   /** Every registered store, in registration order. */
@@ -17,6 +17,8 @@ export const commands = {
   storeWarnings: (args: { storeId: StoreId }): Promise<Array<WarningView>> => invoke("store_warnings", args),
   /** Everything the index has of one run, for the run page. */
   runDetail: (args: { runId: string }): Promise<RunDetail> => invoke("run_detail", args),
+  /** Stars, notes or labels a run (yours, kept apart from its store); answers its page as it now is. */
+  annotateRun: (args: { request: AnnotateRequest }): Promise<RunDetail> => invoke("annotate_run", args),
   /** The given runs side by side and, for a chosen metric, which params go with it. */
   compareRuns: (args: { request: CompareRequest }): Promise<CompareView> => invoke("compare_runs", args),
   /** The code and environment files two runs' stores recorded, each pair with a unified diff. */

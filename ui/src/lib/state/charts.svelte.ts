@@ -3,7 +3,7 @@
 // fetched in one call.
 import { asIpcError, commands, type Chart, type ChartX, type IpcError, type MetricKey } from "../ipc";
 
-class Charts {
+export class Charts {
   runIds = $state.raw<string[]>([]);
   keys = $state.raw<MetricKey[]>([]);
   /** The metrics charted, one chart each. */
@@ -96,4 +96,7 @@ class Charts {
   }
 }
 
+/** The explorer's charts (of the selected runs, also shown by the Compare view). */
 export const charts = new Charts();
+/** The open run page's charts. */
+export const runCharts = new Charts();

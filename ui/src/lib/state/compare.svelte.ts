@@ -5,6 +5,7 @@ import {
   asIpcError,
   commands,
   type Aggregate,
+  type AxisSpec,
   type BetterWhen,
   type CompareView,
   type FileDiffView,
@@ -23,6 +24,9 @@ class Compare {
   aggregate = $state<Aggregate>("latest");
   /** The metric whose params matter; null: the first metric row. */
   metric = $state<string | null>(null);
+  /** The scatter's axes and the parallel coordinates' params; null: the backend's choice. */
+  scatter = $state.raw<[AxisSpec, AxisSpec] | null>(null);
+  parallel = $state.raw<string[] | null>(null);
   loading = $state(false);
   /** A report being written, and the files the last one wrote. */
   exporting = $state(false);
@@ -40,6 +44,8 @@ class Compare {
     this.runIds = runIds;
     this.view = null;
     this.metric = null;
+    this.scatter = null;
+    this.parallel = null;
     this.diffs = null;
     const [a, b] = runIds;
     this.diffPair = a !== undefined && b !== undefined ? [a, b] : null;
@@ -82,12 +88,23 @@ class Compare {
     const generation = ++this.#generation;
     this.loading = true;
     try {
-      let view = await commands.compareRuns({ request: { runIds: this.runIds, metric: this.metric, aggregate: this.aggregate } });
+      const ask = () =>
+        commands.compareRuns({
+          request: {
+            runIds: this.runIds,
+            metric: this.metric,
+            aggregate: this.aggregate,
+            scatterX: this.scatter?.[0] ?? null,
+            scatterY: this.scatter?.[1] ?? null,
+            parallel: this.parallel,
+          },
+        });
+      let view = await ask();
       // Which params matter needs a metric: the first one every run has, else the first.
       const first = view.metrics.find((m) => m.cells.every((c) => c !== null)) ?? view.metrics[0];
       if (this.metric === null && first) {
         this.metric = first.key;
-        view = await commands.compareRuns({ request: { runIds: this.runIds, metric: this.metric, aggregate: this.aggregate } });
+        view = await ask();
       }
       if (generation !== this.#generation) return;
       this.view = view;
@@ -111,6 +128,16 @@ class Compare {
 
   async setAggregate(a: Aggregate): Promise<void> {
     this.aggregate = a;
+    await this.load();
+  }
+
+  async setScatter(x: AxisSpec, y: AxisSpec): Promise<void> {
+    this.scatter = [x, y];
+    await this.load();
+  }
+
+  async setParallel(params: string[]): Promise<void> {
+    this.parallel = params;
     await this.load();
   }
 

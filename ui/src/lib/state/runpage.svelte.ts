@@ -1,5 +1,8 @@
 // The run page: which run is open and what the backend said of it.
-import { asIpcError, commands, type IpcError, type RunDetail } from "../ipc";
+import { asIpcError, commands, type AnnotateRequest, type IpcError, type RunDetail } from "../ipc";
+
+/** A change of the open run's annotations: what is left out stays as it is. */
+export type Annotation = Partial<Omit<AnnotateRequest, "runId">>;
 
 class RunPage {
   /** The open run; null: the page is closed. */
@@ -18,6 +21,28 @@ class RunPage {
     this.runId = null;
     this.detail = null;
     this.error = null;
+  }
+
+  /** Stars, notes or labels the open run; true when it was saved. */
+  async annotate(change: Annotation): Promise<boolean> {
+    const runId = this.runId;
+    if (runId === null) return false;
+    try {
+      const detail = await commands.annotateRun({
+        request: {
+          runId,
+          starred: change.starred ?? null,
+          note: change.note ?? null,
+          addLabels: change.addLabels ?? [],
+          removeLabels: change.removeLabels ?? [],
+        },
+      });
+      if (this.runId === runId) this.detail = detail;
+      return true;
+    } catch (e) {
+      this.error = asIpcError(e);
+      return false;
+    }
   }
 
   async load(): Promise<void> {

@@ -16,10 +16,10 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(build-essential pkg-config file curl ca-certificates libssl-dev libgtk-3-dev libwebkit2gtk-4.1-dev
       librsvg2-dev libayatana-appindicator3-dev libxdo-dev xvfb xauth imagemagick
       fonts-droid-fallback fonts-noto-color-emoji)
-# Tests: the WebDriver for WebKitGTK, sqlite3, a Python with venv for the peer tools,
+# Tests: the WebDriver for WebKitGTK, xdotool (types into the native save dialog), sqlite3, a Python with venv for the peer tools,
 # Chromium (reports are opened in it, offline) and pdflatex with pgfplots (the LaTeX
 # report must compile unchanged).
-$want_test && pkgs+=(webkit2gtk-driver sqlite3 python3 python3-venv chromium texlive-latex-base texlive-pictures)
+$want_test && pkgs+=(webkit2gtk-driver xdotool sqlite3 python3 python3-venv chromium texlive-latex-base texlive-pictures)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -10,7 +10,7 @@ use runlens_index::Index;
 
 use crate::AppState;
 use crate::ipc::{
-    AddOutcome, AnnotateRequest, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ExportOutcome, ExportRequest, FileDiffView,
+    AddOutcome, AnnotateRequest, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ErrorCode, ExportOutcome, ExportRequest, FileDiffView,
     IndexProgress, IpcError, MetricKeys, RunDetail, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
 };
 
@@ -116,7 +116,24 @@ pub fn export_report(state: &AppState, request: ExportRequest) -> Result<ExportO
     let report_request = runlens_report::ReportRequest { title: request.title, metrics: request.metrics, selection, command };
     let report = runlens_report::gather(&index, runs, &report_request)?;
     let files = runlens_report::write(&index, &report, &path, format)?;
-    Ok(ExportOutcome { files: runlens_report::documents(&files).map(|f| f.display().to_string()).collect() })
+    let documents: Vec<PathBuf> = runlens_report::documents(&files).cloned().collect();
+    state.written.lock().map_err(IpcError::internal)?.extend(documents.iter().cloned());
+    Ok(ExportOutcome { files: documents.iter().map(|f| f.display().to_string()).collect() })
+}
+
+/// Opens a report written this session with the system's default program, or (`reveal`)
+/// shows it in its folder. Any other path is refused.
+pub fn open_written(state: &AppState, path: String, reveal: bool) -> Result<(), IpcError> {
+    let path = PathBuf::from(path);
+    if !state.written.lock().map_err(IpcError::internal)?.contains(&path) {
+        return Err(IpcError { code: ErrorCode::BadInput, message: format!("{} is not a report written here", path.display()), query: None });
+    }
+    let opened = if reveal { opener::reveal(&path) } else { opener::open(&path) };
+    opened.map_err(|e| IpcError {
+        code: ErrorCode::Io,
+        message: format!("cannot {} {}: {e}", if reveal { "show the folder of" } else { "open" }, path.display()),
+        query: None,
+    })
 }
 
 /// Finds and indexes every store below the given paths, telling `progress`. The Open
@@ -245,16 +262,17 @@ command_table! {
     dialog pick_folder() -> Option<String>;
     /// Writes a report of the given runs (HTML, CSV or LaTeX) where the save dialog chose.
     query export_report(request: ExportRequest) -> ExportOutcome;
+    /// Opens a report written this session (`reveal`: shows it in its folder); refuses any other path.
+    query open_written(path: String, reveal: bool) -> ();
     /// Opens the native save dialog for a report; `null` when the user cancels.
     dialog pick_report_path(suggested: String) -> Option<String>;
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
 
     use super::*;
-    use crate::ipc::{Aggregate, AxisSpec, ChartMetric, ChartX, ErrorCode, QueryInput, RunStatus, SortBy};
+    use crate::ipc::{Aggregate, AxisSpec, ChartMetric, ChartX, QueryInput, RunStatus, SortBy};
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name)
@@ -264,7 +282,7 @@ mod tests {
     /// of those folders leaves it.
     fn state_with_fixtures() -> (tempfile::TempDir, AppState) {
         let dir = tempfile::tempdir().unwrap();
-        let state = AppState { db_path: dir.path().join("index.sqlite"), watcher: Mutex::new(None) };
+        let state = AppState::new(dir.path().join("index.sqlite"));
         let mut events = 0;
         let outcome = add_paths(&state.db_path, vec![fixture("mlflow-file"), fixture("tensorboard")], &mut |_| events += 1).unwrap();
         assert_eq!(outcome.stores.len(), 2);
@@ -331,6 +349,12 @@ mod tests {
         assert_eq!(outcome.files.len(), 2, "the summary and every point");
         let e = export_report(&state, ExportRequest { run_ids: vec![], path: csv.display().to_string(), format: None, metrics: vec![], title: None });
         assert_eq!(e.unwrap_err().code, ErrorCode::BadInput);
+        // Only what was written here can be opened, not a path from anywhere else.
+        assert_eq!(*state.written.lock().unwrap(), [path.clone(), csv.clone(), dir.path().join("sweep-series.csv")]);
+        for other in [dir.path().join("sweep.tex"), PathBuf::from("/etc/passwd")] {
+            let e = open_written(&state, other.display().to_string(), false).unwrap_err();
+            assert_eq!(e.code, ErrorCode::BadInput, "{}", e.message);
+        }
     }
 
     #[test]
@@ -503,7 +527,7 @@ mod tests {
     fn a_store_that_cannot_be_read_has_a_coded_error() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("mlflow.db"), "not a database").unwrap();
-        let state = AppState { db_path: dir.path().join("i.sqlite"), watcher: Mutex::new(None) };
+        let state = AppState::new(dir.path().join("i.sqlite"));
         add_paths(&state.db_path, vec![dir.path().join("mlflow.db")], &mut |_| {}).unwrap();
         let stores = list_stores(&state).unwrap();
         let error = stores[0].error.as_ref().expect("the store says why");

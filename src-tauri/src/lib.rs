@@ -17,6 +17,15 @@ use tauri::Manager;
 pub struct AppState {
     pub db_path: PathBuf,
     pub watcher: Mutex<Option<StoreWatcher>>,
+    /// The reports written this session: the only files the app opens or shows in
+    /// their folder (never a path that came from a run).
+    pub written: Mutex<Vec<PathBuf>>,
+}
+
+impl AppState {
+    pub fn new(db_path: PathBuf) -> AppState {
+        AppState { db_path, watcher: Mutex::new(None), written: Mutex::new(Vec::new()) }
+    }
 }
 
 /// Paths given on the command line (`runlens-app PATH...`), added at start-up.
@@ -27,7 +36,7 @@ fn paths_from_args() -> Vec<PathBuf> {
 pub fn run() {
     let db_path = runlens_index::default_db_path();
     tauri::Builder::default()
-        .manage(AppState { db_path: db_path.clone(), watcher: Mutex::new(None) })
+        .manage(AppState::new(db_path.clone()))
         .invoke_handler(commands::handlers::all())
         .setup(move |app| {
             // The start-up scan starts the store watcher when it is done.

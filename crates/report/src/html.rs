@@ -6,7 +6,7 @@ use runlens_index::compare::Best;
 use runlens_index::filter::Agg;
 use runlens_index::{format, view};
 
-use crate::{Report, chart, utc};
+use crate::{DiffLine, Report, chart, diff_lines, utc, working_tree};
 
 /// Hover targets per line: enough to read values off a chart, few enough that fifty
 /// runs by ten metrics stay a small file.
@@ -101,6 +101,7 @@ struct Page {
     notes: Vec<(String, String)>,
     code: Vec<CodeRow>,
     diffs: Vec<DiffView>,
+    max_diff_lines: usize,
     stores: Vec<String>,
     index_path: String,
     indexed: String,
@@ -207,11 +208,7 @@ pub fn html(report: &Report) -> String {
             n: i + 1,
             commit: r.git.commit.clone().unwrap_or_else(|| "–".into()),
             branch: r.git.branch.clone().unwrap_or_else(|| "–".into()),
-            dirty: match r.git.dirty {
-                Some(true) => "uncommitted changes",
-                Some(false) => "clean",
-                None => "–",
-            },
+            dirty: working_tree(r.git.dirty).unwrap_or("–"),
         })
         .collect();
     let diffs = report
@@ -222,19 +219,12 @@ pub fn html(report: &Report) -> String {
                 against: format!("1 → {}", i + 1),
                 file: d.name.clone(),
                 note: d.note.clone().unwrap_or_default(),
-                lines: d
-                    .unified
-                    .lines()
-                    .take(400)
-                    .map(|l| {
-                        let class = if l.starts_with("+++") || l.starts_with("---") {
-                            ""
-                        } else if l.starts_with('+') {
-                            "add"
-                        } else if l.starts_with('-') {
-                            "del"
-                        } else {
-                            ""
+                lines: diff_lines(&d.unified)
+                    .map(|(kind, l)| {
+                        let class = match kind {
+                            DiffLine::Added => "add",
+                            DiffLine::Removed => "del",
+                            DiffLine::Other => "",
                         };
                         (class, l.to_string())
                     })
@@ -245,6 +235,7 @@ pub fn html(report: &Report) -> String {
     let page = Page {
         code,
         diffs,
+        max_diff_lines: crate::MAX_DIFF_LINES,
         title: report.title.clone(),
         generated: utc(report.generated_ms),
         selection: report.selection.clone(),

@@ -12,7 +12,7 @@ use runlens_index::compare::Best;
 use runlens_index::filter::Agg;
 use runlens_index::{format, view};
 
-use crate::{Report, ReportError, utc};
+use crate::{DiffLine, Report, ReportError, diff_lines, utc, working_tree};
 
 /// Untrusted text as LaTeX text.
 pub fn escape(s: &str) -> String {
@@ -43,6 +43,15 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// Characters of a param value a table cell shows, and of a diff line.
+const TABLE_CELL: usize = 40;
+const DIFF_LINE: usize = 110;
+
+/// `s` cut to `n` characters, `...` marking the cut.
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_string() } else { format!("{}...", s.chars().take(n - 3).collect::<String>()) }
 }
 
 fn rgb(hex: &str) -> String {
@@ -80,6 +89,22 @@ pub fn write(report: &Report, tex: &Path) -> Result<Vec<PathBuf>, ReportError> {
     doc.push_str("\\end{tabular}}\n\n");
 
     let c = &report.comparison;
+    let differing: Vec<_> = c.params.iter().filter(|r| r.differs).collect();
+    if !differing.is_empty() {
+        let cols = "l".repeat(report.runs.len());
+        let heads: Vec<String> = (1..=report.runs.len()).map(|n| n.to_string()).collect();
+        let _ = writeln!(doc, "\\section*{{Params that differ}}\n\\resizebox{{\\textwidth}}{{!}}{{\\begin{{tabular}}{{l{cols}}}");
+        let _ = writeln!(doc, "Param & {} \\\\ \\hline", heads.join(" & "));
+        for row in &differing {
+            let cells: Vec<String> =
+                row.values.iter().map(|v| v.as_deref().map(|v| escape(&clip(v, TABLE_CELL))).unwrap_or_else(|| "--".into())).collect();
+            let _ = writeln!(doc, "\\texttt{{{}}} & {} \\\\", escape(&row.key), cells.join(" & "));
+        }
+        doc.push_str("\\end{tabular}}\n\n");
+    }
+    if c.params.len() > differing.len() {
+        let _ = writeln!(doc, "{} more params have the same value in every run.\n", c.params.len() - differing.len());
+    }
     if !c.metrics.is_empty() {
         let cols = "r".repeat(report.runs.len());
         let _ = writeln!(doc, "\\section*{{Metrics (latest value; best in bold)}}\n\\resizebox{{\\textwidth}}{{!}}{{\\begin{{tabular}}{{ll{cols}}}");
@@ -137,6 +162,48 @@ pub fn write(report: &Report, tex: &Path) -> Result<Vec<PathBuf>, ReportError> {
             chart.stored(),
             &chart.points_sha256[..16.min(chart.points_sha256.len())]
         );
+    }
+    doc.push_str("\\section*{Code and environment}\n\\begin{tabular}{rlll}\n\\# & Commit & Branch & Working tree \\\\ \\hline\n");
+    for (i, r) in c.runs.iter().enumerate() {
+        let commit = r.git.commit.as_deref().map(|c| c.chars().take(12).collect::<String>()).unwrap_or_else(|| "--".into());
+        let branch = r.git.branch.as_deref().unwrap_or("--");
+        let _ = writeln!(
+            doc,
+            "{} & \\texttt{{{}}} & {} & {} \\\\",
+            i + 1,
+            escape(&commit),
+            escape(branch),
+            escape(working_tree(r.git.dirty).unwrap_or("--"))
+        );
+    }
+    doc.push_str("\\end{tabular}\n\n");
+    for (i, files) in &report.code_diffs {
+        for d in files {
+            let _ = writeln!(doc, "\\subsection*{{\\texttt{{{}}} (run 1 to {})}}", escape(&d.name), i + 1);
+            if let Some(note) = &d.note {
+                let _ = writeln!(doc, "{}\n", escape(note));
+            }
+            // Each line as escaped typewriter text (a verbatim block could be closed by
+            // the file's own text), its spaces kept, long lines cut.
+            doc.push_str("{\\footnotesize\\ttfamily\\raggedright\n");
+            for (kind, line) in diff_lines(&d.unified) {
+                let text = escape(&clip(line, DIFF_LINE)).replace(' ', "\\ ");
+                let text = if text.is_empty() { "\\mbox{}".to_string() } else { text };
+                let _ = match kind {
+                    DiffLine::Added => writeln!(doc, "\\textcolor[RGB]{{26,127,55}}{{{text}}}\\par"),
+                    DiffLine::Removed => writeln!(doc, "\\textcolor[RGB]{{209,36,47}}{{{text}}}\\par"),
+                    DiffLine::Other => writeln!(doc, "{text}\\par"),
+                };
+            }
+            doc.push_str("}\n\n");
+        }
+    }
+    let notes: Vec<_> = report.runs.iter().filter(|r| !r.note.is_empty()).collect();
+    if !notes.is_empty() {
+        doc.push_str("\\section*{Notes}\n");
+        for r in notes {
+            let _ = writeln!(doc, "\\paragraph{{{}}} {}\n", escape(&r.name), escape(&r.note));
+        }
     }
     let _ = writeln!(
         doc,

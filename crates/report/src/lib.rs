@@ -272,6 +272,39 @@ pub fn report_command(
     shlex::try_join(words.iter().map(String::as_str)).unwrap_or_default()
 }
 
+/// Lines of one file's diff a report shows at most.
+pub const MAX_DIFF_LINES: usize = 400;
+
+/// What a line of a unified diff is, for colouring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DiffLine {
+    Added,
+    Removed,
+    /// Context, file headers and hunk headers.
+    Other,
+}
+
+/// The lines of a diff a report shows (at most [`MAX_DIFF_LINES`]), each with its kind.
+pub(crate) fn diff_lines(unified: &str) -> impl Iterator<Item = (DiffLine, &str)> {
+    unified.lines().take(MAX_DIFF_LINES).map(|l| {
+        let kind = if l.starts_with("+++") || l.starts_with("---") {
+            DiffLine::Other
+        } else if l.starts_with('+') {
+            DiffLine::Added
+        } else if l.starts_with('-') {
+            DiffLine::Removed
+        } else {
+            DiffLine::Other
+        };
+        (kind, l)
+    })
+}
+
+/// A run's working tree as a report says it (`None`: not recorded).
+pub(crate) fn working_tree(dirty: Option<bool>) -> Option<&'static str> {
+    dirty.map(|d| if d { "uncommitted changes" } else { "clean" })
+}
+
 /// `2024-05-06 14:03 UTC`.
 pub(crate) fn utc(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "–".into())

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use runlens_index::filter::Agg;
 use runlens_index::{format, view};
 
-use crate::{Report, ReportError, chart, utc};
+use crate::{Report, ReportError, chart, diff_lines, utc, working_tree};
 
 /// Untrusted text inside a line or table cell the report starts itself: the characters
 /// Markdown gives an inline meaning to are backslash-escaped (block syntax such as `#`
@@ -37,6 +37,13 @@ pub fn escape(s: &str) -> String {
 fn code(s: &str) -> String {
     let s: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     format!("`{}`", s.replace('`', "'").replace('|', "\\|"))
+}
+
+/// A code fence no line of `body` can close: backquotes, one more than its longest run
+/// of them (and at least three).
+fn fence_for(body: &str) -> String {
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat((longest + 1).max(3))
 }
 
 /// Writes `md` and its charts; returns every file written.
@@ -129,6 +136,34 @@ pub fn write(report: &Report, md: &Path) -> Result<Vec<PathBuf>, ReportError> {
             );
         }
     }
+    doc.push_str("\n## Code and environment\n\n| # | Commit | Branch | Working tree |\n|---:|---|---|---|\n");
+    for (i, r) in c.runs.iter().enumerate() {
+        let _ = writeln!(
+            doc,
+            "| {} | {} | {} | {} |",
+            i + 1,
+            r.git.commit.as_deref().map(code).unwrap_or_else(|| "–".into()),
+            escape(r.git.branch.as_deref().unwrap_or("–")),
+            working_tree(r.git.dirty).unwrap_or("–")
+        );
+    }
+    if report.code_diffs.is_empty() {
+        doc.push_str("\nThe recorded code and environment files are the same as the first run's, or were not recorded.\n");
+    }
+    for (i, files) in &report.code_diffs {
+        for d in files {
+            let _ = writeln!(doc, "\n### {} (run 1 → {})\n", code(&d.name), i + 1);
+            if let Some(note) = &d.note {
+                let _ = writeln!(doc, "{}\n", escape(note));
+            }
+            let lines: Vec<&str> = diff_lines(&d.unified).map(|(_, l)| l).collect();
+            if !lines.is_empty() {
+                let body = lines.join("\n");
+                let fence = fence_for(&body);
+                let _ = writeln!(doc, "{fence}diff\n{body}\n{fence}");
+            }
+        }
+    }
     let notes: Vec<_> = report.runs.iter().filter(|r| !r.note.is_empty()).collect();
     if !notes.is_empty() {
         doc.push_str("\n## Notes\n");
@@ -159,5 +194,12 @@ mod tests {
         assert_eq!(escape("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;");
         assert_eq!(escape("a|b *c* [x](y) `z` ~~s~~ _u_\nnext"), "a\\|b \\*c\\* \\[x\\](y) \\`z\\` \\~\\~s\\~\\~ \\_u\\_ next");
         assert_eq!(escape("Läufer σ=0.5 日本 🚀 #1 - x"), "Läufer σ=0.5 日本 🚀 #1 - x");
+    }
+
+    #[test]
+    fn a_diff_cannot_close_its_fence() {
+        assert_eq!(fence_for("+numpy==1.26"), "```");
+        assert_eq!(fence_for("+```\n-`` x"), "````");
+        assert_eq!(fence_for("+ `````"), "``````");
     }
 }

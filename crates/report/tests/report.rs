@@ -254,4 +254,49 @@ fn the_code_diff_is_in_the_report_as_text() {
     assert!(page.contains("requirements.txt"));
     assert!(page.contains("<td><code>3083e5309fb6b8b533dd45c668504fbd6fd3f396</code></td>"), "each run's recorded commit");
     assert!(page.contains("<span class=\"add\">+") || page.contains("<span class=\"del\">-"), "lines marked");
+
+    // Markdown: the same diff in a fence its text cannot close.
+    let md = dir.path().join("md").join("diff.md");
+    std::fs::create_dir_all(md.parent().unwrap()).unwrap();
+    runlens_report::write(&index, &report, &md, runlens_report::Format::Markdown).unwrap();
+    let text = std::fs::read_to_string(&md).unwrap();
+    let requirements = files.iter().find(|f| f.name == "requirements.txt").unwrap();
+    let changed = requirements.unified.lines().find(|l| l.starts_with('+') && !l.starts_with("+++")).unwrap();
+    assert!(text.contains("### `requirements.txt` (run 1 → 2)\n\n```diff\n"), "{text}");
+    assert!(text.contains(&format!("\n{changed}\n")), "the changed line {changed:?} as it is");
+    assert!(text.contains("| 1 | `3083e5309fb6b8b533dd45c668504fbd6fd3f396` |"));
+}
+
+#[test]
+fn latex_has_the_params_code_diff_and_notes_and_still_compiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = Index::open(&dir.path().join("index.sqlite")).unwrap();
+    index.add(&[fixture("mlflow-file"), fixture("wandb")], &mut |_| {}).unwrap();
+    let filter = "name = 'resnet18-baseline' or name = 'baseline-resnet'";
+    let first = index.runs(&RunsQuery { filter: Some(filter.into()), ..Default::default() }).unwrap()[0].id.clone();
+    // A note that would end the document, or a verbatim block, if it were not escaped.
+    index.set_note(&first, "keep \\end{document} \\end{verbatim} 100% <script> ~x_1").unwrap();
+    let report = report_of(&index, filter, &["train/loss"]);
+    let tex = dir.path().join("tex").join("diff.tex");
+    std::fs::create_dir_all(tex.parent().unwrap()).unwrap();
+    runlens_report::latex::write(&report, &tex).unwrap();
+    let doc = std::fs::read_to_string(&tex).unwrap();
+    for section in [
+        "\\section*{Params that differ}",
+        "\\section*{Code and environment}",
+        "\\subsection*{\\texttt{requirements.txt} (run 1 to 2)}",
+        "\\section*{Notes}",
+    ] {
+        assert!(doc.contains(section), "no {section}");
+    }
+    assert!(doc.contains("keep \\textbackslash{}end\\{document\\}"), "the note escaped");
+    assert_eq!(doc.matches("\\end{document}").count(), 1);
+    let out = Command::new("pdflatex")
+        .args(["-interaction=nonstopmode", "-halt-on-error", "diff.tex"])
+        .current_dir(tex.parent().unwrap())
+        .output()
+        .expect("pdflatex (texlive-latex-base and texlive-pictures; scripts/setup.sh --test installs them)");
+    assert!(out.status.success(), "pdflatex failed:\n{}", String::from_utf8_lossy(&out.stdout).lines().rev().take(30).collect::<Vec<_>>().join("\n"));
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("Output written on diff.pdf"), "{log}");
 }

@@ -610,9 +610,52 @@ async fn three_runs_compared_side_by_side_and_only_their_differences() {
         assert!(html.contains(id.as_str()));
     }
     app.wait_text("[data-testid='export-report']", "Export report").await;
+
+    // And as a user does it: the button, the native save dialog (typed into with xdotool,
+    // as a person types), the written file offered to open or show in its folder.
+    let md = out.path().join("typed.md");
+    app.wait_css("[data-testid='export-report']").await.click().await.unwrap();
+    answer_save_dialog(&md);
+    let banner = app.wait_text("[data-testid='exported']", "typed.md").await;
+    assert!(banner.contains("Open") && banner.contains("Show in folder"), "{banner}");
+    assert!(std::fs::read_to_string(&md).unwrap().starts_with("# Comparison of 3 runs"), "the dialog's answer is written as Markdown");
+    app.screenshot("compare-exported").await;
+    // Under Xvfb there is no file manager: showing the folder fails with a message, and
+    // the Compare view stays.
+    app.wait_css("[data-testid='reveal-report']").await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && count(&app, "[data-testid='error-dialog']").await == 0 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if count(&app, "[data-testid='error-dialog']").await > 0 {
+        let text = app.wait_css("[data-testid='error-dialog']").await.text().await.unwrap();
+        assert!(text.contains("cannot show the folder of"), "{text}");
+        app.screenshot("compare-reveal-failed").await;
+        app.wait_css("[data-testid='error-dialog'] [data-testid='dialog-close']").await.click().await.unwrap();
+    }
+    app.wait_css("[data-testid='compare-view']").await;
     app.wait_css("[data-testid='compare-back']").await.click().await.unwrap();
     app.wait_css("[data-testid='runs-table']").await;
     app.quit().await;
+}
+
+/// Types `path` into the native save dialog once it is up, and presses Enter.
+fn answer_save_dialog(path: &Path) {
+    let xdotool = |args: &[&str]| Command::new("xdotool").args(args).output().expect("xdotool (scripts/setup.sh --test installs it)");
+    let deadline = Instant::now() + TIMEOUT;
+    let window = loop {
+        let found = xdotool(&["search", "--name", "^Export report$"]);
+        if let Some(id) = String::from_utf8_lossy(&found.stdout).lines().next() {
+            break id.to_string();
+        }
+        assert!(Instant::now() < deadline, "the save dialog never opened");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    xdotool(&["windowfocus", "--sync", &window]);
+    xdotool(&["key", "ctrl+a"]);
+    xdotool(&["type", "--delay", "10", &path.display().to_string()]);
+    xdotool(&["key", "Return"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

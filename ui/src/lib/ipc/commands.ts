@@ -31,6 +31,8 @@ export const commands = {
   pickFolder: (): Promise<string | null> => invoke("pick_folder"),
   /** Writes a report of the given runs (HTML, CSV or LaTeX) where the save dialog chose. */
   exportReport: (args: { request: ExportRequest }): Promise<ExportOutcome> => invoke("export_report", args),
+  /** Opens a report written this session (`reveal`: shows it in its folder); refuses any other path. */
+  openWritten: (args: { path: string, reveal: boolean }): Promise<null> => invoke("open_written", args),
   /** Opens the native save dialog for a report; `null` when the user cancels. */
   pickReportPath: (args: { suggested: string }): Promise<string | null> => invoke("pick_report_path", args),
 } as const;

@@ -76,6 +76,21 @@ class Compare {
     }
   }
 
+  /** Opens a report the last export wrote, or shows it in its folder. */
+  async openWritten(path: string, reveal: boolean): Promise<void> {
+    try {
+      await commands.openWritten({ path, reveal });
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
+  }
+
+  /** The error was read: the view stays if it has something to show. */
+  dismissError(): void {
+    this.error = null;
+    if (!this.view) this.close();
+  }
+
   close(): void {
     this.exported = [];
     this.runIds = [];

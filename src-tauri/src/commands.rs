@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use runlens_index::Index;
+use runlens_index::{Index, RunsQuery};
 
 use crate::AppState;
 use crate::ipc::{
@@ -28,6 +28,12 @@ pub fn list_stores(state: &AppState) -> Result<Vec<StoreView>, IpcError> {
 pub fn runs_page(state: &AppState, request: RunsRequest) -> Result<RunsPage, IpcError> {
     let (runs, total) = open(state)?.runs_page(&request.into())?;
     Ok(RunsPage::new(runs, total))
+}
+
+/// The ids of every run the table's filter keeps, in its order (paging ignored).
+pub fn matching_runs(state: &AppState, request: RunsRequest) -> Result<Vec<String>, IpcError> {
+    let query = RunsQuery { offset: 0, limit: None, ..request.into() };
+    Ok(open(state)?.run_ids(&query)?)
 }
 
 /// Metric keys of the given runs, the most shared first, and the one a chart opens on.
@@ -89,8 +95,9 @@ pub fn annotate_run(state: &AppState, request: AnnotateRequest) -> Result<RunDet
 pub fn compare_runs(state: &AppState, request: CompareRequest) -> Result<CompareView, IpcError> {
     let index = open(state)?;
     let runs = index.runs_by_id(&request.run_ids)?;
-    let comparison = index.compare(&runs, request.metric.as_deref().map(|m| (m, request.aggregate.into())))?;
-    Ok(CompareView::new(comparison, &request))
+    let metric = request.metric.clone().or_else(|| runlens_index::compare::default_metric(&runs));
+    let comparison = index.compare(&runs, metric.as_deref().map(|m| (m, request.aggregate.into())))?;
+    Ok(CompareView::new(comparison, &request, metric.as_deref()))
 }
 
 /// The code and environment files two runs' stores recorded, paired by name, each with a
@@ -240,6 +247,8 @@ command_table! {
     query list_stores() -> Vec<StoreView>;
     /// One page of the runs table; a malformed filter or sort key rejects with `bad_filter` or `bad_sort`.
     query runs_page(request: RunsRequest) -> RunsPage;
+    /// The ids of every run the table's filter keeps, in its order (`offset` and `limit` are ignored).
+    query matching_runs(request: RunsRequest) -> Vec<String>;
     /// Metric keys of the given runs, the most shared first, and the one a chart opens on.
     query metric_keys(run_ids: Vec<String>) -> MetricKeys;
     /// Every chart of the selected runs: each metric's line of every run, over its visible range.
@@ -423,7 +432,7 @@ mod tests {
         set_metric_direction(&state, "val/loss".into(), Some(BetterWhen::Higher)).unwrap();
         let loss = ask(None).metrics.into_iter().find(|m| m.key == "val/loss").unwrap();
         assert_eq!((loss.better, loss.chosen), (BetterWhen::Higher, true));
-        assert!(ask(None).importance.is_none());
+        assert_eq!(ask(None).importance.map(|i| i.metric).as_deref(), Some("train/accuracy"), "no metric asked: the first every run has");
 
         let e = compare_runs(
             &state,
@@ -473,6 +482,23 @@ mod tests {
             AnnotateRequest { run_id: "gone".into(), starred: Some(true), note: None, add_labels: vec![], remove_labels: vec![] },
         );
         assert_eq!(e.unwrap_err().code, ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn every_matching_run_in_the_tables_order_whatever_its_page() {
+        let (_dir, state) = state_with_fixtures();
+        let sort = || vec![SortBy { field: "name".into(), descending: true }];
+        let mut page = request("source = 'mlflow'", sort());
+        page.limit = 2;
+        let shown = runs_page(&state, page.clone()).unwrap();
+        let all = matching_runs(&state, page).unwrap();
+        assert_eq!(all.len() as u64, shown.total);
+        assert!(all.len() > 2);
+        assert_eq!(all[..2], shown.runs.iter().map(|r| r.id.clone()).collect::<Vec<_>>()[..]);
+        let mut whole = request("source = 'mlflow'", sort());
+        whole.limit = 1000;
+        assert_eq!(all, runs_page(&state, whole).unwrap().runs.into_iter().map(|r| r.id).collect::<Vec<_>>());
+        assert_eq!(matching_runs(&state, request("name ~ ", vec![])).unwrap_err().code, ErrorCode::BadFilter);
     }
 
     #[test]

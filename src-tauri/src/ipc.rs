@@ -703,6 +703,8 @@ impl From<BetterWhen> for Direction {
 #[serde(rename_all = "camelCase")]
 pub struct CompareRequest {
     pub run_ids: Vec<String>,
+    /// Which params matter for this metric (`null`: one every run has; see
+    /// `compare::default_metric`).
     pub metric: Option<String>,
     pub aggregate: Aggregate,
     /// The scatter's axes (`null`: the most telling param against `metric`).
@@ -792,11 +794,11 @@ pub struct ScatterView {
 }
 
 impl PlotsView {
-    /// The plots `request` asks for over `c`, or the most telling ones (see
+    /// The plots `request` asks for over `c` (against `metric`), or the most telling ones (see
     /// [`Comparison::telling_params`]).
-    pub fn new(c: &Comparison, request: &CompareRequest) -> PlotsView {
+    pub fn new(c: &Comparison, request: &CompareRequest, metric: Option<&str>) -> PlotsView {
         let agg: Agg = request.aggregate.into();
-        let metric = request.metric.as_ref().map(|key| AxisOf::Metric { key: key.clone(), agg });
+        let metric = metric.map(|key| AxisOf::Metric { key: key.to_string(), agg });
         let telling = c.telling_params();
         let x = request.scatter_x.as_ref().map(|s| s.of(agg)).or_else(|| telling.first().map(|k| AxisOf::Param(k.clone())));
         let params = request.parallel.clone().unwrap_or_else(|| telling.iter().take(PARALLEL_PARAMS).cloned().collect());
@@ -926,8 +928,9 @@ pub struct CompareView {
 }
 
 impl CompareView {
-    pub fn new(c: Comparison, request: &CompareRequest) -> Self {
-        let plots = PlotsView::new(&c, request);
+    /// The view of `c`, its plots as `request` asks, against `metric`.
+    pub fn new(c: Comparison, request: &CompareRequest, metric: Option<&str>) -> Self {
+        let plots = PlotsView::new(&c, request, metric);
         let rows = |rows: Vec<ValueRow>| rows.into_iter().map(|r| ValueRowView { key: r.key, values: r.values, differs: r.differs }).collect();
         CompareView {
             runs: c

@@ -62,6 +62,18 @@ struct Cli {
     /// Repetitions of each cold `add` (default by scale).
     #[arg(long)]
     reps: Option<usize>,
+    /// Only these parts (comma-separated: mlflow, tensorboard, series, report, queries,
+    /// rescan, compare); default: all. Pass another `--out` to keep docs/PERFORMANCE.md whole.
+    #[arg(long, value_name = "PARTS", value_delimiter = ',')]
+    only: Vec<String>,
+    /// Also time the real app's Compare view: the `compare_render` example of tests/e2e
+    /// (`cargo build --manifest-path tests/e2e/Cargo.toml --example compare_render`), run
+    /// under `xvfb-run` with tauri-driver on PATH.
+    #[arg(long, value_name = "PATH")]
+    app_driver: Option<PathBuf>,
+    /// The app binary the driver starts (build it with `cargo build --release -p runlens-app`).
+    #[arg(long, value_name = "PATH")]
+    app: Option<PathBuf>,
 }
 
 /// Sizes of one scale.
@@ -73,6 +85,8 @@ struct Scale {
     series: tensorboard::Shape,
     /// The runs × metrics × points of the timed comparison report.
     report: tensorboard::Shape,
+    /// The runs × params of the timed Compare view in the app.
+    compare: mlflow_file::Shape,
     query_runs: [usize; 2],
     rescan: mlflow_file::Shape,
     add_reps: usize,
@@ -91,6 +105,7 @@ impl Scale {
                 tb: tb(4, 5, 200),
                 series: tb(1, 1, 20_000),
                 report: tb(5, 3, 1_000),
+                compare: mlflow(20, 50, 4, 20),
                 query_runs: [300, 1_000],
                 rescan: mlflow(100, 5, 2, 20),
                 add_reps: 2,
@@ -103,6 +118,7 @@ impl Scale {
                 tb: tb(10, 5, 2_000),
                 series: tb(1, 1, 100_000),
                 report: tb(50, 10, 10_000),
+                compare: mlflow(100, 200, 4, 20),
                 query_runs: [1_000, 10_000],
                 rescan: mlflow(1_000, 5, 2, 20),
                 add_reps: 3,
@@ -115,6 +131,7 @@ impl Scale {
                 tb: tb(100, 5, 2_000),
                 series: tb(1, 1, 1_000_000),
                 report: tb(50, 10, 100_000),
+                compare: mlflow(500, 200, 4, 20),
                 query_runs: [10_000, 100_000],
                 rescan: mlflow(10_000, 5, 2, 20),
                 add_reps: 3,
@@ -169,37 +186,60 @@ fn run(cli: Cli) -> Result<()> {
     };
     eprintln!("runlens-bench: scale {}, work folder {}, runlens {}", scale.label(), work.display(), runlens.display());
 
+    let want = |part: &str| cli.only.is_empty() || cli.only.iter().any(|p| p == part);
+    ensure!(!cli.side_by_side || (want("mlflow") && want("tensorboard")), "--side-by-side needs the mlflow and tensorboard parts");
     // Generate (or reuse) every data set first, so no measurement overlaps generation.
-    let mlflow = dataset(&work, &scale.mlflow.name(), &scale.mlflow.describe(), |d| mlflow_file::generate(d, scale.mlflow))?;
-    let tb = dataset(&work, &scale.tb.name(), &scale.tb.describe(), |d| tensorboard::generate(d, scale.tb))?;
-    let series = dataset(&work, &scale.series.name(), &scale.series.describe(), |d| tensorboard::generate(d, scale.series))?;
-    let report_set = dataset(&work, &scale.report.name(), &scale.report.describe(), |d| tensorboard::generate(d, scale.report))?;
-    let sqlite: Vec<(mlflow_sqlite::Shape, DataSet)> = scale
-        .query_runs
-        .iter()
-        .map(|&n| {
-            let shape = mlflow_sqlite::Shape::for_runs(n, cli.seed);
-            dataset(&work, &shape.name(), &shape.describe(), |d| mlflow_sqlite::generate(d, shape)).map(|d| (shape, d))
-        })
-        .collect::<Result<_>>()?;
-    let rescan = dataset(&work, &scale.rescan.name(), &scale.rescan.describe(), |d| mlflow_file::generate(d, scale.rescan))?;
+    let set = |shape_name: String, about: String, build: &dyn Fn(&Path) -> Result<PathBuf>| dataset(&work, &shape_name, &about, build);
+    let some = |part: &str, make: &dyn Fn() -> Result<DataSet>| if want(part) { make().map(Some) } else { Ok(None) };
+    let mlflow = some("mlflow", &|| set(scale.mlflow.name(), scale.mlflow.describe(), &|d| mlflow_file::generate(d, scale.mlflow)))?;
+    let tb = some("tensorboard", &|| set(scale.tb.name(), scale.tb.describe(), &|d| tensorboard::generate(d, scale.tb)))?;
+    let series = some("series", &|| set(scale.series.name(), scale.series.describe(), &|d| tensorboard::generate(d, scale.series)))?;
+    let report_set = some("report", &|| set(scale.report.name(), scale.report.describe(), &|d| tensorboard::generate(d, scale.report)))?;
+    let sqlite: Vec<(mlflow_sqlite::Shape, DataSet)> = if want("queries") {
+        scale
+            .query_runs
+            .iter()
+            .map(|&n| {
+                let shape = mlflow_sqlite::Shape::for_runs(n, cli.seed);
+                dataset(&work, &shape.name(), &shape.describe(), |d| mlflow_sqlite::generate(d, shape)).map(|d| (shape, d))
+            })
+            .collect::<Result<_>>()?
+    } else {
+        Vec::new()
+    };
+    let rescan = some("rescan", &|| set(scale.rescan.name(), scale.rescan.describe(), &|d| mlflow_file::generate(d, scale.rescan)))?;
+    let compare = match &cli.app_driver {
+        Some(_) if want("compare") => Some(set(scale.compare.name(), scale.compare.describe(), &|d| mlflow_file::generate(d, scale.compare))?),
+        _ => None,
+    };
 
     let load_before = measure::loadavg();
     let indexes = work.join("indexes");
     std::fs::create_dir_all(&indexes)?;
     let mut b = Bench { runlens, indexes, scale, rows: Vec::new(), data: Vec::new() };
 
-    let mlflow_add = b.mlflow_store(&mlflow)?;
-    let tb_add = b.tensorboard(&tb)?;
-    b.series(&series)?;
-    b.report(&report_set)?;
+    let mlflow_add = mlflow.as_ref().map(|s| b.mlflow_store(s)).transpose()?;
+    let tb_add = tb.as_ref().map(|s| b.tensorboard(s)).transpose()?;
+    if let Some(s) = &series {
+        b.series(s)?;
+    }
+    if let Some(s) = &report_set {
+        b.report(s)?;
+    }
     for (shape, set) in &sqlite {
         b.queries(*shape, set)?;
     }
-    b.rescan(&rescan)?;
+    if let Some(s) = &rescan {
+        b.rescan(s)?;
+    }
+    if let (Some(driver), Some(set)) = (&cli.app_driver, &compare) {
+        b.compare_view(driver, cli.app.as_deref(), set)?;
+    }
 
-    let side =
-        if cli.side_by_side { Some(side_by_side(&cli, &scale, &mlflow, &tb, &mlflow_add, &tb_add).map_err(|e| format!("{e:#}"))) } else { None };
+    let side = match (&mlflow, &tb, &mlflow_add, &tb_add) {
+        (Some(m), Some(t), Some(ma), Some(ta)) if cli.side_by_side => Some(side_by_side(&cli, &scale, m, t, ma, ta).map_err(|e| format!("{e:#}"))),
+        _ => None,
+    };
     if let Some(Err(why)) = &side {
         eprintln!("side-by-side skipped: {why}");
     }
@@ -543,6 +583,46 @@ impl Bench {
             fmt_mb(size as u64),
             Some(("≤ 3 MB".into(), size as f64 <= 3e6, self.scale.name == ScaleName::Full)),
             format!("one file; {} inline SVG charts", shape.tags),
+        ));
+        Ok(())
+    }
+
+    /// The real app's Compare view of every run of `set`: from the click to the first
+    /// frame painted with its tables and plots (the driver reads the page's clock).
+    fn compare_view(&mut self, driver: &Path, app: Option<&Path>, set: &DataSet) -> Result<()> {
+        let shape = self.scale.compare;
+        eprintln!("bench: Compare view of {} runs × {} params in the app", shape.runs, shape.params);
+        let mut cmd = Command::new("xvfb-run");
+        cmd.args(["-a", "-s", "-screen 0 1280x800x24"]).arg(driver).arg("--store").arg(&set.store);
+        cmd.args(["--runs", &shape.runs.to_string(), "--params", &shape.params.to_string(), "--reps", "5"]);
+        if let Some(app) = app {
+            cmd.env("RUNLENS_APP", app);
+        }
+        let out = cmd.env("LANG", "C.UTF-8").output().context("cannot run xvfb-run with the app driver")?;
+        ensure!(out.status.success(), "the app driver failed: {}", String::from_utf8_lossy(&out.stderr));
+        let line = String::from_utf8_lossy(&out.stdout);
+        let answer: serde_json::Value = serde_json::from_str(line.trim().lines().last().unwrap_or_default())
+            .with_context(|| format!("the app driver printed no JSON: {line}"))?;
+        let series = |key: &str| -> Vec<f64> { answer[key].as_array().into_iter().flatten().filter_map(|v| v.as_f64()).collect() };
+        let ms = series("click_to_painted_ms");
+        ensure!(!ms.is_empty(), "no timings in {answer}");
+        let median_ms = |key: &str| {
+            let v = series(key);
+            if v.is_empty() { "?".to_string() } else { fmt_secs(Stat::of(&v).median / 1000.0) }
+        };
+        let secs: Vec<f64> = ms.iter().map(|m| m / 1000.0).collect();
+        self.rows.push(Row::time(
+            format!("App: Compare view of {} runs × {} params", shape.runs, shape.params),
+            Stat::of(&secs),
+            self.scale.budget(0.3),
+            format!(
+                "the real app{} under Xvfb, from the click on Compare to the first frame painted with the params and metrics tables and the scatter and parallel coordinates (the page's `performance.now()`; the curves follow in the next frames). Medians: the backend's answer arrived at {}, the view's DOM was updated at {}; `compare_runs` alone takes {}; {} elements in the page",
+                app.map(|a| format!(" (`{}`)", a.display())).unwrap_or_default(),
+                median_ms("click_to_answer_ms"),
+                median_ms("click_to_dom_ms"),
+                median_ms("compare_runs_ms"),
+                answer["elements"]
+            ),
         ));
         Ok(())
     }

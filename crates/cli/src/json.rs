@@ -126,6 +126,15 @@ pub fn stores(stores: &[StoreInfo], warnings: &[StoreWarning]) -> Value {
     )
 }
 
+/// `runlens diff --json`: one object per recorded file of either run: `name`, where each
+/// run's copy is (`a`, `b`, `null`: none), `identical`, the `unified` diff (empty when
+/// identical or unread) and `note` (why a copy was not read, else `null`).
+pub fn code_diff(files: &[runlens_index::diff::FileDiff]) -> Value {
+    Value::Array(
+        files.iter().map(|f| json!({ "name": f.name, "a": f.a, "b": f.b, "identical": f.identical, "unified": f.unified, "note": f.note })).collect(),
+    )
+}
+
 /// `runlens compare --json`: runs, param and tag rows (values in run order, `null` where a
 /// run has none), metric rows with each aggregate's best runs (indexes into `runs`), and
 /// with `--metric` the params ranked by how much they go with it.

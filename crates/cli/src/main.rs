@@ -129,6 +129,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Diff what two runs' stores recorded of their code and environment (requirements,
+    /// conda and Python environments, patches, saved sources), file by file.
+    Diff {
+        #[arg(value_name = "RUN_A")]
+        a: String,
+        #[arg(value_name = "RUN_B")]
+        b: String,
+        /// Print a JSON array (see README).
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a comparison report of runs: one self-contained HTML file (tables, charts,
     /// provenance; opens offline, runs no script), Markdown with PNG charts, CSV, or LaTeX
     /// with PGFPlots.
@@ -499,6 +510,32 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                 writeln!(out)?;
             } else {
                 print_comparison(&mut out, &comparison, only_diff)?;
+            }
+        }
+        Command::Diff { a, b, json } => {
+            let files = index.code_diff(&a, &b)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &json::code_diff(&files))?;
+                writeln!(out)?;
+            } else if files.is_empty() {
+                writeln!(out, "neither store recorded code or environment files for these runs")?;
+            } else {
+                for f in &files {
+                    let state = match (&f.note, f.identical, &f.a, &f.b) {
+                        (Some(note), ..) => note.as_str(),
+                        (None, true, ..) => "identical",
+                        (None, false, None, _) => "only in the second run",
+                        (None, false, _, None) => "only in the first run",
+                        _ => "differs",
+                    };
+                    writeln!(out, "== {}: {state}", f.name)?;
+                    if !f.unified.is_empty() {
+                        write!(out, "{}", f.unified)?;
+                        if !f.unified.ends_with('\n') {
+                            writeln!(out)?;
+                        }
+                    }
+                }
             }
         }
         Command::Report { runs, filter, out: path, format, metrics, title } => {

@@ -295,3 +295,25 @@ fn report_writes_html_csv_and_tex_and_says_where() {
     assert!(!none.status.success());
     assert!(String::from_utf8_lossy(&none.stderr).contains("no runs to report on (filter: name = 'nope')"));
 }
+
+#[test]
+fn diff_shows_what_two_runs_stores_recorded_of_their_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.sqlite");
+    let added = runlens(&db, &["add", fixture("mlflow-file").to_str().unwrap(), fixture("wandb").to_str().unwrap()]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let id = |name: &str| {
+        let runs: Value = serde_json::from_str(&stdout(&runlens(&db, &["runs", "--json", "--filter", &format!("name = '{name}'")]))).unwrap();
+        runs[0]["id"].as_str().unwrap().to_string()
+    };
+    let (a, b) = (id("resnet18-baseline"), id("baseline-resnet"));
+    let files: Value = serde_json::from_str(&stdout(&runlens(&db, &["diff", &a, &b, "--json"]))).unwrap();
+    let requirements = files.as_array().unwrap().iter().find(|f| f["name"] == "requirements.txt").expect("both recorded requirements.txt");
+    assert_eq!(requirements["identical"], false);
+    let unified = requirements["unified"].as_str().unwrap();
+    assert!(unified.starts_with("--- ") && unified.lines().any(|l| l.starts_with("@@")), "{unified}");
+    let text = stdout(&runlens(&db, &["diff", &a, &b]));
+    assert!(text.contains("== requirements.txt: differs\n--- "), "{text}");
+    let gone = runlens(&db, &["diff", &a, "nope"]);
+    assert!(!gone.status.success() && String::from_utf8_lossy(&gone.stderr).contains("nope"));
+}

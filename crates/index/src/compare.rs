@@ -265,6 +265,14 @@ impl Comparison {
     }
 }
 
+/// The metric "which params matter" opens on: the first key (by name) every run has,
+/// else the first any run has.
+pub fn default_metric(runs: &[RunRecord]) -> Option<String> {
+    let keys: BTreeSet<&str> = runs.iter().flat_map(|r| r.metrics.keys().map(String::as_str)).collect();
+    let shared = keys.iter().find(|k| runs.iter().all(|r| r.metrics.contains_key(**k)));
+    shared.or(keys.first()).map(|k| k.to_string())
+}
+
 /// The value of one aggregate of a summary (`count` and `step` as numbers).
 pub fn aggregate(m: &MetricSummary, agg: Agg) -> f64 {
     match agg {
@@ -572,6 +580,15 @@ pub(crate) mod tests {
         let chosen = HashMap::from([("loss".to_string(), Direction::Higher)]);
         let c = Comparison::of(&runs, &chosen, None);
         assert_eq!((c.metrics[1].direction, c.metrics[1].direction_chosen, c.metrics[1].best.latest.as_slice()), (Direction::Higher, true, &[0][..]));
+    }
+
+    #[test]
+    fn the_default_metric_is_one_every_run_has() {
+        let runs = [run("a", &[], &[("acc", 0.5), ("loss", 1.0)]), run("b", &[], &[("loss", 0.5)])];
+        assert_eq!(default_metric(&runs).as_deref(), Some("loss"));
+        let runs = [run("a", &[], &[("acc", 0.5)]), run("b", &[], &[("loss", 0.5)])];
+        assert_eq!(default_metric(&runs).as_deref(), Some("acc"), "none shared: the first");
+        assert_eq!(default_metric(&[run("a", &[], &[])]), None);
     }
 
     #[test]

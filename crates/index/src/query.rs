@@ -175,6 +175,18 @@ impl Index {
         Ok((runs, matching.len()))
     }
 
+    /// The ids of the runs the query keeps, in its order, without loading them (what a
+    /// "select every matching run" needs, at any number of runs).
+    pub fn run_ids(&self, query: &RunsQuery) -> Result<Vec<String>, IndexError> {
+        let matching = self.matching(query)?;
+        let keys: Vec<SortKey> = query.sort.iter().map(|s| crate::filter::parse_sort(s)).collect::<Result<_, _>>().map_err(IndexError::Sort)?;
+        let rids = self.ordered(&matching, &keys, query.offset, query.limit)?;
+        let array: Array = std::rc::Rc::new(rids.iter().map(|r| rusqlite::types::Value::Integer(*r)).collect());
+        let mut stmt = self.conn.prepare_cached("SELECT rid, id FROM runs WHERE rid IN rarray(?1)")?;
+        let ids: std::collections::HashMap<i64, String> = stmt.query_map([&array], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        Ok(rids.iter().filter_map(|r| ids.get(r).cloned()).collect())
+    }
+
     /// The runs the query's filter keeps, as a set of row ids.
     fn matching(&self, query: &RunsQuery) -> Result<RidSet, IndexError> {
         let universe_sql = if query.include_deleted { "SELECT rid FROM runs" } else { "SELECT rid FROM runs WHERE deleted = 0" };

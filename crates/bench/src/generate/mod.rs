@@ -115,7 +115,13 @@ pub fn hparams(rng: &mut Rng, count: usize) -> Hparams {
         ("model.depth", rng.pick(&[12, 18, 24, 34, 50]).to_string()),
         ("model.width", rng.pick(&[256, 384, 512, 768, 1024]).to_string()),
     ];
-    let params = all.into_iter().take(count).map(|(k, v)| (k.to_string(), v)).collect();
+    let mut params: Vec<(String, String)> = all.into_iter().take(count).map(|(k, v)| (k.to_string(), v)).collect();
+    // Beyond the twenty above (a wide config: the Compare view's 200-param case), numbers
+    // and categories alternately, a few values each so rows differ but repeat.
+    for i in params.len()..count {
+        let value = if i % 2 == 0 { py(*rng.pick(&[0.1, 0.25, 0.5, 1.0, 2.0])) } else { rng.pick(&["a", "b", "c"]).to_string() };
+        params.push((format!("extra.p{i:03}"), value));
+    }
     Hparams { params, lr, quality }
 }
 

@@ -171,7 +171,12 @@ export type AnnotateRequest = { runId: string, starred: boolean | null,
  */
 note: string | null, addLabels: Array<string>, removeLabels: Array<string>, };
 
-export type CompareRequest = { runIds: Array<string>, metric: string | null, aggregate: Aggregate, 
+export type CompareRequest = { runIds: Array<string>, 
+/**
+ * Which params matter for this metric (`null`: one every run has; see
+ * `compare::default_metric`).
+ */
+metric: string | null, aggregate: Aggregate, 
 /**
  * The scatter's axes (`null`: the most telling param against `metric`).
  */

@@ -9,6 +9,8 @@ export const commands = {
   listStores: (): Promise<Array<StoreView>> => invoke("list_stores"),
   /** One page of the runs table; a malformed filter or sort key rejects with `bad_filter` or `bad_sort`. */
   runsPage: (args: { request: RunsRequest }): Promise<RunsPage> => invoke("runs_page", args),
+  /** The ids of every run the table's filter keeps, in its order (`offset` and `limit` are ignored). */
+  matchingRuns: (args: { request: RunsRequest }): Promise<Array<string>> => invoke("matching_runs", args),
   /** Metric keys of the given runs, the most shared first, and the one a chart opens on. */
   metricKeys: (args: { runIds: Array<string> }): Promise<MetricKeys> => invoke("metric_keys", args),
   /** Every chart of the selected runs: each metric's line of every run, over its visible range. */

@@ -22,7 +22,7 @@ class Compare {
   transposed = $state(false);
   /** The aggregate the metric table shows and ranks by. */
   aggregate = $state<Aggregate>("latest");
-  /** The metric whose params matter; null: the first metric row. */
+  /** The metric whose params matter; null: the backend's choice. */
   metric = $state<string | null>(null);
   /** The scatter's axes and the parallel coordinates' params; null: the backend's choice. */
   scatter = $state.raw<[AxisSpec, AxisSpec] | null>(null);
@@ -114,14 +114,12 @@ class Compare {
             parallel: this.parallel,
           },
         });
-      let view = await ask();
-      // Which params matter needs a metric: the first one every run has, else the first.
-      const first = view.metrics.find((m) => m.cells.every((c) => c !== null)) ?? view.metrics[0];
-      if (this.metric === null && first) {
-        this.metric = first.key;
-        view = await ask();
-      }
+      const view = await ask();
+      // For the render benchmark (tests/e2e/examples/compare_render.rs).
+      performance.mark("compare-answer");
       if (generation !== this.#generation) return;
+      // Without a metric chosen, the backend picked one.
+      this.metric = view.importance?.metric ?? this.metric;
       this.view = view;
       this.error = null;
     } catch (e) {

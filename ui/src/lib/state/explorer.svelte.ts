@@ -49,9 +49,12 @@ class Explorer {
       this.metricColumns = page.metricColumns;
       this.queryError = null;
       this.error = null;
-      const present = new Set(page.runs.map((r) => r.id));
-      if ([...this.selected].some((id) => !present.has(id))) {
-        this.selected = new Set([...this.selected].filter((id) => present.has(id)));
+      // The selection keeps the runs that still match (loaded or not).
+      const loaded = new Set(page.runs.map((r) => r.id));
+      if ([...this.selected].some((id) => !loaded.has(id))) {
+        const matching = page.total > page.runs.length ? new Set(await commands.matchingRuns({ request: { ...query, offset: 0, limit: 0 } })) : loaded;
+        if (generation !== this.#generation) return;
+        this.selected = new Set([...this.selected].filter((id) => matching.has(id)));
       }
     } catch (e) {
       if (generation !== this.#generation) return;
@@ -110,6 +113,17 @@ class Explorer {
     if (next.has(id)) next.delete(id);
     else next.add(id);
     this.selected = next;
+  }
+
+  /** Selects every run the table's filter keeps, loaded or not. */
+  async selectAllMatching(): Promise<void> {
+    const query = this.#shown;
+    if (!query) return;
+    try {
+      this.selected = new Set(await commands.matchingRuns({ request: { ...query, offset: 0, limit: 0 } }));
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
   }
 
   clearSelection(): void {

@@ -138,32 +138,7 @@ pub fn gather(index: &Index, runs: Vec<RunRecord>, request: &ReportRequest) -> R
     let runs = index.runs_by_id(&runs.iter().map(|r| r.id.clone()).collect::<Vec<_>>())?;
     let metrics = if request.metrics.is_empty() { runlens_index::view::metric_columns(&runs, 6) } else { request.metrics.clone() };
     let comparison = index.compare(&runs, metrics.first().map(|m| (m.as_str(), Agg::Latest)))?;
-    let mut charts = Vec::new();
-    for key in &metrics {
-        let mut lines = Vec::new();
-        let mut hash = Sha256::new();
-        for (i, run) in runs.iter().enumerate() {
-            if !run.metrics.contains_key(key) {
-                continue;
-            }
-            // Every stored point, read once: hashed, then reduced for the chart as the
-            // app's charts are.
-            let Some(all) = index.series(&run.id, key)? else { continue };
-            let mut bytes = Vec::with_capacity(run.id.len() + all.len() * 24);
-            bytes.extend_from_slice(run.id.as_bytes());
-            for p in &all {
-                bytes.extend_from_slice(&p.step.to_le_bytes());
-                bytes.extend_from_slice(&p.time_ms.to_le_bytes());
-                bytes.extend_from_slice(&p.value.to_bits().to_le_bytes());
-            }
-            hash.update(&bytes);
-            let stored = all.len() as u64;
-            let (drawn, reduced) = at_most(all, |p| p.step as f64, MAX_POINTS_PER_LINE);
-            lines.push(Line { run: i, points: drawn.iter().map(|p| (p.step as f64, p.value)).collect(), stored, reduced });
-        }
-        let points_sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        charts.push(Chart { key: key.clone(), lines, points_sha256 });
-    }
+    let charts = charts_of(index, &runs, &metrics)?;
     let mut code_diffs = Vec::new();
     for (i, run) in runs.iter().enumerate().skip(1).take(MAX_CODE_DIFFS) {
         let differing: Vec<_> = index.code_diff_of(&runs[0], run)?.into_iter().filter(|d| !d.identical).collect();
@@ -189,6 +164,62 @@ pub fn gather(index: &Index, runs: Vec<RunRecord>, request: &ReportRequest) -> R
         commit: env!("RUNLENS_COMMIT"),
         runs,
     })
+}
+
+/// The charts of `metrics` over `runs`, one thread per core: each thread has its own
+/// connection to the index and takes every n-th metric (every stored point is decoded
+/// and hashed: at 50 runs × 10 metrics × 100,000 points that is the report's cost).
+fn charts_of(index: &Index, runs: &[RunRecord], metrics: &[String]) -> Result<Vec<Chart>, ReportError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(metrics.len());
+    if threads <= 1 {
+        return metrics.iter().map(|key| chart(index, runs, key)).collect();
+    }
+    let path = index.path().to_path_buf();
+    let mut charts: Vec<(usize, Chart)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let path = &path;
+                s.spawn(move || -> Result<Vec<(usize, Chart)>, ReportError> {
+                    let own = Index::open(path)?;
+                    metrics.iter().enumerate().skip(t).step_by(threads).map(|(i, key)| Ok((i, chart(&own, runs, key)?))).collect()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("a chart thread panicked")).collect::<Result<Vec<_>, _>>()
+    })?
+    .into_iter()
+    .flatten()
+    .collect();
+    charts.sort_by_key(|(i, _)| *i);
+    Ok(charts.into_iter().map(|(_, c)| c).collect())
+}
+
+/// One metric's chart: every run that has it, each line reduced from its stored points,
+/// and the hash of all of them.
+fn chart(index: &Index, runs: &[RunRecord], key: &str) -> Result<Chart, ReportError> {
+    let mut lines = Vec::new();
+    let mut hash = Sha256::new();
+    for (i, run) in runs.iter().enumerate() {
+        if !run.metrics.contains_key(key) {
+            continue;
+        }
+        // Every stored point, read once: hashed, then reduced for the chart as the
+        // app's charts are.
+        let Some(all) = index.series(&run.id, key)? else { continue };
+        let mut bytes = Vec::with_capacity(run.id.len() + all.len() * 24);
+        bytes.extend_from_slice(run.id.as_bytes());
+        for p in &all {
+            bytes.extend_from_slice(&p.step.to_le_bytes());
+            bytes.extend_from_slice(&p.time_ms.to_le_bytes());
+            bytes.extend_from_slice(&p.value.to_bits().to_le_bytes());
+        }
+        hash.update(&bytes);
+        let stored = all.len() as u64;
+        let (drawn, reduced) = at_most(all, |p| p.step as f64, MAX_POINTS_PER_LINE);
+        lines.push(Line { run: i, points: drawn.iter().map(|p| (p.step as f64, p.value)).collect(), stored, reduced });
+    }
+    let points_sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Chart { key: key.to_string(), lines, points_sha256 })
 }
 
 /// The kinds of file a report is written as.

@@ -300,3 +300,16 @@ fn latex_has_the_params_code_diff_and_notes_and_still_compiles() {
     let log = String::from_utf8_lossy(&out.stdout);
     assert!(log.contains("Output written on diff.pdf"), "{log}");
 }
+
+#[test]
+fn charts_come_in_the_order_asked_and_the_same_every_time() {
+    // The charts are gathered on several threads (one per core).
+    let (_dir, index) = index();
+    let metrics = ["val/loss", "train/accuracy", "train/loss", "val/accuracy", "learning_rate"];
+    let a = report_of(&index, FILTER, &metrics);
+    assert_eq!(a.charts.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(), metrics);
+    let b = report_of(&index, FILTER, &metrics);
+    assert_eq!(a.charts, b.charts);
+    let one = report_of(&index, FILTER, &["train/loss"]);
+    assert_eq!(one.charts[0], a.charts[2], "a chart does not depend on the others gathered with it");
+}

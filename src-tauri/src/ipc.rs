@@ -128,11 +128,21 @@ pub struct MetricCell {
     pub count: u64,
     #[ts(type = "number")]
     pub last_step: i64,
+    /// The numbers as cells show them (`format::number`).
+    pub text: MetricCellText,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct MetricCellText {
+    pub latest: String,
+    pub min: String,
+    pub max: String,
 }
 
 impl From<&MetricSummary> for MetricCell {
     fn from(m: &MetricSummary) -> Self {
-        MetricCell { latest: Num(m.latest), min: Num(m.min), max: Num(m.max), count: m.count, last_step: m.max_step }
+        let text = MetricCellText { latest: format::number(m.latest), min: format::number(m.min), max: format::number(m.max) };
+        MetricCell { latest: Num(m.latest), min: Num(m.min), max: Num(m.max), count: m.count, last_step: m.max_step, text }
     }
 }
 
@@ -878,6 +888,18 @@ pub struct CompareCell {
     #[ts(type = "number")]
     pub count: u64,
     pub best: Vec<Aggregate>,
+    /// Each aggregate as cells show it (`format::number`).
+    pub text: AggregateText,
+}
+
+/// One text per [`Aggregate`], keyed by its name.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AggregateText {
+    pub latest: String,
+    pub last: String,
+    pub first: String,
+    pub min: String,
+    pub max: String,
 }
 
 /// One metric across the runs; `null` where a run has none.
@@ -969,6 +991,13 @@ impl CompareView {
                                 max: Num(s.max),
                                 count: s.count,
                                 best: Aggregate::ALL.into_iter().filter(|&a| m.best.of(a.into()).contains(&i)).collect(),
+                                text: AggregateText {
+                                    latest: format::number(s.latest),
+                                    last: format::number(s.last),
+                                    first: format::number(s.first),
+                                    min: format::number(s.min),
+                                    max: format::number(s.max),
+                                },
                             })
                         })
                         .collect(),
@@ -1124,6 +1153,7 @@ fn declarations() -> Vec<(String, String)> {
         d::<Problem>(&cfg),
         d::<StoreView>(&cfg),
         d::<WarningView>(&cfg),
+        d::<MetricCellText>(&cfg),
         d::<MetricCell>(&cfg),
         d::<RunStatus>(&cfg),
         d::<RunRow>(&cfg),
@@ -1159,6 +1189,7 @@ fn declarations() -> Vec<(String, String)> {
         d::<ComparedRunView>(&cfg),
         d::<ValueRowView>(&cfg),
         d::<FileDiffView>(&cfg),
+        d::<AggregateText>(&cfg),
         d::<CompareCell>(&cfg),
         d::<MetricRowView>(&cfg),
         d::<EffectView>(&cfg),
@@ -1266,8 +1297,21 @@ mod tests {
 
     #[test]
     fn non_finite_numbers_cross_as_strings() {
-        let cell = MetricCell { latest: Num(f64::NAN), min: Num(f64::NEG_INFINITY), max: Num(f64::INFINITY), count: 3, last_step: 2 };
-        let json = serde_json::to_string(&cell).unwrap();
-        assert_eq!(json, r#"{"latest":"NaN","min":"-Infinity","max":"Infinity","count":3,"lastStep":2}"#);
+        let summary = MetricSummary {
+            first: 1.0,
+            last: 1.0,
+            min: f64::NEG_INFINITY,
+            max: f64::INFINITY,
+            count: 3,
+            first_step: 0,
+            last_step: 2,
+            max_step: 2,
+            latest: f64::NAN,
+        };
+        let json = serde_json::to_string(&MetricCell::from(&summary)).unwrap();
+        assert_eq!(
+            json,
+            r#"{"latest":"NaN","min":"-Infinity","max":"Infinity","count":3,"lastStep":2,"text":{"latest":"NaN","min":"−∞","max":"∞"}}"#
+        );
     }
 }

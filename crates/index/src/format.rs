@@ -39,7 +39,8 @@ pub fn duration(ms: i64) -> String {
 
 /// A number as tables show it: four significant digits (`0.3291`, `123500`), in
 /// scientific notation below 0.001 and from a million (`2.742e-7`), `NaN`, `∞`, `−∞`.
-/// The same as the app's cells (`formatNum` in `ui/src/lib/format.ts`).
+/// What the app's cells, the CLI's tables and reports show (the app gets the text on the
+/// wire: `MetricCell::text`, `CompareCell::text`).
 pub fn number(v: f64) -> String {
     if v.is_nan() {
         return "NaN".into();
@@ -168,7 +169,7 @@ mod tests {
 
     #[test]
     fn numbers_read_as_the_apps_cells() {
-        // What `formatNum` in ui/src/lib/format.ts gives for each (checked in node).
+        // What JavaScript's `Number(v.toPrecision(4)).toString()` (or `toExponential(3)`) gives for each (checked in node when the app formatted them itself).
         for (v, shown) in [
             (0.32908087447, "0.3291"),
             (123456.0, "123500"),

@@ -18,11 +18,17 @@ error: Problem | null, };
 
 export type WarningView = { storeId: StoreId, file: string | null, location: string | null, message: string, };
 
+export type MetricCellText = { latest: string, min: string, max: string, };
+
 export type MetricCell = { 
 /**
  * Value at the highest step.
  */
-latest: Num, min: Num, max: Num, count: number, lastStep: number, };
+latest: Num, min: Num, max: Num, count: number, lastStep: number, 
+/**
+ * The numbers as cells show them (`format::number`).
+ */
+text: MetricCellText, };
 
 export type RunStatus = "running" | "finished" | "failed" | "killed" | "scheduled" | "unknown";
 
@@ -226,7 +232,13 @@ export type FileDiffView = { name: string, a: string | null, b: string | null, i
  */
 unified: string, note: string | null, };
 
-export type CompareCell = { latest: Num, last: Num, first: Num, min: Num, max: Num, count: number, best: Array<Aggregate>, };
+export type AggregateText = { latest: string, last: string, first: string, min: string, max: string, };
+
+export type CompareCell = { latest: Num, last: Num, first: Num, min: Num, max: Num, count: number, best: Array<Aggregate>, 
+/**
+ * Each aggregate as cells show it (`format::number`).
+ */
+text: AggregateText, };
 
 export type MetricRowView = { key: string, better: BetterWhen, 
 /**

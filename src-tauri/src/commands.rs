@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use runlens_index::{Index, RunsQuery};
+use runlens_index::{AnnotationChange, Index, RunsQuery};
 
 use crate::AppState;
 use crate::ipc::{
@@ -73,20 +73,9 @@ pub fn run_detail(state: &AppState, run_id: String) -> Result<RunDetail, IpcErro
 
 /// Stars, notes or labels a run, and returns its page as it now is.
 pub fn annotate_run(state: &AppState, request: AnnotateRequest) -> Result<RunDetail, IpcError> {
-    let index = open(state)?;
-    let id = &request.run_id;
-    if let Some(starred) = request.starred {
-        index.set_starred(id, starred)?;
-    }
-    if let Some(note) = &request.note {
-        index.set_note(id, note)?;
-    }
-    for label in &request.add_labels {
-        index.add_label(id, label)?;
-    }
-    for label in &request.remove_labels {
-        index.remove_label(id, label)?;
-    }
+    let change =
+        AnnotationChange { starred: request.starred, note: request.note, add_labels: request.add_labels, remove_labels: request.remove_labels };
+    open(state)?.annotate(&request.run_id, &change)?;
     run_detail(state, request.run_id)
 }
 

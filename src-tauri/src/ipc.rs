@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use runlens_index::axes::{Axis, AxisOf, PARALLEL_PARAMS, Scale};
+use runlens_index::axes::{Axis, AxisOf, PlotRequest, Scale};
 use runlens_index::chart::{SeriesRequest, SeriesView, XAxis};
 use runlens_index::compare::{Comparison, Direction, ValueRow};
 use runlens_index::filter::Agg;
@@ -804,24 +804,21 @@ pub struct ScatterView {
 }
 
 impl PlotsView {
-    /// The plots `request` asks for over `c` (against `metric`), or the most telling ones (see
-    /// [`Comparison::telling_params`]).
+    /// The plots `request` asks for over `c` (against `metric`), or the most telling ones
+    /// (see [`Comparison::plots`]).
     pub fn new(c: &Comparison, request: &CompareRequest, metric: Option<&str>) -> PlotsView {
         let agg: Agg = request.aggregate.into();
-        let metric = metric.map(|key| AxisOf::Metric { key: key.to_string(), agg });
-        let telling = c.telling_params();
-        let x = request.scatter_x.as_ref().map(|s| s.of(agg)).or_else(|| telling.first().map(|k| AxisOf::Param(k.clone())));
-        let params = request.parallel.clone().unwrap_or_else(|| telling.iter().take(PARALLEL_PARAMS).cloned().collect());
-        let y = request.scatter_y.as_ref().map(|s| s.of(agg)).or_else(|| metric.clone());
-        let scatter = match (x.and_then(|x| c.axis(&x)), y.and_then(|y| c.axis(&y))) {
-            (Some(x), Some(y)) => Some(ScatterView { x: x.into(), y: y.into() }),
-            _ => None,
-        };
-        let mut parallel: Vec<AxisView> = params.into_iter().filter_map(|k| c.axis(&AxisOf::Param(k))).map(Into::into).collect();
-        if let Some(m) = metric.and_then(|m| c.axis(&m)).filter(|_| !parallel.is_empty()) {
-            parallel.push(m.into());
+        let plots = c.plots(&PlotRequest {
+            metric: metric.map(|key| AxisOf::Metric { key: key.to_string(), agg }),
+            scatter_x: request.scatter_x.as_ref().map(|s| s.of(agg)),
+            scatter_y: request.scatter_y.as_ref().map(|s| s.of(agg)),
+            parallel: request.parallel.clone(),
+        });
+        PlotsView {
+            scatter: plots.scatter.map(|(x, y)| ScatterView { x: x.into(), y: y.into() }),
+            parallel: plots.parallel.into_iter().map(Into::into).collect(),
+            params: plots.params,
         }
-        PlotsView { scatter, parallel, params: telling }
     }
 }
 

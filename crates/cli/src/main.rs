@@ -15,7 +15,7 @@ use runlens_index::chart::{SeriesRequest, XAxis};
 use runlens_index::compare::{Comparison, Direction};
 use runlens_index::filter::Agg;
 use runlens_index::format;
-use runlens_index::{Index, IndexError, Location, Progress, RunsQuery, ScanReport};
+use runlens_index::{AnnotationChange, Index, IndexError, Location, Progress, RunsQuery, ScanReport};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 #[derive(Parser)]
@@ -473,18 +473,8 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
             }
         }
         Command::Annotate { run, star, unstar, note, label, unlabel, json } => {
-            if star || unstar {
-                index.set_starred(&run, star)?;
-            }
-            if let Some(note) = &note {
-                index.set_note(&run, note)?;
-            }
-            for l in &label {
-                index.add_label(&run, l)?;
-            }
-            for l in &unlabel {
-                index.remove_label(&run, l)?;
-            }
+            let starred = (star || unstar).then_some(star);
+            index.annotate(&run, &AnnotationChange { starred, note, add_labels: label, remove_labels: unlabel })?;
             let Some(record) = index.run(&run)? else {
                 anyhow::bail!("no run with id {run}");
             };

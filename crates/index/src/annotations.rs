@@ -17,7 +17,34 @@ enum Column {
     Note,
 }
 
+/// A change of a run's annotations: what is `None` or empty stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnnotationChange {
+    pub starred: Option<bool>,
+    /// The whole note (`""` removes it).
+    pub note: Option<String>,
+    pub add_labels: Vec<String>,
+    pub remove_labels: Vec<String>,
+}
+
 impl Index {
+    /// Applies `change` to a run (the CLI's `annotate` and the app's run page).
+    pub fn annotate(&self, run_id: &str, change: &AnnotationChange) -> Result<(), IndexError> {
+        if let Some(starred) = change.starred {
+            self.set_starred(run_id, starred)?;
+        }
+        if let Some(note) = &change.note {
+            self.set_note(run_id, note)?;
+        }
+        for label in &change.add_labels {
+            self.add_label(run_id, label)?;
+        }
+        for label in &change.remove_labels {
+            self.remove_label(run_id, label)?;
+        }
+        Ok(())
+    }
+
     /// Stars or unstars a run.
     pub fn set_starred(&self, run_id: &str, starred: bool) -> Result<(), IndexError> {
         self.upsert_annotation(run_id, Column::Starred, &starred)

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::compare::{Comparison, ValueRow, aggregate};
+use crate::compare::{Comparison, ValueRow, aggregate, number};
 use crate::filter::Agg;
 use crate::format;
 
@@ -52,7 +52,48 @@ pub const MAX_TICKS: usize = 8;
 /// How many params parallel coordinates open on.
 pub const PARALLEL_PARAMS: usize = 6;
 
+/// What to plot of the compared runs; `None`: the most telling (see [`Comparison::plots`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlotRequest {
+    /// The metric the plots are against (its aggregate too).
+    pub metric: Option<AxisOf>,
+    pub scatter_x: Option<AxisOf>,
+    pub scatter_y: Option<AxisOf>,
+    /// The params of the parallel coordinates (the metric is the last axis).
+    pub parallel: Option<Vec<String>>,
+}
+
+/// The Compare view's plots of the runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plots {
+    /// `None`: nothing to plot (no param differs, or no metric).
+    pub scatter: Option<(Axis, Axis)>,
+    /// Left to right, the metric last; empty: nothing to plot.
+    pub parallel: Vec<Axis>,
+    /// The params an axis may show: [`Comparison::telling_params`].
+    pub params: Vec<String>,
+}
+
 impl Comparison {
+    /// The plots `request` asks for; what it leaves out is the most telling: the scatter of
+    /// the first telling param against the metric, parallel coordinates over the first
+    /// [`PARALLEL_PARAMS`] telling params and the metric.
+    pub fn plots(&self, request: &PlotRequest) -> Plots {
+        let telling = self.telling_params();
+        let x = request.scatter_x.clone().or_else(|| telling.first().map(|k| AxisOf::Param(k.clone())));
+        let y = request.scatter_y.clone().or_else(|| request.metric.clone());
+        let scatter = match (x.and_then(|x| self.axis(&x)), y.and_then(|y| self.axis(&y))) {
+            (Some(x), Some(y)) => Some((x, y)),
+            _ => None,
+        };
+        let params = request.parallel.clone().unwrap_or_else(|| telling.iter().take(PARALLEL_PARAMS).cloned().collect());
+        let mut parallel: Vec<Axis> = params.into_iter().filter_map(|k| self.axis(&AxisOf::Param(k))).collect();
+        if let Some(m) = request.metric.as_ref().and_then(|m| self.axis(m)).filter(|_| !parallel.is_empty()) {
+            parallel.push(m);
+        }
+        Plots { scatter, parallel, params: telling }
+    }
+
     /// The axis of `of` over the compared runs; `None` when no compared run has the key.
     pub fn axis(&self, of: &AxisOf) -> Option<Axis> {
         match of {
@@ -81,11 +122,7 @@ impl Comparison {
 }
 
 fn param_axis(of: AxisOf, row: &ValueRow) -> Axis {
-    let numbers: Option<Vec<Option<f64>>> = row
-        .values
-        .iter()
-        .map(|v| v.as_deref().map(|s| s.trim().parse::<f64>().ok().filter(|n| n.is_finite())).map_or(Some(None), |n| n.map(Some)))
-        .collect();
+    let numbers: Option<Vec<Option<f64>>> = row.values.iter().map(|v| v.as_deref().map(number).map_or(Some(None), |n| n.map(Some))).collect();
     let label = row.key.clone();
     match numbers {
         Some(numbers) if numbers.iter().any(Option::is_some) => number_axis(of, label, &numbers, row.values.clone(), true),

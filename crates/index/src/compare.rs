@@ -307,7 +307,7 @@ fn same_value(a: Option<&str>, b: Option<&str>) -> bool {
 }
 
 /// A param value that is a finite number (`0.1`, `1e-3`, `32`).
-fn number(s: &str) -> Option<f64> {
+pub(crate) fn number(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 

@@ -34,6 +34,7 @@ pub use runlens_sources::Location;
 use runlens_sources::{DiscoverError, FoundStore, Reader, Warning, all_readers, discover, discover_with, reader_for_url};
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use annotations::AnnotationChange;
 pub use ingest::{ReadProgress, ScanStats};
 pub use query::{MetricSummary, RunRecord, RunsQuery, StoreInfo, StoreWarning};
 pub use runlens_sources::{Artifact, GitState, LocationError, Point, Provenance, Status};

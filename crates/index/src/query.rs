@@ -162,9 +162,7 @@ impl Index {
     /// [`Index::runs`] and [`Index::count_runs`] from one evaluation of the filter: what
     /// a table page needs.
     pub fn runs_page(&self, query: &RunsQuery) -> Result<(Vec<RunRecord>, u64), IndexError> {
-        let matching = self.matching(query)?;
-        let keys: Vec<SortKey> = query.sort.iter().map(|s| crate::filter::parse_sort(s)).collect::<Result<_, _>>().map_err(IndexError::Sort)?;
-        let rids = self.ordered(&matching, &keys, query.offset, query.limit)?;
+        let (rids, total) = self.page_rids(query)?;
         let runs = if rids.len() <= 2000 {
             let args: Vec<&dyn rusqlite::ToSql> = rids.iter().map(|r| r as &dyn rusqlite::ToSql).collect();
             self.load_runs(&format!("r.rid IN ({})", vec!["?"; rids.len()].join(", ")), &args, Some(&rids), false)?
@@ -172,15 +170,20 @@ impl Index {
             let array: Array = std::rc::Rc::new(rids.iter().map(|r| rusqlite::types::Value::Integer(*r)).collect());
             self.load_runs("r.rid IN rarray(?1)", &[&array], Some(&rids), false)?
         };
-        Ok((runs, matching.len()))
+        Ok((runs, total))
+    }
+
+    /// The row ids of the query's page, in its order, and how many runs match in all.
+    fn page_rids(&self, query: &RunsQuery) -> Result<(Vec<i64>, u64), IndexError> {
+        let matching = self.matching(query)?;
+        let keys: Vec<SortKey> = query.sort.iter().map(|s| crate::filter::parse_sort(s)).collect::<Result<_, _>>().map_err(IndexError::Sort)?;
+        Ok((self.ordered(&matching, &keys, query.offset, query.limit)?, matching.len()))
     }
 
     /// The ids of the runs the query keeps, in its order, without loading them (what a
     /// "select every matching run" needs, at any number of runs).
     pub fn run_ids(&self, query: &RunsQuery) -> Result<Vec<String>, IndexError> {
-        let matching = self.matching(query)?;
-        let keys: Vec<SortKey> = query.sort.iter().map(|s| crate::filter::parse_sort(s)).collect::<Result<_, _>>().map_err(IndexError::Sort)?;
-        let rids = self.ordered(&matching, &keys, query.offset, query.limit)?;
+        let (rids, _) = self.page_rids(query)?;
         let array: Array = std::rc::Rc::new(rids.iter().map(|r| rusqlite::types::Value::Integer(*r)).collect());
         let mut stmt = self.conn.prepare_cached("SELECT rid, id FROM runs WHERE rid IN rarray(?1)")?;
         let ids: std::collections::HashMap<i64, String> = stmt.query_map([&array], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;

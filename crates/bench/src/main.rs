@@ -588,7 +588,8 @@ impl Bench {
     }
 
     /// The real app's Compare view of every run of `set`: from the click to the first
-    /// frame painted with its tables and plots (the driver reads the page's clock).
+    /// frame painted with the tables it opens on, and to the plots below painted (the
+    /// driver reads the page's clock).
     fn compare_view(&mut self, driver: &Path, app: Option<&Path>, set: &DataSet) -> Result<()> {
         let shape = self.scale.compare;
         eprintln!("bench: Compare view of {} runs × {} params in the app", shape.runs, shape.params);
@@ -616,8 +617,9 @@ impl Bench {
             Stat::of(&secs),
             self.scale.budget(0.3),
             format!(
-                "the real app{} under Xvfb, from the click on Compare to the first frame painted with the params and metrics tables and the scatter and parallel coordinates (the page's `performance.now()`; the curves follow in the next frames). Medians: the backend's answer arrived at {}, the view's DOM was updated at {}; `compare_runs` alone takes {}; {} elements in the page",
+                "the real app{} under Xvfb at 1280×800, from the click on Compare to the first frame painted with what the window opens on, the params and metrics tables (the page's `performance.now()`). The sections below are built after that frame, one per task: the curves (a uPlot line per run), then the scatter and parallel coordinates, painted at {}. Medians: the backend's answer arrived at {}, the view's DOM was updated at {}; `compare_runs` alone takes {}; {} elements in the page at the first frame",
                 app.map(|a| format!(" (`{}`)", a.display())).unwrap_or_default(),
+                median_ms("click_to_plots_painted_ms"),
                 median_ms("click_to_answer_ms"),
                 median_ms("click_to_dom_ms"),
                 median_ms("compare_runs_ms"),

@@ -112,8 +112,9 @@ impl Comparison {
     /// chosen metric (by [`crate::compare::Importance`]), then the others that differ.
     pub fn telling_params(&self) -> Vec<String> {
         let mut keys: Vec<String> = self.importance.iter().flat_map(|i| i.effects.iter().map(|e| e.key.clone())).collect();
+        let mut listed: std::collections::HashSet<String> = keys.iter().cloned().collect();
         for row in self.params.iter().filter(|r| r.differs) {
-            if !keys.contains(&row.key) {
+            if listed.insert(row.key.clone()) {
                 keys.push(row.key.clone());
             }
         }

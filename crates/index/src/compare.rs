@@ -12,7 +12,7 @@
 //!   test for the others, each with the number of runs behind it. Ties get average ranks,
 //!   as SciPy's `spearmanr` and `kruskal` do (the tests check against SciPy).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rusqlite::params;
 
@@ -224,8 +224,7 @@ impl Comparison {
     pub fn of(runs: &[RunRecord], directions: &HashMap<String, Direction>, importance_of: Option<(&str, Agg)>) -> Comparison {
         let params = value_rows(runs, |r| &r.params);
         let tags = value_rows(runs, |r| &r.tags);
-        let keys: BTreeSet<&str> = runs.iter().flat_map(|r| r.metrics.keys().map(String::as_str)).collect();
-        let metrics = keys
+        let metrics = union_keys(runs.iter().map(|r| &r.metrics))
             .into_iter()
             .map(|key| {
                 let chosen = directions.get(key).copied();
@@ -243,8 +242,10 @@ impl Comparison {
                 MetricRow { key: key.to_string(), direction, direction_chosen: chosen.is_some(), values, best, differs }
             })
             .collect();
-        let importance =
-            importance_of.map(|(metric, agg)| Importance { metric: metric.to_string(), aggregate: agg, effects: param_effects(runs, metric, agg) });
+        let importance = importance_of.map(|(metric, agg)| {
+            let scores: Vec<Option<f64>> = runs.iter().map(|r| r.metrics.get(metric).map(|m| aggregate(m, agg))).collect();
+            Importance { metric: metric.to_string(), aggregate: agg, effects: effects_of(&params, &scores) }
+        });
         Comparison {
             runs: runs
                 .iter()
@@ -268,9 +269,21 @@ impl Comparison {
 /// The metric "which params matter" opens on: the first key (by name) every run has,
 /// else the first any run has.
 pub fn default_metric(runs: &[RunRecord]) -> Option<String> {
-    let keys: BTreeSet<&str> = runs.iter().flat_map(|r| r.metrics.keys().map(String::as_str)).collect();
+    let keys = union_keys(runs.iter().map(|r| &r.metrics));
     let shared = keys.iter().find(|k| runs.iter().all(|r| r.metrics.contains_key(**k)));
     shared.or(keys.first()).map(|k| k.to_string())
+}
+
+/// Every key of `maps`, sorted, once each (a hash set first: 500 runs × 200 params are
+/// 100,000 keys but only 200 distinct ones to sort).
+fn union_keys<'a, V: 'a>(maps: impl Iterator<Item = &'a BTreeMap<String, V>>) -> Vec<&'a str> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    for map in maps {
+        seen.extend(map.keys().map(String::as_str));
+    }
+    let mut keys: Vec<&str> = seen.into_iter().collect();
+    keys.sort_unstable();
+    keys
 }
 
 /// The value of one aggregate of a summary (`count` and `step` as numbers).
@@ -287,10 +300,21 @@ pub fn aggregate(m: &MetricSummary, agg: Agg) -> f64 {
 }
 
 fn value_rows(runs: &[RunRecord], map: impl Fn(&RunRecord) -> &BTreeMap<String, String>) -> Vec<ValueRow> {
-    let keys: BTreeSet<&str> = runs.iter().flat_map(|r| map(r).keys().map(String::as_str)).collect();
+    let keys = union_keys(runs.iter().map(&map));
+    let mut values: Vec<Vec<Option<String>>> = vec![vec![None; runs.len()]; keys.len()];
+    for (j, run) in runs.iter().enumerate() {
+        // The run's keys are sorted, as `keys` are: walk both at once.
+        let mut k = 0;
+        for (key, value) in map(run) {
+            while keys[k] != key {
+                k += 1;
+            }
+            values[k][j] = Some(value.clone());
+        }
+    }
     keys.into_iter()
-        .map(|key| {
-            let values: Vec<Option<String>> = runs.iter().map(|r| map(r).get(key).cloned()).collect();
+        .zip(values)
+        .map(|(key, values)| {
             let differs = values.windows(2).any(|w| !same_value(w[0].as_deref(), w[1].as_deref()));
             ValueRow { key: key.to_string(), values, differs }
         })
@@ -324,14 +348,19 @@ fn best_runs(values: &[Option<MetricSummary>], direction: Direction, get: impl F
 
 /// Which params go with `metric`'s `agg` across `runs`, strongest first.
 pub fn param_effects(runs: &[RunRecord], metric: &str, agg: Agg) -> Vec<ParamEffect> {
-    let scored: Vec<(&RunRecord, f64)> =
-        runs.iter().filter_map(|r| Some((r, aggregate(r.metrics.get(metric)?, agg)))).filter(|(_, v)| v.is_finite()).collect();
-    let keys: BTreeSet<&str> = scored.iter().flat_map(|(r, _)| r.params.keys().map(String::as_str)).collect();
-    let mut effects: Vec<ParamEffect> = keys
-        .into_iter()
-        .filter_map(|key| {
-            let pairs: Vec<(&str, f64)> = scored.iter().filter_map(|(r, y)| Some((r.params.get(key)?.as_str(), *y))).collect();
-            effect(key, &pairs)
+    let scores: Vec<Option<f64>> = runs.iter().map(|r| r.metrics.get(metric).map(|m| aggregate(m, agg))).collect();
+    effects_of(&value_rows(runs, |r| &r.params), &scores)
+}
+
+/// Which params (`rows`, a value per run) go with `scores` (a number per run), strongest
+/// first. Runs without a finite score are left out.
+fn effects_of(rows: &[ValueRow], scores: &[Option<f64>]) -> Vec<ParamEffect> {
+    let scored: Vec<(usize, f64)> = scores.iter().enumerate().filter_map(|(j, y)| Some((j, y.filter(|y| y.is_finite())?))).collect();
+    let mut effects: Vec<ParamEffect> = rows
+        .iter()
+        .filter_map(|row| {
+            let pairs: Vec<(&str, f64)> = scored.iter().filter_map(|&(j, y)| Some((row.values[j].as_deref()?, y))).collect();
+            effect(&row.key, &pairs)
         })
         .collect();
     effects.sort_by(|a, b| b.strength.total_cmp(&a.strength).then_with(|| a.key.cmp(&b.key)));
@@ -343,8 +372,7 @@ pub fn param_effects(runs: &[RunRecord], metric: &str, agg: Agg) -> Vec<ParamEff
 /// one run each).
 fn effect(key: &str, pairs: &[(&str, f64)]) -> Option<ParamEffect> {
     let n = pairs.len();
-    let distinct: BTreeSet<&str> = pairs.iter().map(|(v, _)| *v).collect();
-    if n < 3 || distinct.len() < 2 {
+    if n < 3 || pairs.iter().all(|(v, _)| *v == pairs[0].0) {
         return None;
     }
     let ys: Vec<f64> = pairs.iter().map(|(_, y)| *y).collect();
@@ -454,7 +482,18 @@ impl Index {
                 found.insert(run.id.clone(), run);
             }
         }
-        ids.iter().map(|id| found.get(id).cloned().ok_or_else(|| IndexError::UnknownRun(id.clone()))).collect()
+        // Each record moves into its place; an id asked for twice is the one copy.
+        let mut placed: HashMap<&str, usize> = HashMap::new();
+        let mut out: Vec<RunRecord> = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(&at) = placed.get(id.as_str()) {
+                out.push(out[at].clone());
+            } else {
+                out.push(found.remove(id).ok_or_else(|| IndexError::UnknownRun(id.clone()))?);
+                placed.insert(id, out.len() - 1);
+            }
+        }
+        Ok(out)
     }
 
     /// The metric directions the user chose (keys without a choice are guessed).

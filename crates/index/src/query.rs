@@ -342,10 +342,24 @@ impl Index {
         for (table, is_params) in [("params", true), ("tags", false)] {
             let mut stmt = self.conn.prepare(&format!("SELECT rid, key, value FROM {table} WHERE {rid_where}"))?;
             let mut rows = stmt.query(rid_params.clone())?;
+            // Rows come in (rid, key) order, the table's key: each run's pairs are
+            // gathered, then built into its map at once (already sorted: no search per key).
+            let mut gathered: Vec<(i64, Vec<(String, String)>)> = Vec::new();
             while let Some(r) = rows.next()? {
-                if let Some(run) = runs.get_mut(&r.get::<_, i64>(0)?) {
+                let rid = r.get::<_, i64>(0)?;
+                if gathered.last().is_none_or(|(last, _)| *last != rid) {
+                    gathered.push((rid, Vec::new()));
+                }
+                gathered.last_mut().expect("pushed above").1.push((r.get(1)?, r.get(2)?));
+            }
+            for (rid, pairs) in gathered {
+                if let Some(run) = runs.get_mut(&rid) {
                     let map = if is_params { &mut run.params } else { &mut run.tags };
-                    map.insert(r.get(1)?, r.get(2)?);
+                    if map.is_empty() {
+                        *map = pairs.into_iter().collect();
+                    } else {
+                        map.extend(pairs);
+                    }
                 }
             }
         }

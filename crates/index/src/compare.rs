@@ -242,9 +242,10 @@ impl Comparison {
                 MetricRow { key: key.to_string(), direction, direction_chosen: chosen.is_some(), values, best, differs }
             })
             .collect();
-        let importance = importance_of.map(|(metric, agg)| {
-            let scores: Vec<Option<f64>> = runs.iter().map(|r| r.metrics.get(metric).map(|m| aggregate(m, agg))).collect();
-            Importance { metric: metric.to_string(), aggregate: agg, effects: effects_of(&params, &scores) }
+        let importance = importance_of.map(|(metric, agg)| Importance {
+            metric: metric.to_string(),
+            aggregate: agg,
+            effects: effects_of(&params, &scores(runs, metric, agg)),
         });
         Comparison {
             runs: runs
@@ -348,8 +349,12 @@ fn best_runs(values: &[Option<MetricSummary>], direction: Direction, get: impl F
 
 /// Which params go with `metric`'s `agg` across `runs`, strongest first.
 pub fn param_effects(runs: &[RunRecord], metric: &str, agg: Agg) -> Vec<ParamEffect> {
-    let scores: Vec<Option<f64>> = runs.iter().map(|r| r.metrics.get(metric).map(|m| aggregate(m, agg))).collect();
-    effects_of(&value_rows(runs, |r| &r.params), &scores)
+    effects_of(&value_rows(runs, |r| &r.params), &scores(runs, metric, agg))
+}
+
+/// Each run's `agg` of `metric` (`None`: the run has no such metric).
+fn scores(runs: &[RunRecord], metric: &str, agg: Agg) -> Vec<Option<f64>> {
+    runs.iter().map(|r| r.metrics.get(metric).map(|m| aggregate(m, agg))).collect()
 }
 
 /// Which params (`rows`, a value per run) go with `scores` (a number per run), strongest

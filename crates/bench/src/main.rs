@@ -576,7 +576,7 @@ impl Bench {
             format!("HTML report: {} runs × {} metrics × {} points each", shape.runs, shape.tags, thousands(shape.steps as u64)),
             stat,
             self.scale.budget(1.0),
-            "`runlens_report::gather` + `html`: comparison, ≤ 600 drawn points per line, SHA-256 of every stored point",
+            "`runlens_report::gather` + `html`: comparison, ≤ 600 drawn points per line, BLAKE3 of every stored point",
         ));
         self.rows.push(Row::value(
             "Size of that HTML report",

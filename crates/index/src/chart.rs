@@ -167,37 +167,51 @@ pub fn reduce(points: &[Point], x: impl Fn(&Point) -> f64, buckets: usize) -> Ve
     out.push(*first);
     let mut i = 0;
     while i < points.len() {
+        // The points are sorted by x, so a bucket's points are consecutive: its end is
+        // found by galloping then bisecting from its start (near points, in the cache),
+        // not by working out the bucket of every point.
         let b = bucket_of(&points[i]);
-        let (mut lo, mut hi): (Option<usize>, Option<usize>) = (None, None);
-        let mut nan = None;
-        let start = i;
-        while i < points.len() && bucket_of(&points[i]) == b {
-            let v = points[i].value;
-            if v.is_nan() {
-                nan.get_or_insert(i);
-            } else {
-                if lo.is_none_or(|l| v < points[l].value) {
-                    lo = Some(i);
-                }
-                if hi.is_none_or(|h| v > points[h].value) {
-                    hi = Some(i);
-                }
-            }
-            i += 1;
+        let mut step = 1;
+        while i + step < points.len() && bucket_of(&points[i + step]) == b {
+            step *= 2;
         }
-        match (lo, hi) {
-            (Some(a), Some(b)) if a == b => out.push(points[a]),
+        let (from, to) = (i + step / 2 + 1, (i + step).min(points.len()));
+        let end = from + points[from..to].partition_point(|p| bucket_of(p) == b);
+        let bucket = &points[i..end];
+        match extremes(bucket) {
+            (Some(a), Some(b)) if a == b => out.push(bucket[a]),
             (Some(a), Some(b)) => {
-                out.push(points[a.min(b)]);
-                out.push(points[a.max(b)]);
+                out.push(bucket[a.min(b)]);
+                out.push(bucket[a.max(b)]);
             }
-            _ => out.push(points[nan.unwrap_or(start)]),
+            _ => out.push(bucket[bucket.iter().position(|p| p.value.is_nan()).unwrap_or(0)]),
         }
+        i = end;
     }
     out.push(*last);
     // The first and last point may also be a bucket's extreme: keep each point once.
     out.dedup_by(|a, b| a == b || (a.value.is_nan() && b.value.is_nan() && a.step == b.step && a.time_ms == b.time_ms));
     out
+}
+
+/// The first lowest and the first highest point of `points` that is not NaN: `None` when
+/// all are NaN.
+fn extremes(points: &[Point]) -> (Option<usize>, Option<usize>) {
+    // Comparisons with NaN are false, so NaNs never win and the loop has no branch on it.
+    let (mut lo, mut lo_value, mut hi, mut hi_value) = (None, f64::INFINITY, None, f64::NEG_INFINITY);
+    for (j, p) in points.iter().enumerate() {
+        if p.value < lo_value {
+            (lo, lo_value) = (Some(j), p.value);
+        }
+        if p.value > hi_value {
+            (hi, hi_value) = (Some(j), p.value);
+        }
+    }
+    // Nothing below +inf (or above -inf): the first point at that infinity, if any. Both
+    // are then `None` only when every value is NaN.
+    let lo = lo.or_else(|| points.iter().position(|p| p.value == f64::INFINITY));
+    let hi = hi.or_else(|| points.iter().position(|p| p.value == f64::NEG_INFINITY));
+    (lo, hi)
 }
 
 #[cfg(test)]
@@ -229,6 +243,71 @@ mod tests {
         assert!(points[1].value.is_nan());
         // (0.5 * 0.5 * 1 + 0.5 * 3) / (1 - 0.25) = 1.75 / 0.75
         assert!((points[2].value - 1.75 / 0.75).abs() < 1e-12);
+    }
+
+    /// The rule `reduce` implements, written the plain way: every point's bucket worked
+    /// out, the first lowest and first highest value of each run of one bucket kept.
+    fn reduce_by_definition(points: &[Point], buckets: usize) -> Vec<Point> {
+        let (x0, x1) = (points[0].step as f64, points[points.len() - 1].step as f64);
+        let width = (x1 - x0) / buckets as f64;
+        let bucket_of = |p: &Point| if width > 0.0 { (((p.step as f64 - x0) / width) as usize).min(buckets - 1) } else { 0 };
+        let mut out = vec![points[0]];
+        for group in points.chunk_by(|a, b| bucket_of(a) == bucket_of(b)) {
+            let values = || group.iter().enumerate().filter(|(_, p)| !p.value.is_nan());
+            let lo = values().fold(None, |m: Option<(usize, f64)>, (j, p)| if m.is_none_or(|(_, v)| p.value < v) { Some((j, p.value)) } else { m });
+            let hi = values().fold(None, |m: Option<(usize, f64)>, (j, p)| if m.is_none_or(|(_, v)| p.value > v) { Some((j, p.value)) } else { m });
+            match (lo, hi) {
+                (Some((a, _)), Some((b, _))) => {
+                    out.push(group[a.min(b)]);
+                    if a != b {
+                        out.push(group[a.max(b)]);
+                    }
+                }
+                _ => out.push(group[group.iter().position(|p| p.value.is_nan()).unwrap_or(0)]),
+            }
+        }
+        out.push(points[points.len() - 1]);
+        out.dedup_by(|a, b| a == b || (a.value.is_nan() && b.value.is_nan() && a.step == b.step && a.time_ms == b.time_ms));
+        out
+    }
+
+    #[test]
+    fn reduction_keeps_what_the_rule_says_with_ties_gaps_infinities_and_repeated_steps() {
+        // A deterministic jumble: repeated values (ties), NaN stretches, both infinities,
+        // steps that repeat and jump, so buckets are uneven and some are empty.
+        let mut state = 7u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        let mut step = 0;
+        let points: Vec<Point> = (0..20_000)
+            .map(|i| {
+                step += [0, 1, 1, 1, 3, 40][next() as usize % 6];
+                let value = match next() % 50 {
+                    0 => f64::NAN,
+                    1 => f64::INFINITY,
+                    2 => f64::NEG_INFINITY,
+                    r if (i / 500) % 7 == 3 => {
+                        if r < 45 {
+                            f64::NAN
+                        } else {
+                            1.0
+                        }
+                    }
+                    r => (r % 9) as f64,
+                };
+                Point { step, time_ms: i, value }
+            })
+            .collect();
+        for buckets in [1, 2, 7, 299, 5000, 40_000] {
+            let got = reduce(&points, |p| p.step as f64, buckets);
+            let want = reduce_by_definition(&points, buckets);
+            assert_eq!(got.len(), want.len(), "{buckets} buckets");
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g.step, g.time_ms) == (w.step, w.time_ms) && g.value.total_cmp(&w.value).is_eq(), "{buckets} buckets: {g:?} vs {w:?}");
+            }
+        }
     }
 
     #[test]

@@ -275,9 +275,11 @@ pub fn sort_by_step(points: &mut [Point]) {
 
 /// Every stored point of a series, in storage order (sorted by step).
 pub(crate) fn load_points(conn: &rusqlite::Connection, sid: i64) -> rusqlite::Result<Vec<Point>> {
+    // Room for every point at once (the column before the blob: no overflow page read).
+    let n: i64 = conn.prepare_cached("SELECT coalesce(sum(n), 0) FROM chunks WHERE sid = ?1")?.query_row([sid], |r| r.get(0))?;
+    let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
     let mut stmt = conn.prepare_cached("SELECT data FROM chunks WHERE sid = ?1 ORDER BY seq")?;
     let mut rows = stmt.query([sid])?;
-    let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let data: &[u8] = r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
         decode_into(data, &mut out).map_err(damaged)?;

@@ -94,7 +94,7 @@ mod tests {
                 Line { run: 0, points: vec![(0.0, 2.0), (1.0, 1.0), (2.0, f64::NAN), (3.0, 0.5)], stored: 4, reduced: false },
                 Line { run: 1, points: vec![(0.0, 3.0), (3.0, 0.25)], stored: 2, reduced: false },
             ],
-            points_sha256: String::new(),
+            points_blake3: String::new(),
         };
         let (svg, hovers) = svg(&chart, &["#1f6feb", "#d1242f"], 10);
         assert!(svg.starts_with("<svg"), "{}", &svg[..60]);

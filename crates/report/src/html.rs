@@ -83,7 +83,7 @@ struct ChartView {
     svg_head: String,
     hovers: Vec<HoverView>,
     note: String,
-    sha: String,
+    hash: String,
 }
 
 #[derive(Template)]
@@ -196,7 +196,7 @@ pub fn html(report: &Report) -> String {
                     ch.stored(),
                     if reduced { " (the lowest and highest point of each pixel column, so no spike is lost)" } else { "" }
                 ),
-                sha: ch.points_sha256.clone(),
+                hash: ch.points_blake3.clone(),
             }
         })
         .collect();

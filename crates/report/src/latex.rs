@@ -156,11 +156,11 @@ pub fn write(report: &Report, tex: &Path) -> Result<Vec<PathBuf>, ReportError> {
         }
         let _ = writeln!(
             doc,
-            "\\end{{axis}}\n\\end{{tikzpicture}}\n\\caption{{{} ({} of {} stored points drawn; points SHA-256 \\texttt{{{}}})}}\n\\end{{figure}}\n",
+            "\\end{{axis}}\n\\end{{tikzpicture}}\n\\caption{{{} ({} of {} stored points drawn; points BLAKE3 \\texttt{{{}}})}}\n\\end{{figure}}\n",
             escape(&chart.key),
             chart.shown(),
             chart.stored(),
-            &chart.points_sha256[..16.min(chart.points_sha256.len())]
+            &chart.points_blake3[..16.min(chart.points_blake3.len())]
         );
     }
     doc.push_str("\\section*{Code and environment}\n\\begin{tabular}{rlll}\n\\# & Commit & Branch & Working tree \\\\ \\hline\n");

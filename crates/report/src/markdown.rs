@@ -127,11 +127,11 @@ pub fn write(report: &Report, md: &Path) -> Result<Vec<PathBuf>, ReportError> {
             let legend: Vec<String> = ch.lines.iter().map(|l| format!("{} {}", l.run + 1, escape(&report.runs[l.run].name))).collect();
             let _ = writeln!(
                 doc,
-                "\n### {key}\n\n![{key}]({charts_name}/{file})\n\n{}\n\n{} of {} stored points shown · points SHA-256 `{}`",
+                "\n### {key}\n\n![{key}]({charts_name}/{file})\n\n{}\n\n{} of {} stored points shown · points BLAKE3 `{}`",
                 legend.join(" · "),
                 ch.shown(),
                 ch.stored(),
-                ch.points_sha256,
+                ch.points_blake3,
                 key = escape(&ch.key),
             );
         }

@@ -60,8 +60,8 @@ fn html_is_self_contained_escaped_and_script_free() {
     assert_eq!(page.matches("<svg").count(), 2);
     for chart in &report.charts {
         assert_eq!(chart.lines.len(), report.runs.iter().filter(|r| r.metrics.contains_key(&chart.key)).count());
-        assert_eq!(chart.points_sha256.len(), 64);
-        assert!(page.contains(&chart.points_sha256));
+        assert_eq!(chart.points_blake3.len(), 64, "BLAKE3 in hex");
+        assert!(page.contains(&chart.points_blake3));
         let stored: u64 = report.runs.iter().filter_map(|r| r.metrics.get(&chart.key)).map(|m| m.count).sum();
         assert!(page.contains(&format!("{} of {stored} stored points shown", chart.shown())), "{}", chart.key);
     }
@@ -190,6 +190,22 @@ fn csv_round_trips_every_stored_point() {
         }
     }
     assert_eq!(written, expected, "every stored point");
+
+    // Each chart's hash is the documented one of the points the CSV holds: per run in
+    // order its id, then step, time_ms and value bits as little-endian 64-bit words.
+    assert!(!report.charts.is_empty());
+    for chart in &report.charts {
+        let mut hash = blake3::Hasher::new();
+        for run in report.runs.iter().filter(|r| r.metrics.contains_key(&chart.key)) {
+            hash.update(run.id.as_bytes());
+            for (step, time_ms, value) in &by_series[&(run.id.clone(), chart.key.clone())] {
+                hash.update(&step.to_le_bytes());
+                hash.update(&time_ms.to_le_bytes());
+                hash.update(&value.to_bits().to_le_bytes());
+            }
+        }
+        assert_eq!(chart.points_blake3, hash.finalize().to_hex().to_string(), "{}", chart.key);
+    }
 }
 
 #[test]

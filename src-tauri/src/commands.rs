@@ -10,8 +10,9 @@ use runlens_index::{AnnotationChange, Index, RunsQuery};
 
 use crate::AppState;
 use crate::ipc::{
-    AddOutcome, AnnotateRequest, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ErrorCode, ExportOutcome, ExportRequest, FileDiffView,
-    IndexProgress, IpcError, MetricKeys, RunDetail, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
+    AddOutcome, AnnotateRequest, ArtifactPreview, ArtifactRequest, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ErrorCode,
+    ExportOutcome, ExportRequest, FileDiffView, IndexProgress, IpcError, MetricKeys, RunDetail, RunsPage, RunsRequest, SeriesData, StoreId,
+    StoreView, WarningView,
 };
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -87,6 +88,12 @@ pub fn compare_runs(state: &AppState, request: CompareRequest) -> Result<Compare
     let metric = request.metric.clone().or_else(|| runlens_index::compare::default_metric(&runs));
     let comparison = index.compare(&runs, metric.as_deref().map(|m| (m, request.aggregate.into())))?;
     Ok(CompareView::new(comparison, &request, metric.as_deref()))
+}
+
+/// A preview of one of a run's files (text: the page ending at byte `before`, default the
+/// end); a path outside the run's folders is a `bad_input` refusal, never a read.
+pub fn artifact_preview(state: &AppState, request: ArtifactRequest) -> Result<ArtifactPreview, IpcError> {
+    Ok(open(state)?.preview_artifact(&request.run_id, &request.path, request.before)?.into())
 }
 
 /// The code and environment files two runs' stores recorded, paired by name, each with a
@@ -250,6 +257,8 @@ command_table! {
     query annotate_run(request: AnnotateRequest) -> RunDetail;
     /// The given runs side by side and, for a chosen metric, which params go with it.
     query compare_runs(request: CompareRequest) -> CompareView;
+    /// A preview of one of a run's files: an image, a page of text (from the end; `before` pages back), a table, or a binary's size and hash.
+    query artifact_preview(request: ArtifactRequest) -> ArtifactPreview;
     /// The code and environment files two runs' stores recorded, each pair with a unified diff.
     query code_diff(run_a: String, run_b: String) -> Vec<FileDiffView>;
     /// Remembers which way is better for a metric key (`null`: guess from its name again).
@@ -353,6 +362,55 @@ mod tests {
             let e = open_written(&state, other.display().to_string(), false).unwrap_err();
             assert_eq!(e.code, ErrorCode::BadInput, "{}", e.message);
         }
+    }
+
+    #[test]
+    fn artifacts_preview_as_what_they_are_and_nothing_outside_the_run_is_read() {
+        use base64::Engine as _;
+        let (_dir, state) = state_with_fixtures();
+        let page = runs_page(&state, request("name = 'resnet18-baseline'", vec![])).unwrap();
+        let id = page.runs[0].id.clone();
+        let dir = PathBuf::from(run_detail(&state, id.clone()).unwrap().artifact_dir.expect("an artifact folder"));
+        let preview = |path: &str| artifact_preview(&state, ArtifactRequest { run_id: id.clone(), path: path.into(), before: None });
+        let file = |path: &str| std::fs::read(dir.join(path)).unwrap();
+
+        let ArtifactPreview::Image { url, .. } = preview("images/sample_grid.png").unwrap() else { panic!("an image") };
+        let data = url.strip_prefix("data:image/png;base64,").expect("a PNG data URL");
+        assert_eq!(base64::engine::general_purpose::STANDARD.decode(data).unwrap(), file("images/sample_grid.png"));
+
+        let ArtifactPreview::Table { header, rows, truncated } = preview("eval/predictions.csv").unwrap() else { panic!("a table") };
+        let csv_bytes = file("eval/predictions.csv");
+        let mut reader = ::csv::Reader::from_reader(csv_bytes.as_slice());
+        assert_eq!(header, reader.headers().unwrap().iter().collect::<Vec<_>>());
+        let want: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+        assert_eq!((rows, truncated), (want, false));
+
+        let ArtifactPreview::Text { text, start, end, .. } = preview("logs/train.log").unwrap() else { panic!("text") };
+        assert_eq!((text.as_bytes(), start, end), (file("logs/train.log").as_slice(), 0, file("logs/train.log").len() as u64));
+
+        let ArtifactPreview::Text { text, language, .. } = preview("eval/summary.json").unwrap() else { panic!("text") };
+        assert_eq!(language.as_deref(), Some("json"));
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed, serde_json::from_slice::<serde_json::Value>(&file("eval/summary.json")).unwrap());
+        assert!(text.lines().count() > 3, "re-indented: {text}");
+
+        let ArtifactPreview::Binary { size, blake3, .. } = preview("model/weights.bin").unwrap() else { panic!("binary") };
+        assert_eq!((size, blake3), (2048, ::blake3::hash(&file("model/weights.bin")).to_hex().to_string()));
+
+        for outside in ["../../../../../../etc/passwd", "/etc/passwd", "images/../../meta.yaml", "not/listed.txt"] {
+            let e = preview(outside).unwrap_err();
+            assert_eq!(e.code, ErrorCode::BadInput, "{outside}: {}", e.message);
+            assert!(e.message.starts_with(outside), "{}", e.message);
+        }
+        let tb = runs_page(&state, request("name = 'cifar-cnn/augmented'", vec![])).unwrap().runs[0].id.clone();
+        // An image inside a TensorBoard event file, taken out of it: a PNG.
+        let ArtifactPreview::Image { url, bytes } =
+            artifact_preview(&state, ArtifactRequest { run_id: tb, path: "images/samples/input/0.png".into(), before: None }).unwrap()
+        else {
+            panic!("an image")
+        };
+        let png = base64::engine::general_purpose::STANDARD.decode(url.strip_prefix("data:image/png;base64,").unwrap()).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() as u64 == bytes, "{} bytes", png.len());
     }
 
     #[test]

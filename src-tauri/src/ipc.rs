@@ -311,6 +311,68 @@ pub struct ArtifactView {
     pub embedded: bool,
 }
 
+/// Which artifact to preview: a run's file by its listed path; for text, the page
+/// ending at byte `before` (`null`: the end of the file).
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactRequest {
+    pub run_id: String,
+    pub path: String,
+    #[ts(type = "number | null")]
+    pub before: Option<u64>,
+}
+
+/// A preview of one artifact (`runlens_index::artifacts::Preview`): every string in it
+/// is from the run's files, to be shown as text.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum ArtifactPreview {
+    /// A `data:` URL, for an `<img>` (SVG too: as an image, so no script in it runs).
+    Image {
+        url: String,
+        #[ts(type = "number")]
+        bytes: u64,
+    },
+    /// Bytes `start..end` of a file of `size` bytes; `start > 0`: there is more before.
+    Text {
+        text: String,
+        #[ts(type = "number")]
+        start: u64,
+        #[ts(type = "number")]
+        end: u64,
+        #[ts(type = "number")]
+        size: u64,
+        language: Option<String>,
+    },
+    /// A CSV or TSV file's header and first rows (`truncated`: it has more).
+    Table { header: Vec<String>, rows: Vec<Vec<String>>, truncated: bool },
+    /// A file not shown: its size, what it seems to be, its BLAKE3 hash.
+    Binary {
+        #[ts(type = "number")]
+        size: u64,
+        what: String,
+        blake3: String,
+    },
+}
+
+impl From<runlens_index::artifacts::Preview> for ArtifactPreview {
+    fn from(p: runlens_index::artifacts::Preview) -> Self {
+        use base64::Engine as _;
+        use runlens_index::artifacts::Preview;
+        match p {
+            Preview::Image { mime, bytes } => ArtifactPreview::Image {
+                bytes: bytes.len() as u64,
+                url: format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(&bytes)),
+            },
+            Preview::Text { text, start, end, size, language } => {
+                ArtifactPreview::Text { text, start, end, size, language: language.map(String::from) }
+            }
+            Preview::Table { header, rows, truncated } => ArtifactPreview::Table { header, rows, truncated },
+            Preview::Binary { size, kind, blake3 } => ArtifactPreview::Binary { size, what: kind, blake3 },
+        }
+    }
+}
+
 /// How a run was started and how to start it again, as its tracker recorded it.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -1159,6 +1221,8 @@ fn declarations() -> Vec<(String, String)> {
         d::<MetricColumn>(&cfg),
         d::<RunsPage>(&cfg),
         d::<ArtifactView>(&cfg),
+        d::<ArtifactRequest>(&cfg),
+        d::<ArtifactPreview>(&cfg),
         d::<ProvenanceView>(&cfg),
         d::<RunDetail>(&cfg),
         d::<QueryError>(&cfg),

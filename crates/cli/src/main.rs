@@ -60,6 +60,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List a run's files: those below its artifact folder, and those inside its logs
+    /// (TensorBoard images, W&B media) with the log file and offset they are in.
+    Artifacts {
+        run: String,
+        /// Print a JSON array: `[{path, size, embedded, origin}]`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write one of a run's files to standard output, byte for byte. Only a file the run
+    /// lists, inside its store's folder or a folder you added, is read: `..`, absolute
+    /// paths and symlinks that lead elsewhere are refused.
+    Cat { run: String, path: String },
     /// Print the points of one metric of one run: every stored point, or with
     /// `--max-points` a min/max-preserving reduction for a chart.
     Series {
@@ -397,6 +409,25 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                     )?;
                 }
             }
+        }
+        Command::Artifacts { run, json } => {
+            let artifacts = index.artifacts(&run)?;
+            if json {
+                let list: Vec<serde_json::Value> = artifacts
+                    .iter()
+                    .map(|a| serde_json::json!({"path": a.path, "size": a.size, "embedded": a.origin.is_some(), "origin": a.origin}))
+                    .collect();
+                serde_json::to_writer_pretty(&mut out, &list)?;
+                writeln!(out)?;
+            } else {
+                for a in &artifacts {
+                    let inside = a.origin.as_deref().map(|o| format!("  (in {o})")).unwrap_or_default();
+                    writeln!(out, "{:>10}  {}{inside}", a.size, a.path)?;
+                }
+            }
+        }
+        Command::Cat { run, path } => {
+            index.copy_artifact(&run, &path, &mut out)?;
         }
         Command::Show { run, json } => {
             let Some(record) = index.run(&run)? else {

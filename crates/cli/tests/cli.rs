@@ -317,3 +317,47 @@ fn diff_shows_what_two_runs_stores_recorded_of_their_environment() {
     let gone = runlens(&db, &["diff", &a, "nope"]);
     assert!(!gone.status.success() && String::from_utf8_lossy(&gone.stderr).contains("nope"));
 }
+
+#[test]
+fn cat_writes_a_listed_file_byte_for_byte_and_refuses_paths_out_of_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.sqlite");
+    let added = runlens(&db, &["add", fixture("mlflow-file").to_str().unwrap()]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let runs: Value = serde_json::from_str(&stdout(&runlens(&db, &["runs", "--json", "--filter", "name = 'resnet18-baseline'"]))).unwrap();
+    let id = runs[0]["id"].as_str().unwrap().to_string();
+    let shown: Value = serde_json::from_str(&stdout(&runlens(&db, &["show", &id, "--json"]))).unwrap();
+    let folder = std::path::PathBuf::from(shown["artifact_dir"].as_str().unwrap());
+
+    let listed: Value = serde_json::from_str(&stdout(&runlens(&db, &["artifacts", &id, "--json"]))).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), shown["artifacts"].as_array().unwrap().len(), "the same files as `show`");
+    for a in listed.iter().filter(|a| a["embedded"] == false) {
+        let path = a["path"].as_str().unwrap();
+        let cat = runlens(&db, &["cat", &id, path]);
+        assert!(cat.status.success(), "{path}: {}", String::from_utf8_lossy(&cat.stderr));
+        let on_disk = std::fs::read(folder.join(path)).unwrap();
+        assert_eq!(cat.stdout, on_disk, "{path}");
+        assert_eq!(a["size"].as_u64(), Some(on_disk.len() as u64), "{path}");
+    }
+    for outside in ["../../../../../../../etc/passwd", "/etc/passwd", "model/../../meta.yaml", "no/such/file.txt"] {
+        let cat = runlens(&db, &["cat", &id, outside]);
+        let err = String::from_utf8_lossy(&cat.stderr);
+        assert!(!cat.status.success() && cat.stdout.is_empty() && err.contains(outside), "{outside}: {err}");
+    }
+
+    // Images inside TensorBoard event files come out of them whole.
+    let added = runlens(&db, &["add", fixture("tensorboard").to_str().unwrap()]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let runs: Value = serde_json::from_str(&stdout(&runlens(&db, &["runs", "--json", "--filter", "name = 'cifar-cnn/augmented'"]))).unwrap();
+    let tb = runs[0]["id"].as_str().unwrap().to_string();
+    let listed: Value = serde_json::from_str(&stdout(&runlens(&db, &["artifacts", &tb, "--json"]))).unwrap();
+    let images: Vec<&Value> = listed.as_array().unwrap().iter().filter(|a| a["embedded"] == true).collect();
+    assert!(!images.is_empty());
+    for a in images {
+        let cat = runlens(&db, &["cat", &tb, a["path"].as_str().unwrap()]);
+        assert!(cat.status.success(), "{a}: {}", String::from_utf8_lossy(&cat.stderr));
+        assert_eq!(cat.stdout.len() as u64, a["size"].as_u64().unwrap(), "{a}");
+        assert!(cat.stdout.starts_with(b"\x89PNG\r\n\x1a\n"), "{a}");
+    }
+}

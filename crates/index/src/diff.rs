@@ -60,7 +60,7 @@ impl Index {
     /// ([`Index::runs_by_id`]).
     pub fn code_diff_of(&self, a: &RunRecord, b: &RunRecord) -> Result<Vec<FileDiff>, IndexError> {
         let runs = [a, b];
-        let allowed = self.readable_roots(&runs)?;
+        let allowed = self.readable_roots(runs.iter().map(|r| r.store.as_str()))?;
         let (fa, fb) = (recorded_files(a), recorded_files(b));
         let mut names: Vec<&String> = fa.iter().chain(&fb).map(|(n, _)| n).collect();
         names.sort();
@@ -87,34 +87,15 @@ impl Index {
         }
         Ok(out)
     }
-
-    /// The folders files of these runs may be read from: their stores' folders (a file
-    /// store's parent) and the folders the user added, canonical.
-    fn readable_roots(&self, runs: &[&RunRecord]) -> Result<Vec<PathBuf>, IndexError> {
-        let mut roots: Vec<PathBuf> = self
-            .conn
-            .prepare("SELECT path FROM user_folders")?
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .map(PathBuf::from)
-            .collect();
-        for r in runs {
-            let root = Path::new(&r.store);
-            let dir = if root.is_file() { root.parent().unwrap_or(root) } else { root };
-            roots.extend(std::fs::canonicalize(dir).ok());
-        }
-        Ok(roots)
-    }
 }
 
 /// A recorded file as text, or why not.
 fn read_text(path: Option<&str>, allowed: &[PathBuf]) -> (Option<String>, Option<String>) {
     let Some(path) = path else { return (None, None) };
-    let Ok(real) = std::fs::canonicalize(path) else { return (None, Some(format!("{path} is gone"))) };
-    if !allowed.iter().any(|root| real.starts_with(root)) {
-        return (None, Some(format!("{path} is outside the run's store and the folders you added")));
-    }
+    let real = match crate::artifacts::contained(Path::new(path), allowed) {
+        Ok(real) => real,
+        Err(why) => return (None, Some(format!("{path} {why}"))),
+    };
     let meta = match std::fs::metadata(&real) {
         Ok(m) if m.is_file() => m,
         _ => return (None, Some(format!("{path} is not a regular file"))),

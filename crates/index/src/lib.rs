@@ -12,6 +12,7 @@
 //! [`schema`]). Nothing here writes anywhere but the index file.
 
 mod annotations;
+pub mod artifacts;
 pub mod axes;
 pub mod chart;
 pub mod compare;
@@ -63,6 +64,8 @@ pub enum IndexError {
     EmptyLabel,
     #[error("cannot take the scan lock {path}: {source}")]
     Lock { path: PathBuf, source: std::io::Error },
+    #[error("{path} {why}")]
+    Artifact { path: String, why: String },
     #[error("no reader reads stores at {0} (Runlens reads folders and files of run stores; tracking servers are not read yet)")]
     NoReaderForUrl(String),
 }

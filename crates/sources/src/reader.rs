@@ -200,4 +200,11 @@ pub trait Reader: Send + Sync {
     /// exists. Problems inside the store become warnings; only a store that cannot be read
     /// at all is an error.
     fn scan(&self, ctx: &ScanContext) -> Result<(), ReadError>;
+    /// The bytes of the file `path` a scan listed as embedded in the store file `log` (an
+    /// [`Artifact`](crate::Artifact) with an `origin` of `<log>#<offset>`; the caller has
+    /// resolved `log` inside the store). `None`: this format does not extract its
+    /// embedded files yet.
+    fn embedded_file(&self, _log: &Path, _offset: u64, _path: &str) -> Option<Result<Vec<u8>, String>> {
+        None
+    }
 }

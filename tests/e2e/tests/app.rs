@@ -487,12 +487,7 @@ fn answer_save_dialog(path: &Path) {
 async fn double_clicking_a_run_opens_its_page() {
     let app = App::start(&[fixture("mlflow-file")]).await;
     app.texts("[data-testid='run-name']", 10).await;
-    let input = app.wait_css("[data-testid='filter-input']").await;
-    input.send_keys("name = 'resnet18-baseline'").await.unwrap();
-    app.wait_text("[data-testid='run-count']", "1 runs").await;
-    let name = app.wait_css("[data-testid='run-name']").await;
-    app.d().action_chain().double_click_element(&name).perform().await.unwrap();
-    app.wait_text("[data-testid='run-title']", "resnet18-baseline").await;
+    open_run_page(&app, "resnet18-baseline").await;
     // Its params as the store has them (the fixture's expected.json), and its artifacts.
     let text = std::fs::read_to_string(repo_root().join("tests/fixtures/expected.json")).unwrap();
     let all: Value = serde_json::from_str(&text).unwrap();
@@ -569,4 +564,116 @@ async fn two_runs_recorded_environments_are_diffed_as_text() {
     app.d().execute("document.querySelector(\"[data-testid='compare-code']\").scrollIntoView()", vec![]).await.unwrap();
     app.screenshot("compare-code").await;
     app.quit().await;
+}
+
+/// Filters the table down to the run named `name` and double-clicks it: its page opens.
+async fn open_run_page(app: &App, name: &str) {
+    let input = app.wait_css("[data-testid='filter-input']").await;
+    input.clear().await.unwrap();
+    input.send_keys(format!("name = '{name}'")).await.unwrap();
+    app.wait_text("[data-testid='run-count']", "1 runs").await;
+    let row = app.wait_css("[data-testid='run-name']").await;
+    app.d().action_chain().double_click_element(&row).perform().await.unwrap();
+    app.wait_text("[data-testid='run-title']", name).await;
+}
+
+/// Clicks the run page's artifact `path` and waits for its preview of `testid`, scrolled into view.
+async fn open_artifact(app: &App, path: &str, testid: &str) -> WebElement {
+    let clicked = app
+        .d()
+        .execute(
+            "const b = [...document.querySelectorAll(\"[data-testid='artifact']\")].find((b) => b.textContent === arguments[0]); if (b) b.click(); return !!b;",
+            vec![json!(path)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(clicked.json(), &json!(true), "no artifact {path} on the page");
+    app.wait_text("[data-testid='artifact-preview'] .path", path).await;
+    let shown = app.wait_css(&format!("[data-testid='{testid}']")).await;
+    app.d().execute("document.querySelector(\"[data-testid='artifact-preview']\").scrollIntoView()", vec![]).await.unwrap();
+    shown
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_runs_artifacts_open_as_what_they_are() {
+    let app = App::start(&[fixture("mlflow-file"), fixture("tensorboard")]).await;
+    app.texts("[data-testid='run-name']", 10).await;
+    open_run_page(&app, "resnet18-baseline").await;
+    let folder = repo_root().join("tests/fixtures/mlflow-file/mlruns/171616798534474200/4b6a27fca6a84e3d93decb025d038692/artifacts");
+
+    // An image, decoded by the web view at its own size.
+    open_artifact(&app, "plots/loss_curve.png", "artifact-image").await;
+    let (w, h) = decoded_image(&app).await;
+    assert!(w > 100 && h > 100, "{w}×{h}");
+    app.screenshot("artifact-image").await;
+
+    // A CSV as a table with every row of the file, sortable by a column.
+    let table = open_artifact(&app, "eval/predictions.csv", "artifact-table").await;
+    let csv = std::fs::read_to_string(folder.join("eval/predictions.csv")).unwrap();
+    let rows = table.find_all(By::Css("tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), csv.lines().count() - 1, "every row of the file");
+    let first_column: Vec<String> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap().to_string()).collect();
+    table.find(By::Css("th button")).await.unwrap().click().await.unwrap();
+    table.find(By::Css("th button")).await.unwrap().click().await.unwrap();
+    let shown: Vec<String> = serde_json::from_value(
+        app.d()
+            .execute(
+                "return [...document.querySelectorAll(\"[data-testid='artifact-table'] tbody tr td:first-child\")].map((td) => td.textContent);",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .json()
+            .clone(),
+    )
+    .unwrap();
+    let mut want = first_column.clone();
+    want.sort_by(|a, b| b.parse::<f64>().unwrap().total_cmp(&a.parse::<f64>().unwrap()));
+    assert_eq!(shown, want, "sorted by the first column, descending");
+    app.screenshot("artifact-table").await;
+
+    // A log as text, as the file holds it; a JSON file re-indented.
+    let text = open_artifact(&app, "logs/train.log", "artifact-text").await;
+    assert_eq!(text.text().await.unwrap().trim_end(), std::fs::read_to_string(folder.join("logs/train.log")).unwrap().trim_end());
+    app.screenshot("artifact-text").await;
+    let json_text = open_artifact(&app, "eval/summary.json", "artifact-text").await;
+    let shown: Value = serde_json::from_str(&json_text.text().await.unwrap()).unwrap();
+    assert_eq!(shown, serde_json::from_str::<Value>(&std::fs::read_to_string(folder.join("eval/summary.json")).unwrap()).unwrap());
+
+    // Model weights: described and hashed, never opened.
+    open_artifact(&app, "model/weights.bin", "artifact-binary").await;
+    let facts = app.wait_text("[data-testid='artifact-binary']", "BLAKE3").await;
+    assert!(facts.contains("2.0 KiB") && facts.contains("binary weights"), "{facts}");
+    app.screenshot("artifact-binary").await;
+    app.wait_css("[data-testid='artifact-close']").await.click().await.unwrap();
+    let gone = app.d().find_all(By::Css("[data-testid='artifact-preview']")).await.unwrap();
+    assert!(gone.is_empty(), "closed");
+
+    // An image inside a TensorBoard event file, taken out of it.
+    app.wait_css("[data-testid='run-back']").await.click().await.unwrap();
+    open_run_page(&app, "cifar-cnn/augmented").await;
+    open_artifact(&app, "images/samples/input/0.png", "artifact-image").await;
+    let (w, h) = decoded_image(&app).await;
+    assert!(w > 0 && h > 0, "{w}×{h}");
+    app.screenshot("artifact-tensorboard-image").await;
+    app.quit().await;
+}
+
+/// The width and height the previewed image decoded to (waits for it to decode).
+async fn decoded_image(app: &App) -> (u64, u64) {
+    for _ in 0..50 {
+        let size = app
+            .d()
+            .execute("const i = document.querySelector(\"[data-testid='artifact-image']\"); return [i.naturalWidth, i.naturalHeight];", vec![])
+            .await
+            .unwrap()
+            .json()
+            .clone();
+        let (w, h) = (size[0].as_u64().unwrap_or(0), size[1].as_u64().unwrap_or(0));
+        if w > 0 {
+            return (w, h);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (0, 0)
 }

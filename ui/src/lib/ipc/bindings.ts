@@ -81,6 +81,10 @@ export type ArtifactView = { path: string, size: number,
  */
 embedded: boolean, };
 
+export type ArtifactRequest = { runId: string, path: string, before: number | null, };
+
+export type ArtifactPreview = { "kind": "image", url: string, bytes: number, } | { "kind": "text", text: string, start: number, end: number, size: number, language: string | null, } | { "kind": "table", header: Array<string>, rows: Array<Array<string>>, truncated: boolean, } | { "kind": "binary", size: number, what: string, blake3: string, };
+
 export type ProvenanceView = { 
 /**
  * The command line that ran (interpreter, program, arguments), shell-quoted.

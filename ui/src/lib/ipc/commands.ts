@@ -2,7 +2,7 @@
 // by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
 // Every command rejects with an `IpcError`.
 import { invoke } from "@tauri-apps/api/core";
-import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, AnnotateRequest, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
+import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, ArtifactRequest, ArtifactPreview, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, AnnotateRequest, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
 
 export const commands = {
   /** Every registered store, in registration order. */
@@ -23,6 +23,8 @@ export const commands = {
   annotateRun: (args: { request: AnnotateRequest }): Promise<RunDetail> => invoke("annotate_run", args),
   /** The given runs side by side and, for a chosen metric, which params go with it. */
   compareRuns: (args: { request: CompareRequest }): Promise<CompareView> => invoke("compare_runs", args),
+  /** A preview of one of a run's files: an image, a page of text (from the end; `before` pages back), a table, or a binary's size and hash. */
+  artifactPreview: (args: { request: ArtifactRequest }): Promise<ArtifactPreview> => invoke("artifact_preview", args),
   /** The code and environment files two runs' stores recorded, each pair with a unified diff. */
   codeDiff: (args: { runA: string, runB: string }): Promise<Array<FileDiffView>> => invoke("code_diff", args),
   /** Remembers which way is better for a metric key (`null`: guess from its name again). */

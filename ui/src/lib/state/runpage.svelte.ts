@@ -1,5 +1,5 @@
 // The run page: which run is open and what the backend said of it.
-import { asIpcError, commands, type AnnotateRequest, type IpcError, type RunDetail } from "../ipc";
+import { asIpcError, commands, type AnnotateRequest, type ArtifactPreview, type IpcError, type RunDetail } from "../ipc";
 
 /** A change of the open run's annotations: what is left out stays as it is. */
 export type Annotation = Partial<Omit<AnnotateRequest, "runId">>;
@@ -9,11 +9,17 @@ class RunPage {
   runId = $state<string | null>(null);
   detail = $state.raw<RunDetail | null>(null);
   error = $state.raw<IpcError | null>(null);
+  /** The artifact being previewed, its preview, and why it could not be (shown in place). */
+  artifact = $state<string | null>(null);
+  preview = $state.raw<ArtifactPreview | null>(null);
+  previewError = $state.raw<IpcError | null>(null);
   #generation = 0;
+  #previewGeneration = 0;
 
   async show(runId: string): Promise<void> {
     this.runId = runId;
     this.detail = null;
+    this.closeArtifact();
     await this.load();
   }
 
@@ -21,6 +27,44 @@ class RunPage {
     this.runId = null;
     this.detail = null;
     this.error = null;
+    this.closeArtifact();
+  }
+
+  /** Previews one of the open run's files (text: its last page). */
+  async openArtifact(path: string): Promise<void> {
+    const runId = this.runId;
+    if (runId === null) return;
+    const generation = ++this.#previewGeneration;
+    this.artifact = path;
+    this.preview = null;
+    this.previewError = null;
+    try {
+      const preview = await commands.artifactPreview({ request: { runId, path, before: null } });
+      if (generation === this.#previewGeneration) this.preview = preview;
+    } catch (e) {
+      if (generation === this.#previewGeneration) this.previewError = asIpcError(e);
+    }
+  }
+
+  /** The page of text before the one shown, put in front of it. */
+  async earlier(): Promise<void> {
+    const [runId, path, shown] = [this.runId, this.artifact, this.preview];
+    if (runId === null || path === null || shown?.kind !== "text" || shown.start === 0) return;
+    const generation = this.#previewGeneration;
+    try {
+      const page = await commands.artifactPreview({ request: { runId, path, before: shown.start } });
+      if (generation !== this.#previewGeneration || page.kind !== "text") return;
+      this.preview = { ...shown, text: page.text + shown.text, start: page.start };
+    } catch (e) {
+      if (generation === this.#previewGeneration) this.previewError = asIpcError(e);
+    }
+  }
+
+  closeArtifact(): void {
+    this.#previewGeneration++;
+    this.artifact = null;
+    this.preview = null;
+    this.previewError = null;
   }
 
   /** Stars, notes or labels the open run; true when it was saved. */

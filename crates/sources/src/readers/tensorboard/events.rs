@@ -29,6 +29,9 @@ pub(super) struct RunData {
     plugins: HashMap<Bytes, Plugin>,
     /// Images and audio embedded in the event files.
     pub media: Vec<Artifact>,
+    /// Set: each of `media` also keeps its bytes here (to extract one file, never in scans).
+    pub keep_media: bool,
+    pub media_bytes: Vec<Vec<u8>>,
     /// The last hparams `session_start_info`.
     pub hparams: Option<Hparams>,
     /// Status of the last hparams `session_end_info`.
@@ -279,6 +282,9 @@ impl RunData {
         let tag = String::from_utf8_lossy(tag);
         let ext = media_extension(encoded).unwrap_or(if kind == "audio" { "wav" } else { "png" });
         let name = if i == 0 { format!("{step}") } else { format!("{step}_{i}") };
+        if self.keep_media {
+            self.media_bytes.push(encoded.to_vec());
+        }
         self.media.push(Artifact {
             path: format!("{kind}/{tag}/{name}.{ext}"),
             size: encoded.len() as u64,

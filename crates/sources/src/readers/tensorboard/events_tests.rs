@@ -221,13 +221,8 @@ fn images_are_listed_with_their_origin() {
     let image =
         Value { tag: Bytes::from_static(b"samples/input"), image: Some(Image { encoded_image_string: png.clone().into() }), ..Default::default() };
     let first = event(1.0, 3, vec![image]);
-    let tf2 = TensorProto {
-        dtype: proto::DT_STRING,
-        string_val: vec![Bytes::from_static(b"28"), Bytes::from_static(b"28"), png.clone().into(), Bytes::from_static(b"\xff\xd8\xffjpeg")],
-        ..Default::default()
-    };
-    let second = event(2.0, 4, vec![tensor("batch", tf2, Some("images"))]);
-    let (data, _) = read(&[first.clone(), second].concat());
+    let second = event(2.0, 4, vec![tensor("batch", tf2_images(&png), Some("images"))]);
+    let (data, _) = read(&[first.clone(), second.clone()].concat());
     let origin = |at: usize| Some(format!("run/events.out.tfevents.1#{at}"));
     assert_eq!(
         data.media,
@@ -237,6 +232,25 @@ fn images_are_listed_with_their_origin() {
             Artifact { path: "images/batch/4_1.jpg".into(), size: 7, origin: origin(first.len()) },
         ]
     );
+    // Each is extracted again from its record alone, as the scan decoded it.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.out.tfevents.1");
+    std::fs::write(&log, [first.clone(), second].concat()).unwrap();
+    let at = first.len() as u64;
+    assert_eq!(crate::readers::tensorboard::embedded(&log, 0, "images/samples/input/3.png").unwrap(), png);
+    assert_eq!(crate::readers::tensorboard::embedded(&log, at, "images/batch/4.png").unwrap(), png);
+    assert_eq!(crate::readers::tensorboard::embedded(&log, at, "images/batch/4_1.jpg").unwrap(), b"\xff\xd8\xffjpeg");
+    assert!(crate::readers::tensorboard::embedded(&log, at, "images/samples/input/3.png").unwrap_err().contains("holds no"));
+    assert!(crate::readers::tensorboard::embedded(&log, 5, "images/batch/4.png").unwrap_err().contains("no event record"));
+}
+
+/// A TF2 image summary's tensor: width, height, then a PNG and a JPEG.
+fn tf2_images(png: &[u8]) -> TensorProto {
+    TensorProto {
+        dtype: proto::DT_STRING,
+        string_val: vec![Bytes::from_static(b"28"), Bytes::from_static(b"28"), png.to_vec().into(), Bytes::from_static(b"\xff\xd8\xffjpeg")],
+        ..Default::default()
+    }
 }
 
 #[test]

@@ -91,7 +91,38 @@ const STALE_TAIL: Duration = Duration::from_secs(5 * 60);
 
 pub struct Tensorboard;
 
+/// An event record larger than this is not a media file to extract.
+const MAX_EMBEDDED_RECORD: u64 = 256 << 20;
+
+/// The bytes of `path` (as a scan lists it: `images/<tag>/<step>[_<i>].<ext>`) from the
+/// event record at `offset` of `log`, decoded as a scan decodes it.
+fn embedded(log: &Path, offset: u64, path: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut file = crate::util::open_regular(log).map_err(|e| format!("cannot open {}: {e}", log.display()))?;
+    file.seek(SeekFrom::Start(offset)).map_err(|e| e.to_string())?;
+    let mut header = vec![0u8; 12];
+    file.read_exact(&mut header).map_err(|e| format!("no event record at byte {offset}: {e}"))?;
+    let size = record::record_size(&header).ok_or_else(|| format!("no event record at byte {offset}"))?;
+    if size > MAX_EMBEDDED_RECORD {
+        return Err(format!("the event record at byte {offset} is {size} bytes"));
+    }
+    let mut bytes = header;
+    (&mut file).take(size - 12).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    let mut data = RunData::default();
+    data.keep_media = true;
+    data.read_file(Bytes::from(bytes), offset, 0, "");
+    data.media
+        .iter()
+        .position(|a| a.path == path)
+        .map(|i| data.media_bytes.swap_remove(i))
+        .ok_or_else(|| format!("the event record at byte {offset} holds no {path}"))
+}
+
 impl Reader for Tensorboard {
+    fn embedded_file(&self, log: &Path, offset: u64, path: &str) -> Option<Result<Vec<u8>, String>> {
+        Some(embedded(log, offset, path))
+    }
+
     fn id(&self) -> &'static str {
         "tensorboard"
     }

@@ -1,0 +1,390 @@
+//! A run's artifact files, read for the artifact browser and `runlens cat`: the one place
+//! a path from a run becomes a file read. A path is read only if the index lists it as
+//! one of the run's files below its artifact folder, has no `..` and is not absolute, and
+//! its canonical form (symlinks resolved) lies inside the run's store folder or a folder
+//! the user added ([`Index::readable_roots`]); a file inside a log (TensorBoard images) is
+//! read from its log, which must pass the same checks, by the store's reader
+//! ([`runlens_sources::Reader::embedded_file`]). Anything else is a refusal that says why,
+//! never a read. Previews read a bounded amount: text is paged from the end, tables stop
+//! after [`TABLE_ROWS`] rows, binaries are hashed in a stream, nothing is ever executed or
+//! unpickled.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Component, Path, PathBuf};
+
+use rusqlite::OptionalExtension;
+
+use crate::{Index, IndexError};
+
+/// The most text one preview page holds.
+pub const TEXT_PAGE: u64 = 256 << 10;
+/// Images larger than this are described, not shown.
+pub const MAX_IMAGE: u64 = 25 << 20;
+/// JSON larger than this is shown as it is written, not re-indented.
+pub const MAX_PRETTY_JSON: u64 = 4 << 20;
+/// A table preview's rows at most.
+pub const TABLE_ROWS: usize = 10_000;
+
+/// What a preview of one artifact shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Preview {
+    /// An image to show as an image (SVG too: as an image, never inline markup).
+    Image { mime: &'static str, bytes: Vec<u8> },
+    /// Text: the bytes `start..end` of a file of `size` bytes (the last page unless an
+    /// earlier one was asked for), cut at line starts and decoded leniently.
+    Text { text: String, start: u64, end: u64, size: u64, language: Option<&'static str> },
+    /// A CSV or TSV file's header and first rows.
+    Table { header: Vec<String>, rows: Vec<Vec<String>>, truncated: bool },
+    /// A file not shown: its size, what it looks like and its BLAKE3 hash.
+    Binary { size: u64, kind: String, blake3: String },
+}
+
+/// Why an artifact path is not read.
+fn refused(path: &str, why: impl Into<String>) -> IndexError {
+    IndexError::Artifact { path: path.to_string(), why: why.into() }
+}
+
+/// A path a run's store recorded, relative and without `..`: the only kind joined to a folder.
+fn relative(path: &str) -> Result<&Path, IndexError> {
+    let p = Path::new(path);
+    if path.is_empty() || p.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        return Err(refused(path, "not a path inside the run's artifact folder"));
+    }
+    Ok(p)
+}
+
+/// `path` canonical, if it lies inside one of `allowed` (canonical folders).
+pub(crate) fn contained(path: &Path, allowed: &[PathBuf]) -> Result<PathBuf, String> {
+    let real = std::fs::canonicalize(path).map_err(|e| format!("cannot be opened: {e}"))?;
+    if !allowed.iter().any(|root| real.starts_with(root)) {
+        return Err("leads outside the run's store and the folders you added".into());
+    }
+    Ok(real)
+}
+
+impl Index {
+    /// The folders files of these runs' stores may be read from: each store's folder (a
+    /// file store's parent) and the folders the user added, canonical.
+    pub(crate) fn readable_roots<'a>(&self, stores: impl IntoIterator<Item = &'a str>) -> Result<Vec<PathBuf>, IndexError> {
+        let mut roots: Vec<PathBuf> = self
+            .conn
+            .prepare("SELECT path FROM user_folders")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .map(PathBuf::from)
+            .collect();
+        for store in stores {
+            let root = Path::new(store);
+            let dir = if root.is_file() { root.parent().unwrap_or(root) } else { root };
+            roots.extend(std::fs::canonicalize(dir).ok());
+        }
+        Ok(roots)
+    }
+
+    /// Where artifact `path` of run `run_id` is, after every check in the module docs: a
+    /// file on disk, or the bytes of a file inside one of the store's logs, extracted by
+    /// the store's reader.
+    fn locate(&self, run_id: &str, path: &str) -> Result<Located, IndexError> {
+        let run: Option<(i64, Option<String>, String, String)> = self
+            .conn
+            .query_row(
+                "SELECT r.rid, r.artifact_dir, s.root, s.reader FROM runs r JOIN stores s ON s.id = r.store_id WHERE r.id = ?1",
+                [run_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let (rid, dir, store, reader) = run.ok_or_else(|| IndexError::UnknownRun(run_id.to_string()))?;
+        let inside = relative(path)?;
+        let listed: Option<Option<String>> = self
+            .conn
+            .query_row("SELECT origin FROM artifacts WHERE rid = ?1 AND path = ?2", rusqlite::params![rid, path], |r| r.get(0))
+            .optional()?;
+        let allowed = self.readable_roots([store.as_str()])?;
+        match listed {
+            None => Err(refused(path, "is not one of the run's files")),
+            Some(None) => {
+                let dir = dir.ok_or_else(|| refused(path, "the run has no artifact folder"))?;
+                contained(&Path::new(&dir).join(inside), &allowed).map(Located::File).map_err(|why| refused(path, why))
+            }
+            Some(Some(origin)) => {
+                // `<log relative to the store root>#<byte offset>`, the log inside the store.
+                let (log, offset) = origin
+                    .rsplit_once('#')
+                    .and_then(|(log, at)| Some((log, at.parse::<u64>().ok()?)))
+                    .ok_or_else(|| refused(path, format!("has an unreadable origin {origin}")))?;
+                let root = Path::new(&store);
+                let base = if root.is_file() { root.parent().unwrap_or(root) } else { root };
+                let log_path =
+                    contained(&base.join(relative(log).map_err(|_| refused(path, format!("has an origin outside its store: {origin}")))?), &allowed)
+                        .map_err(|why| refused(path, format!("is inside {log}, which {why}")))?;
+                let extracted = runlens_sources::reader_by_id(&reader).and_then(|r| r.embedded_file(&log_path, offset, path));
+                match extracted {
+                    Some(Ok(bytes)) => Ok(Located::Bytes(bytes)),
+                    Some(Err(why)) => Err(refused(path, format!("cannot be taken out of {log}: {why}"))),
+                    None => Err(refused(path, format!("is inside the log file {origin}; files inside {reader} logs are not extracted yet"))),
+                }
+            }
+        }
+    }
+
+    /// Writes artifact `path` of run `run_id` to `out`, byte for byte (for `runlens cat`);
+    /// the number of bytes written.
+    pub fn copy_artifact(&self, run_id: &str, path: &str, out: &mut dyn std::io::Write) -> Result<u64, IndexError> {
+        let io = |e: std::io::Error| refused(path, format!("cannot be copied: {e}"));
+        match self.locate(run_id, path)? {
+            Located::File(real) => std::io::copy(&mut open_regular(&real, path)?, out).map_err(io),
+            Located::Bytes(bytes) => out.write_all(&bytes).map(|()| bytes.len() as u64).map_err(io),
+        }
+    }
+
+    /// A preview of artifact `path` of run `run_id`; for text, the page ending at byte
+    /// `before` (default: the end of the file).
+    pub fn preview_artifact(&self, run_id: &str, path: &str, before: Option<u64>) -> Result<Preview, IndexError> {
+        let ext = extension(path);
+        let real = match self.locate(run_id, path)? {
+            Located::File(real) => real,
+            // Extracted from a log (TensorBoard's images, audio): shown if an image.
+            Located::Bytes(bytes) => {
+                return Ok(match image_mime(&ext) {
+                    Some(mime) if bytes.len() as u64 <= MAX_IMAGE => Preview::Image { mime, bytes },
+                    _ => Preview::Binary { size: bytes.len() as u64, kind: describe(&ext), blake3: blake3::hash(&bytes).to_hex().to_string() },
+                });
+            }
+        };
+        let mut file = open_regular(&real, path)?;
+        let size = file.metadata().map_err(|e| refused(path, format!("cannot be read: {e}")))?.len();
+        let io = |e: std::io::Error| refused(path, format!("cannot be read: {e}"));
+        if let Some(mime) = image_mime(&ext)
+            && size <= MAX_IMAGE
+        {
+            let mut bytes = Vec::with_capacity(size as usize);
+            file.read_to_end(&mut bytes).map_err(io)?;
+            return Ok(Preview::Image { mime, bytes });
+        }
+        if matches!(ext.as_str(), "csv" | "tsv") {
+            return table(file, if ext == "tsv" { b'\t' } else { b',' }).map_err(|e| refused(path, format!("is not a readable table: {e}")));
+        }
+        if ext == "json" && size <= MAX_PRETTY_JSON && before.is_none() {
+            let mut bytes = Vec::with_capacity(size as usize);
+            file.read_to_end(&mut bytes).map_err(io)?;
+            if let Some(text) = pretty_json(&bytes) {
+                return Ok(Preview::Text { size, start: 0, end: size, text, language: Some("json") });
+            }
+            file.seek(SeekFrom::Start(0)).map_err(io)?;
+        }
+        if !binary_kind(&ext) && looks_like_text(&mut file, size).map_err(io)? {
+            return text_page(&mut file, size, before.unwrap_or(size).min(size), language(&ext)).map_err(io);
+        }
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        let mut hash = blake3::Hasher::new();
+        std::io::copy(&mut file, &mut hash).map_err(io)?;
+        Ok(Preview::Binary { size, kind: describe(&ext), blake3: hash.finalize().to_hex().to_string() })
+    }
+}
+
+/// Where an artifact's bytes are.
+enum Located {
+    File(PathBuf),
+    Bytes(Vec<u8>),
+}
+
+/// `real` opened without blocking (a FIFO named like a log), if it is a regular file.
+fn open_regular(real: &Path, path: &str) -> Result<std::fs::File, IndexError> {
+    runlens_sources::util::open_regular(real).map_err(|e| refused(path, format!("cannot be opened: {e}")))
+}
+
+fn extension(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default()
+}
+
+fn image_mime(ext: &str) -> Option<&'static str> {
+    Some(match ext {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "bmp" => "image/bmp",
+        "svg" => "image/svg+xml",
+        _ => return None,
+    })
+}
+
+/// Model and archive formats: described and hashed, never read as text or loaded.
+fn binary_kind(ext: &str) -> bool {
+    matches!(
+        ext,
+        "pt" | "pth"
+            | "ckpt"
+            | "bin"
+            | "safetensors"
+            | "onnx"
+            | "pkl"
+            | "pickle"
+            | "joblib"
+            | "h5"
+            | "hdf5"
+            | "npy"
+            | "npz"
+            | "gz"
+            | "tgz"
+            | "zip"
+            | "tar"
+            | "xz"
+            | "zst"
+            | "pb"
+            | "tflite"
+            | "parquet"
+            | "feather"
+            | "arrow"
+    )
+}
+
+fn describe(ext: &str) -> String {
+    match ext {
+        "pt" | "pth" | "ckpt" => "PyTorch checkpoint (not unpickled)".into(),
+        "pkl" | "pickle" | "joblib" => "Python pickle (never unpickled)".into(),
+        "safetensors" => "safetensors weights".into(),
+        "onnx" => "ONNX model".into(),
+        "h5" | "hdf5" => "HDF5 file".into(),
+        "npy" | "npz" => "NumPy array".into(),
+        "bin" => "binary weights".into(),
+        "gz" | "tgz" | "zip" | "tar" | "xz" | "zst" => "archive".into(),
+        "" => "binary file".into(),
+        e => format!("binary .{e} file"),
+    }
+}
+
+fn language(ext: &str) -> Option<&'static str> {
+    Some(match ext {
+        "json" | "jsonl" => "json",
+        "yaml" | "yml" => "yaml",
+        "py" => "python",
+        "md" => "markdown",
+        "toml" => "toml",
+        "log" | "txt" | "out" | "err" => "log",
+        _ => return None,
+    })
+}
+
+/// Text, unless the first 8 KB hold a NUL byte or are not UTF-8 (a multi-byte character
+/// cut at the end of the sample is fine).
+fn looks_like_text(file: &mut std::fs::File, size: u64) -> std::io::Result<bool> {
+    let mut sample = vec![0u8; size.min(8192) as usize];
+    file.seek(SeekFrom::Start(0))?;
+    file.read_exact(&mut sample)?;
+    if sample.contains(&0) {
+        return Ok(false);
+    }
+    Ok(match std::str::from_utf8(&sample) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    })
+}
+
+/// The bytes before `end`, at most [`TEXT_PAGE`], starting at a line start (unless at the
+/// top of the file): only those are read, whatever the file's size.
+fn text_page(file: &mut std::fs::File, size: u64, end: u64, language: Option<&'static str>) -> std::io::Result<Preview> {
+    let from = end.saturating_sub(TEXT_PAGE);
+    file.seek(SeekFrom::Start(from))?;
+    let mut bytes = vec![0u8; (end - from) as usize];
+    file.read_exact(&mut bytes)?;
+    let skip = if from == 0 { 0 } else { bytes.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1) };
+    let text = String::from_utf8_lossy(&bytes[skip..]).into_owned();
+    Ok(Preview::Text { text, start: from + skip as u64, end, size, language })
+}
+
+/// JSON re-indented with its keys in the order written; `None` if it is not JSON.
+fn pretty_json(bytes: &[u8]) -> Option<String> {
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut ser = serde_json::Serializer::pretty(&mut out);
+    serde_transcode::transcode(&mut de, &mut ser).ok()?;
+    de.end().ok()?;
+    String::from_utf8(out).ok()
+}
+
+/// The header and the first [`TABLE_ROWS`] rows of a CSV or TSV file.
+fn table(file: std::fs::File, delimiter: u8) -> Result<Preview, csv::Error> {
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(std::io::BufReader::new(file));
+    let header = reader.headers()?.iter().map(String::from).collect();
+    let mut rows = Vec::new();
+    let mut records = reader.records();
+    for record in records.by_ref().take(TABLE_ROWS) {
+        rows.push(record?.iter().map(String::from).collect());
+    }
+    let truncated = records.next().is_some();
+    Ok(Preview::Table { header, rows, truncated })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_relative_paths_are_joined() {
+        for bad in ["../x", "a/../../x", "/etc/passwd", "", "a/../b"] {
+            assert!(relative(bad).is_err(), "{bad}");
+        }
+        assert!(relative("images/a.png").is_ok());
+        assert!(relative("./a.txt").is_ok());
+    }
+
+    #[test]
+    fn a_symlink_out_of_the_allowed_folders_is_refused() {
+        let inside = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(inside.path().join("ok.txt"), "fine").unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "key").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), inside.path().join("link.txt")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), inside.path().join("dir")).unwrap();
+        let allowed = [std::fs::canonicalize(inside.path()).unwrap()];
+        assert!(contained(&inside.path().join("ok.txt"), &allowed).is_ok());
+        for p in [inside.path().join("link.txt"), inside.path().join("dir/secret.txt"), outside.path().join("secret.txt")] {
+            assert!(contained(&p, &allowed).unwrap_err().contains("outside"), "{}", p.display());
+        }
+    }
+
+    #[test]
+    fn a_gigabyte_log_is_paged_from_its_end_reading_one_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("train.log");
+        let file = std::fs::File::create(&path).unwrap();
+        // Sparse: text at the start (what the text sniffing reads) and at the end, holes
+        // (NULs) between that no page may touch.
+        file.set_len(1 << 30).unwrap();
+        use std::os::unix::fs::FileExt;
+        let head: String = (0..1000).map(|i| format!("warm-up {i}\n")).collect();
+        file.write_all_at(head.as_bytes(), 0).unwrap();
+        let tail: String = (0..20_000).map(|i| format!("step {i} loss {}\n", 1.0 / (i + 1) as f64)).collect();
+        file.write_all_at(tail.as_bytes(), (1 << 30) - tail.len() as u64).unwrap();
+        let mut file = std::fs::File::open(&path).unwrap();
+        let size = 1u64 << 30;
+        assert!(looks_like_text(&mut file, size).unwrap());
+        let Preview::Text { text, start, end, size: total, .. } = text_page(&mut file, size, size, Some("log")).unwrap() else { panic!() };
+        assert_eq!((end, total), (size, size));
+        assert!(text.len() as u64 <= TEXT_PAGE && text.ends_with("step 19999 loss 0.00005\n"), "{}", &text[text.len() - 40..]);
+        assert!(text.starts_with("step "), "cut at a line start: {}", &text[..20]);
+        assert_eq!(start + text.len() as u64, end);
+        // The page before it ends where this one starts.
+        let Preview::Text { end: earlier_end, text: earlier, .. } = text_page(&mut file, size, start, None).unwrap() else { panic!() };
+        assert_eq!(earlier_end, start);
+        assert!(earlier.len() as u64 <= TEXT_PAGE);
+    }
+
+    #[test]
+    fn json_keeps_its_key_order_and_tables_stop_at_the_row_cap() {
+        assert_eq!(pretty_json(br#"{"b":1,"a":[1,2]}"#).unwrap(), "{\n  \"b\": 1,\n  \"a\": [\n    1,\n    2\n  ]\n}");
+        assert!(pretty_json(b"{not json").is_none());
+        assert!(pretty_json(br#"{"a":1} trailing"#).is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let body: String = std::iter::once("x,y\n".to_string()).chain((0..TABLE_ROWS + 5).map(|i| format!("{i},\"a,{i}\"\n"))).collect();
+        std::fs::write(&path, body).unwrap();
+        let Preview::Table { header, rows, truncated } = table(std::fs::File::open(&path).unwrap(), b',').unwrap() else { panic!() };
+        assert_eq!(header, ["x", "y"]);
+        assert_eq!((rows.len(), truncated), (TABLE_ROWS, true));
+        assert_eq!(rows[3], ["3", "a,3"]);
+    }
+}

@@ -48,7 +48,7 @@ fn refused(path: &str, why: impl Into<String>) -> IndexError {
 fn relative(path: &str) -> Result<&Path, IndexError> {
     let p = Path::new(path);
     if path.is_empty() || p.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
-        return Err(refused(path, "not a path inside the run's artifact folder"));
+        return Err(refused(path, "is not a path inside the run's artifact folder"));
     }
     Ok(p)
 }
@@ -104,7 +104,7 @@ impl Index {
         match listed {
             None => Err(refused(path, "is not one of the run's files")),
             Some(None) => {
-                let dir = dir.ok_or_else(|| refused(path, "the run has no artifact folder"))?;
+                let dir = dir.ok_or_else(|| refused(path, "is not readable: the run has no artifact folder"))?;
                 contained(&Path::new(&dir).join(inside), &allowed).map(Located::File).map_err(|why| refused(path, why))
             }
             Some(Some(origin)) => {

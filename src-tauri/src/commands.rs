@@ -10,9 +10,9 @@ use runlens_index::{AnnotationChange, Index, RunsQuery};
 
 use crate::AppState;
 use crate::ipc::{
-    AddOutcome, AnnotateRequest, ArtifactPreview, ArtifactRequest, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ErrorCode,
-    ExportOutcome, ExportRequest, FileDiffView, IndexProgress, IpcError, MetricKeys, RunDetail, RunsPage, RunsRequest, SeriesData, StoreId,
-    StoreView, WarningView,
+    AddOutcome, AnnotateRequest, ArtifactGridRequest, ArtifactGridView, ArtifactPatternView, ArtifactPreview, ArtifactRequest, BetterWhen, Chart,
+    ChartRequest, CompareRequest, CompareView, ErrorCode, ExportOutcome, ExportRequest, FileDiffView, IndexProgress, IpcError, MetricKeys, RunDetail,
+    RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
 };
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -94,6 +94,18 @@ pub fn compare_runs(state: &AppState, request: CompareRequest) -> Result<Compare
 /// end); a path outside the run's folders is a `bad_input` refusal, never a read.
 pub fn artifact_preview(state: &AppState, request: ArtifactRequest) -> Result<ArtifactPreview, IpcError> {
     Ok(open(state)?.preview_artifact(&request.run_id, &request.path, request.before)?.into())
+}
+
+/// The image patterns among the runs' files, the most shared first.
+pub fn artifact_patterns(state: &AppState, run_ids: Vec<String>) -> Result<Vec<ArtifactPatternView>, IpcError> {
+    let found = open(state)?.artifact_patterns(&run_ids)?;
+    Ok(found.into_iter().map(|p| ArtifactPatternView { pattern: p.pattern, runs: p.runs, files: p.files }).collect())
+}
+
+/// The file of each run for each step of a pattern.
+pub fn artifact_grid(state: &AppState, request: ArtifactGridRequest) -> Result<ArtifactGridView, IpcError> {
+    let grid = open(state)?.artifact_grid(&request.run_ids, &request.pattern)?;
+    Ok(ArtifactGridView { steps: grid.steps, cells: grid.cells })
 }
 
 /// The code and environment files two runs' stores recorded, paired by name, each with a
@@ -259,6 +271,10 @@ command_table! {
     query compare_runs(request: CompareRequest) -> CompareView;
     /// A preview of one of a run's files: an image, a page of text (from the end; `before` pages back), a table, or a binary's size and hash.
     query artifact_preview(request: ArtifactRequest) -> ArtifactPreview;
+    /// The image patterns among the runs' files (`{N}`: the step), the most shared first.
+    query artifact_patterns(run_ids: Vec<String>) -> Vec<ArtifactPatternView>;
+    /// The file of each run for each step of a pattern: the same artifact across runs.
+    query artifact_grid(request: ArtifactGridRequest) -> ArtifactGridView;
     /// The code and environment files two runs' stores recorded, each pair with a unified diff.
     query code_diff(run_a: String, run_b: String) -> Vec<FileDiffView>;
     /// Remembers which way is better for a metric key (`null`: guess from its name again).
@@ -411,6 +427,35 @@ mod tests {
         };
         let png = base64::engine::general_purpose::STANDARD.decode(url.strip_prefix("data:image/png;base64,").unwrap()).unwrap();
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() as u64 == bytes, "{} bytes", png.len());
+    }
+
+    #[test]
+    fn the_same_image_of_runs_lines_up_by_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::new(dir.path().join("index.sqlite"));
+        add_paths(&state.db_path, vec![fixture("dvclive")], &mut |_| {}).unwrap();
+        let mut runs = runs_page(&state, request("", vec![])).unwrap().runs;
+        runs.sort_by(|a, b| a.name.cmp(&b.name));
+        let ids: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
+        let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["augmented/dvclive", "baseline/dvclive", "tiny-debug/dvclive"]);
+        let patterns = artifact_patterns(&state, ids.clone()).unwrap();
+        // The loss plot is in all three; the samples, one per step, in two.
+        assert_eq!((patterns[0].pattern.as_str(), patterns[0].runs), ("plots/images/loss_curve.png", 3));
+        let samples = patterns.iter().find(|p| p.pattern == "plots/images/samples/step_{N}.png").expect("the samples' pattern");
+        assert_eq!((samples.runs, samples.files), (2, 4));
+        let grid = artifact_grid(&state, ArtifactGridRequest { run_ids: ids.clone(), pattern: samples.pattern.clone() }).unwrap();
+        assert_eq!(grid.steps, [Some(0), Some(49), Some(79)]);
+        let cell = |row: usize, run: usize| grid.cells[row][run].as_deref();
+        assert_eq!((cell(0, 0), cell(0, 1), cell(0, 2)), (Some("plots/images/samples/step_0.png"), Some("plots/images/samples/step_0.png"), None));
+        assert_eq!((cell(1, 0), cell(1, 1)), (None, Some("plots/images/samples/step_49.png")));
+        assert_eq!((cell(2, 0), cell(2, 1)), (Some("plots/images/samples/step_79.png"), None));
+        // Each cell opens as the run's image.
+        assert!(matches!(
+            artifact_preview(&state, ArtifactRequest { run_id: ids[0].clone(), path: "plots/images/samples/step_79.png".into(), before: None })
+                .unwrap(),
+            ArtifactPreview::Image { .. }
+        ));
     }
 
     #[test]

@@ -322,6 +322,36 @@ pub struct ArtifactRequest {
     pub before: Option<u64>,
 }
 
+/// An image pattern among the compared runs' files (`{N}`: the step, `*`: anything in
+/// one folder), with how many runs and files it matches.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactPatternView {
+    pub pattern: String,
+    #[ts(type = "number")]
+    pub runs: usize,
+    #[ts(type = "number")]
+    pub files: usize,
+}
+
+/// Which runs' files to put side by side: those matching `pattern`.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactGridRequest {
+    pub run_ids: Vec<String>,
+    pub pattern: String,
+}
+
+/// The same artifact across runs: per step (ascending; `null` for a pattern without
+/// `{N}`), per run in the order asked, the path of its file (`null`: none).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactGridView {
+    #[ts(type = "Array<number | null>")]
+    pub steps: Vec<Option<i64>>,
+    pub cells: Vec<Vec<Option<String>>>,
+}
+
 /// A preview of one artifact (`runlens_index::artifacts::Preview`): every string in it
 /// is from the run's files, to be shown as text.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -1221,6 +1251,9 @@ fn declarations() -> Vec<(String, String)> {
         d::<MetricColumn>(&cfg),
         d::<RunsPage>(&cfg),
         d::<ArtifactView>(&cfg),
+        d::<ArtifactPatternView>(&cfg),
+        d::<ArtifactGridRequest>(&cfg),
+        d::<ArtifactGridView>(&cfg),
         d::<ArtifactRequest>(&cfg),
         d::<ArtifactPreview>(&cfg),
         d::<ProvenanceView>(&cfg),

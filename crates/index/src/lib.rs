@@ -11,6 +11,7 @@
 //! cache tables can always be rebuilt from the stores; user data lives apart (see
 //! [`schema`]). Nothing here writes anywhere but the index file.
 
+pub mod across;
 mod annotations;
 pub mod artifacts;
 pub mod axes;

@@ -677,3 +677,47 @@ async fn decoded_image(app: &App) -> (u64, u64) {
     }
     (0, 0)
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_image_of_several_runs_side_by_side_by_step() {
+    let app = App::start(&[fixture("dvclive")]).await;
+    app.texts("[data-testid='run-name']", 3).await;
+    app.wait_css("[data-testid='select-all']").await.click().await.unwrap();
+    app.wait_css("[data-testid='compare']").await.click().await.unwrap();
+    app.wait_css("[data-testid='compare-view']").await;
+    app.d().execute("document.querySelector(\"[data-testid='compare-artifacts']\").scrollIntoView()", vec![]).await.unwrap();
+    // The most shared image first: the loss plot every run has, one row.
+    let select = app.wait_css("[data-testid='artifact-pattern']").await;
+    assert!(select.text().await.unwrap().starts_with("plots/images/loss_curve.png (3 of 3 runs"), "{}", select.text().await.unwrap());
+    assert_eq!(app.texts("[data-testid='artifact-cell'] img", 3).await.len(), 3);
+    // The samples, one per step: rows 0, 49 and 79; each run has the steps it logged.
+    app.d()
+        .execute(
+            "const s = document.querySelector(\"[data-testid='artifact-pattern']\"); s.value = 'plots/images/samples/step_{N}.png'; s.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.wait_text("[data-testid='artifact-grid']", "step 79").await;
+    let mut decoded = 0;
+    for _ in 0..50 {
+        decoded = app
+            .d()
+            .execute("return [...document.querySelectorAll(\"[data-testid='artifact-cell'] img\")].filter((i) => i.naturalWidth > 0).length;", vec![])
+            .await
+            .unwrap()
+            .json()
+            .as_u64()
+            .unwrap_or(0);
+        if decoded == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(decoded, 4, "two runs' samples at their two steps each");
+    let cells = app.d().find_all(By::Css("[data-testid='artifact-cell']")).await.unwrap();
+    assert_eq!(cells.len(), 9, "3 steps × 3 runs");
+    app.d().execute("document.querySelector(\"[data-testid='compare-artifacts']\").scrollIntoView()", vec![]).await.unwrap();
+    app.screenshot("compare-artifacts").await;
+    app.quit().await;
+}

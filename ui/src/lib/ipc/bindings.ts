@@ -81,6 +81,12 @@ export type ArtifactView = { path: string, size: number,
  */
 embedded: boolean, };
 
+export type ArtifactPatternView = { pattern: string, runs: number, files: number, };
+
+export type ArtifactGridRequest = { runIds: Array<string>, pattern: string, };
+
+export type ArtifactGridView = { steps: Array<number | null>, cells: Array<Array<string | null>>, };
+
 export type ArtifactRequest = { runId: string, path: string, before: number | null, };
 
 export type ArtifactPreview = { "kind": "image", url: string, bytes: number, } | { "kind": "text", text: string, start: number, end: number, size: number, language: string | null, } | { "kind": "table", header: Array<string>, rows: Array<Array<string>>, truncated: boolean, } | { "kind": "binary", size: number, what: string, blake3: string, };

@@ -5,6 +5,8 @@ import {
   asIpcError,
   commands,
   type Aggregate,
+  type ArtifactGridView,
+  type ArtifactPatternView,
   type AxisSpec,
   type BetterWhen,
   type CompareView,
@@ -34,7 +36,12 @@ class Compare {
   /** The two runs whose recorded code and environment are diffed, and the answer. */
   diffPair = $state.raw<[string, string] | null>(null);
   diffs = $state.raw<FileDiffView[] | null>(null);
+  /** The same artifact across the runs: the image patterns found, the one shown, its grid. */
+  patterns = $state.raw<ArtifactPatternView[] | null>(null);
+  pattern = $state<string | null>(null);
+  grid = $state.raw<ArtifactGridView | null>(null);
   #generation = 0;
+  #images = new Map<string, Promise<string | null>>();
 
   get open(): boolean {
     return this.runIds.length > 0;
@@ -47,6 +54,10 @@ class Compare {
     this.scatter = null;
     this.parallel = null;
     this.diffs = null;
+    this.patterns = null;
+    this.pattern = null;
+    this.grid = null;
+    this.#images.clear();
     const [a, b] = runIds;
     this.diffPair = a !== undefined && b !== undefined ? [a, b] : null;
     await this.load();
@@ -127,6 +138,46 @@ class Compare {
     } finally {
       if (generation === this.#generation) this.loading = false;
     }
+  }
+
+  /** Finds the image patterns among the runs' files and shows the most shared one. */
+  async loadPatterns(): Promise<void> {
+    const runIds = this.runIds;
+    try {
+      const patterns = await commands.artifactPatterns({ runIds });
+      if (runIds !== this.runIds) return;
+      this.patterns = patterns;
+      const first = patterns[0];
+      if (first && this.pattern === null) await this.showPattern(first.pattern);
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
+  }
+
+  /** Lines up each run's file of `pattern` by step. */
+  async showPattern(pattern: string): Promise<void> {
+    const runIds = this.runIds;
+    this.pattern = pattern;
+    try {
+      const grid = await commands.artifactGrid({ request: { runIds, pattern } });
+      if (runIds === this.runIds && pattern === this.pattern) this.grid = grid;
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
+  }
+
+  /** One run's image as a data URL (null: it could not be read), asked once per view. */
+  image(runId: string, path: string): Promise<string | null> {
+    const key = `${runId}\n${path}`;
+    let url = this.#images.get(key);
+    if (!url) {
+      url = commands
+        .artifactPreview({ request: { runId, path, before: null } })
+        .then((p) => (p.kind === "image" ? p.url : null))
+        .catch(() => null);
+      this.#images.set(key, url);
+    }
+    return url;
   }
 
   /** Diffs what the stores recorded of two of the runs' code and environment. */

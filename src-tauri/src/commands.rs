@@ -10,9 +10,9 @@ use runlens_index::{AnnotationChange, Index, RunsQuery};
 
 use crate::AppState;
 use crate::ipc::{
-    AddOutcome, AnnotateRequest, ArtifactGridRequest, ArtifactGridView, ArtifactPatternView, ArtifactPreview, ArtifactRequest, BetterWhen, Chart,
-    ChartRequest, CompareRequest, CompareView, ErrorCode, ExportOutcome, ExportRequest, FileDiffView, IndexProgress, IpcError, MetricKeys, RunDetail,
-    RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
+    AddOutcome, AnnotateRequest, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactPatternView, ArtifactPreview, ArtifactRequest,
+    BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ErrorCode, ExportOutcome, ExportRequest, FileDiffView, IndexProgress, IpcError,
+    MetricKeys, RunDetail, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
 };
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -94,6 +94,16 @@ pub fn compare_runs(state: &AppState, request: CompareRequest) -> Result<Compare
 /// end); a path outside the run's folders is a `bad_input` refusal, never a read.
 pub fn artifact_preview(state: &AppState, request: ArtifactRequest) -> Result<ArtifactPreview, IpcError> {
     Ok(open(state)?.preview_artifact(&request.run_id, &request.path, request.before)?.into())
+}
+
+/// The files both runs list that may be text (what [`artifact_diff`] can diff).
+pub fn shared_text_artifacts(state: &AppState, run_a: String, run_b: String) -> Result<Vec<String>, IpcError> {
+    Ok(open(state)?.shared_text_artifacts(&run_a, &run_b)?)
+}
+
+/// One file of two runs as a unified diff.
+pub fn artifact_diff(state: &AppState, request: ArtifactDiffRequest) -> Result<FileDiffView, IpcError> {
+    Ok(open(state)?.artifact_diff(&request.run_a, &request.run_b, &request.path)?.into())
 }
 
 /// The image patterns among the runs' files, the most shared first.
@@ -271,6 +281,10 @@ command_table! {
     query compare_runs(request: CompareRequest) -> CompareView;
     /// A preview of one of a run's files: an image, a page of text (from the end; `before` pages back), a table, or a binary's size and hash.
     query artifact_preview(request: ArtifactRequest) -> ArtifactPreview;
+    /// The files both runs list that may be text, in path order.
+    query shared_text_artifacts(run_a: String, run_b: String) -> Vec<String>;
+    /// One file of two runs as a unified diff.
+    query artifact_diff(request: ArtifactDiffRequest) -> FileDiffView;
     /// The image patterns among the runs' files (`{N}`: the step), the most shared first.
     query artifact_patterns(run_ids: Vec<String>) -> Vec<ArtifactPatternView>;
     /// The file of each run for each step of a pattern: the same artifact across runs.
@@ -456,6 +470,43 @@ mod tests {
                 .unwrap(),
             ArtifactPreview::Image { .. }
         ));
+    }
+
+    #[test]
+    fn a_file_of_two_runs_is_diffed_as_text() {
+        let (_dir, state) = state_with_fixtures();
+        let id = |name: &str| runs_page(&state, request(&format!("name = '{name}'"), vec![])).unwrap().runs[0].id.clone();
+        let (a, b) = (id("resnet18-baseline"), id("Läufer № 1 (σ=0.5)"));
+        let shared = shared_text_artifacts(&state, a.clone(), b.clone()).unwrap();
+        // What both list, less the images and the weights.
+        let want = [
+            "config/config.yaml",
+            "eval/predictions.csv",
+            "eval/predictions_table.json",
+            "eval/summary.json",
+            "logs/train.log",
+            "model/README.md",
+            "model/config.json",
+            "model/vocab.txt",
+        ];
+        assert_eq!(shared, want);
+        let dir = |run: &str| PathBuf::from(run_detail(&state, run.to_string()).unwrap().artifact_dir.unwrap());
+        for path in &shared {
+            let d = artifact_diff(&state, ArtifactDiffRequest { run_a: a.clone(), run_b: b.clone(), path: path.clone() }).unwrap();
+            let (ta, tb) = (std::fs::read_to_string(dir(&a).join(path)).unwrap(), std::fs::read_to_string(dir(&b).join(path)).unwrap());
+            assert_eq!((d.identical, d.note.as_deref()), (ta == tb, None), "{path}");
+            if ta != tb {
+                assert!(d.unified.starts_with(&format!("--- resnet18-baseline {path}\n+++ Läufer № 1 (σ=0.5) {path}\n")), "{}", d.unified);
+                let removed = d.unified.lines().filter(|l| l.starts_with('-') && !l.starts_with("---")).count();
+                assert!(removed > 0 && ta.lines().count() >= removed, "{path}");
+            }
+        }
+        // A file both list that is not text is said so, not an error.
+        let weights = artifact_diff(&state, ArtifactDiffRequest { run_a: a.clone(), run_b: b.clone(), path: "model/weights.bin".into() }).unwrap();
+        assert!(weights.note.is_some_and(|n| n.contains("not UTF-8")), "weights are not text");
+        let path = shared[0].clone();
+        let e = artifact_diff(&state, ArtifactDiffRequest { run_a: a, run_b: "gone".into(), path }).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NotFound);
     }
 
     #[test]

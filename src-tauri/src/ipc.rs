@@ -334,6 +334,15 @@ pub struct ArtifactPatternView {
     pub files: usize,
 }
 
+/// One file both runs list, to diff.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactDiffRequest {
+    pub run_a: String,
+    pub run_b: String,
+    pub path: String,
+}
+
 /// Which runs' files to put side by side: those matching `pattern`.
 #[derive(Debug, Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -1252,6 +1261,7 @@ fn declarations() -> Vec<(String, String)> {
         d::<RunsPage>(&cfg),
         d::<ArtifactView>(&cfg),
         d::<ArtifactPatternView>(&cfg),
+        d::<ArtifactDiffRequest>(&cfg),
         d::<ArtifactGridRequest>(&cfg),
         d::<ArtifactGridView>(&cfg),
         d::<ArtifactRequest>(&cfg),

@@ -25,6 +25,9 @@ pub const MAX_PRETTY_JSON: u64 = 4 << 20;
 /// A table preview's rows at most.
 pub const TABLE_ROWS: usize = 10_000;
 
+/// Why a path the run does not list is not read.
+const NOT_LISTED: &str = "is not one of the run's files";
+
 /// What a preview of one artifact shows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Preview {
@@ -102,7 +105,7 @@ impl Index {
             .optional()?;
         let allowed = self.readable_roots([store.as_str()])?;
         match listed {
-            None => Err(refused(path, "is not one of the run's files")),
+            None => Err(refused(path, NOT_LISTED)),
             Some(None) => {
                 let dir = dir.ok_or_else(|| refused(path, "is not readable: the run has no artifact folder"))?;
                 contained(&Path::new(&dir).join(inside), &allowed).map(Located::File).map_err(|why| refused(path, why))
@@ -180,6 +183,38 @@ impl Index {
         let mut hash = blake3::Hasher::new();
         std::io::copy(&mut file, &mut hash).map_err(io)?;
         Ok(Preview::Binary { size, kind: describe(&ext), blake3: hash.finalize().to_hex().to_string() })
+    }
+}
+
+impl Index {
+    /// The files both runs list under one path that may be text (not images, tables or
+    /// model and archive formats, not inside logs), in path order.
+    pub fn shared_text_artifacts(&self, a: &str, b: &str) -> Result<Vec<String>, IndexError> {
+        let textual = |x: &runlens_sources::Artifact| {
+            let ext = extension(&x.path);
+            x.origin.is_none() && image_mime(&ext).is_none() && !binary_kind(&ext)
+        };
+        let of_a: std::collections::HashSet<String> = self.artifacts(a)?.into_iter().filter(textual).map(|x| x.path).collect();
+        Ok(self.artifacts(b)?.into_iter().filter(|x| textual(x) && of_a.contains(&x.path)).map(|x| x.path).collect())
+    }
+
+    /// Artifact `path` of runs `a` and `b` as a unified diff (a run without it, or whose
+    /// copy is not text of at most [`crate::diff::MAX_FILE`] bytes, is said so).
+    pub fn artifact_diff(&self, a: &str, b: &str, path: &str) -> Result<crate::diff::FileDiff, IndexError> {
+        let runs = self.runs_by_id(&[a.to_string(), b.to_string()])?;
+        let copy = |run: &str| -> Result<crate::diff::Copy, IndexError> {
+            Ok(match self.locate(run, path) {
+                Ok(Located::File(real)) => {
+                    let (text, note) = crate::diff::text_of(&real, path);
+                    (Some(path.to_string()), text, note)
+                }
+                Ok(Located::Bytes(_)) => (Some(path.to_string()), None, Some(format!("{path} is inside a log file, not text"))),
+                Err(IndexError::Artifact { why, .. }) if why == NOT_LISTED => (None, None, None),
+                Err(IndexError::Artifact { path, why }) => (Some(path.clone()), None, Some(format!("{path} {why}"))),
+                Err(e) => return Err(e),
+            })
+        };
+        Ok(crate::diff::file_diff(path, (&runs[0].name, &runs[1].name), copy(a)?, copy(b)?))
     }
 }
 

@@ -71,39 +71,53 @@ impl Index {
             let pb = fb.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone());
             let (ta, na) = read_text(pa.as_deref(), &allowed);
             let (tb, nb) = read_text(pb.as_deref(), &allowed);
-            let note = na.or(nb);
-            let identical = note.is_none() && pa.is_some() && pb.is_some() && ta == tb;
-            let unified = if identical || note.is_some() {
-                String::new()
-            } else {
-                let (ta, tb) = (ta.unwrap_or_default(), tb.unwrap_or_default());
-                similar::TextDiff::from_lines(&ta, &tb)
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(&format!("{} {name}", a.name), &format!("{} {name}", b.name))
-                    .to_string()
-            };
-            out.push(FileDiff { name: name.clone(), a: pa, b: pb, identical, unified, note });
+            out.push(file_diff(name, (&a.name, &b.name), (pa, ta, na), (pb, tb, nb)));
         }
         Ok(out)
     }
 }
 
+/// One copy of a file of two runs: where it is (`None`: that run has none), its text, and
+/// why it was not read.
+pub(crate) type Copy = (Option<String>, Option<String>, Option<String>);
+
+/// Two runs' copies of the file `name` (the runs named `runs`), with their unified diff.
+pub(crate) fn file_diff(name: &str, runs: (&str, &str), (pa, ta, na): Copy, (pb, tb, nb): Copy) -> FileDiff {
+    let note = na.or(nb);
+    let identical = note.is_none() && pa.is_some() && pb.is_some() && ta == tb;
+    let unified = if identical || note.is_some() {
+        String::new()
+    } else {
+        let (ta, tb) = (ta.unwrap_or_default(), tb.unwrap_or_default());
+        similar::TextDiff::from_lines(&ta, &tb)
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("{} {name}", runs.0), &format!("{} {name}", runs.1))
+            .to_string()
+    };
+    FileDiff { name: name.to_string(), a: pa, b: pb, identical, unified, note }
+}
+
 /// A recorded file as text, or why not.
 fn read_text(path: Option<&str>, allowed: &[PathBuf]) -> (Option<String>, Option<String>) {
     let Some(path) = path else { return (None, None) };
-    let real = match crate::artifacts::contained(Path::new(path), allowed) {
-        Ok(real) => real,
-        Err(why) => return (None, Some(format!("{path} {why}"))),
-    };
-    let meta = match std::fs::metadata(&real) {
+    match crate::artifacts::contained(Path::new(path), allowed) {
+        Ok(real) => text_of(&real, path),
+        Err(why) => (None, Some(format!("{path} {why}"))),
+    }
+}
+
+/// The file at `real` (shown as `path`) as text if it is a regular UTF-8 file of at most
+/// [`MAX_FILE`] bytes, or why not.
+pub(crate) fn text_of(real: &Path, path: &str) -> (Option<String>, Option<String>) {
+    let meta = match std::fs::metadata(real) {
         Ok(m) if m.is_file() => m,
         _ => return (None, Some(format!("{path} is not a regular file"))),
     };
     if meta.len() > MAX_FILE {
         return (None, Some(format!("{path} is {} bytes, more than the {} diffed", meta.len(), MAX_FILE)));
     }
-    match runlens_sources::util::read_small(&real).map(String::from_utf8) {
+    match runlens_sources::util::read_small(real).map(String::from_utf8) {
         Ok(Ok(text)) => (Some(text), None),
         Ok(Err(_)) => (None, Some(format!("{path} is not UTF-8 text"))),
         Err(e) => (None, Some(format!("cannot read {path}: {e}"))),

@@ -563,6 +563,20 @@ async fn two_runs_recorded_environments_are_diffed_as_text() {
     assert!(count(&app, "[data-testid='diff-file'] .unified .add").await > 0, "added lines marked");
     app.d().execute("document.querySelector(\"[data-testid='compare-code']\").scrollIntoView()", vec![]).await.unwrap();
     app.screenshot("compare-code").await;
+    // A file both runs produced (their model folders' config.json), diffed the same way.
+    app.d()
+        .execute(
+            "const s = document.querySelector(\"[data-testid='artifact-diff-path']\"); s.value = 'model/config.json'; s.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let diff = app.wait_text("[data-testid='artifact-diff']", "+++ ").await;
+    let (first, second) =
+        if diff.contains("--- resnet18-baseline") { ("resnet18-baseline", "baseline-resnet") } else { ("baseline-resnet", "resnet18-baseline") };
+    assert!(diff.contains(&format!("-  \"label\": \"{first}\"")) && diff.contains(&format!("+  \"label\": \"{second}\"")), "{diff}");
+    app.d().execute("document.querySelector(\"[data-testid='artifact-diff']\").scrollIntoView()", vec![]).await.unwrap();
+    app.screenshot("compare-artifact-diff").await;
     app.quit().await;
 }
 

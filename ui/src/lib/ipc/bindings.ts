@@ -83,6 +83,8 @@ embedded: boolean, };
 
 export type ArtifactPatternView = { pattern: string, runs: number, files: number, };
 
+export type ArtifactDiffRequest = { runA: string, runB: string, path: string, };
+
 export type ArtifactGridRequest = { runIds: Array<string>, pattern: string, };
 
 export type ArtifactGridView = { steps: Array<number | null>, cells: Array<Array<string | null>>, };

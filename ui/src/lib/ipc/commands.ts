@@ -2,7 +2,7 @@
 // by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
 // Every command rejects with an `IpcError`.
 import { invoke } from "@tauri-apps/api/core";
-import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, ArtifactPatternView, ArtifactGridRequest, ArtifactGridView, ArtifactRequest, ArtifactPreview, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, AnnotateRequest, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
+import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, ArtifactPatternView, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactRequest, ArtifactPreview, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, AnnotateRequest, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
 
 export const commands = {
   /** Every registered store, in registration order. */
@@ -25,6 +25,10 @@ export const commands = {
   compareRuns: (args: { request: CompareRequest }): Promise<CompareView> => invoke("compare_runs", args),
   /** A preview of one of a run's files: an image, a page of text (from the end; `before` pages back), a table, or a binary's size and hash. */
   artifactPreview: (args: { request: ArtifactRequest }): Promise<ArtifactPreview> => invoke("artifact_preview", args),
+  /** The files both runs list that may be text, in path order. */
+  sharedTextArtifacts: (args: { runA: string, runB: string }): Promise<Array<string>> => invoke("shared_text_artifacts", args),
+  /** One file of two runs as a unified diff. */
+  artifactDiff: (args: { request: ArtifactDiffRequest }): Promise<FileDiffView> => invoke("artifact_diff", args),
   /** The image patterns among the runs' files (`{N}`: the step), the most shared first. */
   artifactPatterns: (args: { runIds: Array<string> }): Promise<Array<ArtifactPatternView>> => invoke("artifact_patterns", args),
   /** The file of each run for each step of a pattern: the same artifact across runs. */

@@ -36,6 +36,9 @@ class Compare {
   /** The two runs whose recorded code and environment are diffed, and the answer. */
   diffPair = $state.raw<[string, string] | null>(null);
   diffs = $state.raw<FileDiffView[] | null>(null);
+  /** The files both runs of the pair list that may be text, and the diff of the one chosen. */
+  sharedArtifacts = $state.raw<string[]>([]);
+  artifactDiff = $state.raw<FileDiffView | null>(null);
   /** The same artifact across the runs: the image patterns found, the one shown, its grid. */
   patterns = $state.raw<ArtifactPatternView[] | null>(null);
   pattern = $state<string | null>(null);
@@ -54,6 +57,8 @@ class Compare {
     this.scatter = null;
     this.parallel = null;
     this.diffs = null;
+    this.sharedArtifacts = [];
+    this.artifactDiff = null;
     this.patterns = null;
     this.pattern = null;
     this.grid = null;
@@ -183,8 +188,23 @@ class Compare {
   /** Diffs what the stores recorded of two of the runs' code and environment. */
   async diff(a: string, b: string): Promise<void> {
     this.diffPair = [a, b];
+    this.artifactDiff = null;
     try {
-      this.diffs = await commands.codeDiff({ runA: a, runB: b });
+      const [diffs, shared] = await Promise.all([commands.codeDiff({ runA: a, runB: b }), commands.sharedTextArtifacts({ runA: a, runB: b })]);
+      this.diffs = diffs;
+      this.sharedArtifacts = shared;
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
+  }
+
+  /** Diffs one file both runs of the pair list. */
+  async diffArtifact(path: string): Promise<void> {
+    const pair = this.diffPair;
+    if (!pair) return;
+    try {
+      const d = await commands.artifactDiff({ request: { runA: pair[0], runB: pair[1], path } });
+      if (pair === this.diffPair) this.artifactDiff = d;
     } catch (e) {
       this.error = asIpcError(e);
     }

@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::ipc::{
     AddOutcome, AnnotateRequest, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactPatternView, ArtifactPreview, ArtifactRequest,
     BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ErrorCode, ExportOutcome, ExportRequest, FileDiffView, IndexProgress, IpcError,
-    MetricKeys, RunDetail, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
+    MetricKeys, OpenArtifactRequest, RunDetail, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
 };
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -96,6 +96,23 @@ pub fn artifact_preview(state: &AppState, request: ArtifactRequest) -> Result<Ar
     Ok(open(state)?.preview_artifact(&request.run_id, &request.path, request.before)?.into())
 }
 
+/// Opens one of a run's files with the system's program for it, or shows it in its
+/// folder; a file inside a log, a program, or a path out of the run is refused.
+pub fn open_artifact(state: &AppState, request: OpenArtifactRequest) -> Result<(), IpcError> {
+    let real = open(state)?.artifact_file(&request.run_id, &request.path)?;
+    open_path(&real, request.reveal)
+}
+
+/// The system's program for `path`, or (`reveal`) its folder.
+fn open_path(path: &Path, reveal: bool) -> Result<(), IpcError> {
+    let opened = if reveal { opener::reveal(path) } else { opener::open(path) };
+    opened.map_err(|e| IpcError {
+        code: ErrorCode::Io,
+        message: format!("cannot {} {}: {e}", if reveal { "show the folder of" } else { "open" }, path.display()),
+        query: None,
+    })
+}
+
 /// The files both runs list that may be text (what [`artifact_diff`] can diff).
 pub fn shared_text_artifacts(state: &AppState, run_a: String, run_b: String) -> Result<Vec<String>, IpcError> {
     Ok(open(state)?.shared_text_artifacts(&run_a, &run_b)?)
@@ -153,12 +170,7 @@ pub fn open_written(state: &AppState, path: String, reveal: bool) -> Result<(), 
     if !state.written.lock().map_err(IpcError::internal)?.contains(&path) {
         return Err(IpcError { code: ErrorCode::BadInput, message: format!("{} is not a report written here", path.display()), query: None });
     }
-    let opened = if reveal { opener::reveal(&path) } else { opener::open(&path) };
-    opened.map_err(|e| IpcError {
-        code: ErrorCode::Io,
-        message: format!("cannot {} {}: {e}", if reveal { "show the folder of" } else { "open" }, path.display()),
-        query: None,
-    })
+    open_path(&path, reveal)
 }
 
 /// Finds and indexes every store below the given paths, telling `progress`. The Open
@@ -281,6 +293,8 @@ command_table! {
     query compare_runs(request: CompareRequest) -> CompareView;
     /// A preview of one of a run's files: an image, a page of text (from the end; `before` pages back), a table, or a binary's size and hash.
     query artifact_preview(request: ArtifactRequest) -> ArtifactPreview;
+    /// Opens one of a run's files with the system's program for it (`reveal`: shows it in its folder); refuses programs, files inside logs and paths out of the run.
+    query open_artifact(request: OpenArtifactRequest) -> ();
     /// The files both runs list that may be text, in path order.
     query shared_text_artifacts(run_a: String, run_b: String) -> Vec<String>;
     /// One file of two runs as a unified diff.
@@ -507,6 +521,34 @@ mod tests {
         let path = shared[0].clone();
         let e = artifact_diff(&state, ArtifactDiffRequest { run_a: a, run_b: "gone".into(), path }).unwrap_err();
         assert_eq!(e.code, ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn only_a_runs_own_files_are_handed_to_other_programs_and_never_a_program() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("mlruns");
+        let copied = std::process::Command::new("cp").arg("-r").arg(fixture("mlflow-file").join("mlruns")).arg(&store).status().unwrap();
+        assert!(copied.success());
+        let state = AppState::new(dir.path().join("index.sqlite"));
+        add_paths(&state.db_path, vec![store, fixture("tensorboard")], &mut |_| {}).unwrap();
+        let id = |name: &str| runs_page(&state, request(&format!("name = '{name}'"), vec![])).unwrap().runs[0].id.clone();
+        let run = id("resnet18-baseline");
+        let folder = PathBuf::from(run_detail(&state, run.clone()).unwrap().artifact_dir.unwrap());
+        let index = open(&state).unwrap();
+        assert_eq!(index.artifact_file(&run, "eval/predictions.csv").unwrap(), std::fs::canonicalize(folder.join("eval/predictions.csv")).unwrap());
+        // A file made executable after the scan is still a program.
+        std::fs::set_permissions(folder.join("logs/train.log"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let refusals = [
+            (run.clone(), "logs/train.log", "is a program"),
+            (run.clone(), "../../../../etc/passwd", "is not a path inside"),
+            (id("cifar-cnn/augmented"), "images/samples/input/0.png", "inside a log file"),
+        ];
+        for (run, path, why) in refusals {
+            let e = open_artifact(&state, OpenArtifactRequest { run_id: run, path: path.into(), reveal: false }).unwrap_err();
+            assert_eq!(e.code, ErrorCode::BadInput, "{path}: {}", e.message);
+            assert!(e.message.contains(why), "{path}: {}", e.message);
+        }
     }
 
     #[test]

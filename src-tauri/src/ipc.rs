@@ -334,6 +334,15 @@ pub struct ArtifactPatternView {
     pub files: usize,
 }
 
+/// A run's file to open with the system's program for it, or (`reveal`) to show in its folder.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenArtifactRequest {
+    pub run_id: String,
+    pub path: String,
+    pub reveal: bool,
+}
+
 /// One file both runs list, to diff.
 #[derive(Debug, Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -1261,6 +1270,7 @@ fn declarations() -> Vec<(String, String)> {
         d::<RunsPage>(&cfg),
         d::<ArtifactView>(&cfg),
         d::<ArtifactPatternView>(&cfg),
+        d::<OpenArtifactRequest>(&cfg),
         d::<ArtifactDiffRequest>(&cfg),
         d::<ArtifactGridRequest>(&cfg),
         d::<ArtifactGridView>(&cfg),

@@ -131,6 +131,23 @@ impl Index {
         }
     }
 
+    /// Where artifact `path` of run `run_id` is on disk, for another program to open or
+    /// show in its folder: only a file of its own (not one inside a log), and never a
+    /// program (executable, or a `.desktop` launcher).
+    pub fn artifact_file(&self, run_id: &str, path: &str) -> Result<PathBuf, IndexError> {
+        use std::os::unix::fs::PermissionsExt;
+        match self.locate(run_id, path)? {
+            Located::Bytes(_) => Err(refused(path, "is inside a log file, not a file of its own")),
+            Located::File(real) => {
+                let meta = std::fs::metadata(&real).map_err(|e| refused(path, format!("cannot be opened: {e}")))?;
+                if meta.permissions().mode() & 0o111 != 0 || extension(path) == "desktop" {
+                    return Err(refused(path, "is a program: Runlens does not start programs from a run"));
+                }
+                Ok(real)
+            }
+        }
+    }
+
     /// Writes artifact `path` of run `run_id` to `out`, byte for byte (for `runlens cat`);
     /// the number of bytes written.
     pub fn copy_artifact(&self, run_id: &str, path: &str, out: &mut dyn std::io::Write) -> Result<u64, IndexError> {

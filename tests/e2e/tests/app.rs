@@ -645,6 +645,9 @@ async fn a_runs_artifacts_open_as_what_they_are() {
     want.sort_by(|a, b| b.parse::<f64>().unwrap().total_cmp(&a.parse::<f64>().unwrap()));
     assert_eq!(shown, want, "sorted by the first column, descending");
     app.screenshot("artifact-table").await;
+    // A file of its own can be handed to the system's program or shown in its folder.
+    app.wait_text("[data-testid='artifact-open']", "Open").await;
+    app.wait_text("[data-testid='artifact-reveal']", "Show in folder").await;
 
     // A log as text, as the file holds it; a JSON file re-indented.
     let text = open_artifact(&app, "logs/train.log", "artifact-text").await;
@@ -670,6 +673,8 @@ async fn a_runs_artifacts_open_as_what_they_are() {
     let (w, h) = decoded_image(&app).await;
     assert!(w > 0 && h > 0, "{w}×{h}");
     app.screenshot("artifact-tensorboard-image").await;
+    let handed = app.d().find_all(By::Css("[data-testid='artifact-open']")).await.unwrap();
+    assert!(handed.is_empty(), "a file inside a log is not offered to other programs");
     app.quit().await;
 }
 

@@ -83,6 +83,8 @@ embedded: boolean, };
 
 export type ArtifactPatternView = { pattern: string, runs: number, files: number, };
 
+export type OpenArtifactRequest = { runId: string, path: string, reveal: boolean, };
+
 export type ArtifactDiffRequest = { runA: string, runB: string, path: string, };
 
 export type ArtifactGridRequest = { runIds: Array<string>, pattern: string, };

@@ -2,7 +2,7 @@
 // by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
 // Every command rejects with an `IpcError`.
 import { invoke } from "@tauri-apps/api/core";
-import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, ArtifactPatternView, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactRequest, ArtifactPreview, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, AnnotateRequest, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
+import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, ArtifactPatternView, OpenArtifactRequest, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactRequest, ArtifactPreview, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, AnnotateRequest, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
 
 export const commands = {
   /** Every registered store, in registration order. */
@@ -25,6 +25,8 @@ export const commands = {
   compareRuns: (args: { request: CompareRequest }): Promise<CompareView> => invoke("compare_runs", args),
   /** A preview of one of a run's files: an image, a page of text (from the end; `before` pages back), a table, or a binary's size and hash. */
   artifactPreview: (args: { request: ArtifactRequest }): Promise<ArtifactPreview> => invoke("artifact_preview", args),
+  /** Opens one of a run's files with the system's program for it (`reveal`: shows it in its folder); refuses programs, files inside logs and paths out of the run. */
+  openArtifact: (args: { request: OpenArtifactRequest }): Promise<null> => invoke("open_artifact", args),
   /** The files both runs list that may be text, in path order. */
   sharedTextArtifacts: (args: { runA: string, runB: string }): Promise<Array<string>> => invoke("shared_text_artifacts", args),
   /** One file of two runs as a unified diff. */

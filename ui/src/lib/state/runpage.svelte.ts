@@ -60,6 +60,17 @@ class RunPage {
     }
   }
 
+  /** Hands one of the run's files to the system (its program, or its folder); a refusal is shown in place. */
+  async openWith(path: string, reveal: boolean): Promise<void> {
+    const runId = this.runId;
+    if (runId === null) return;
+    try {
+      await commands.openArtifact({ request: { runId, path, reveal } });
+    } catch (e) {
+      if (this.artifact === path) this.previewError = asIpcError(e);
+    }
+  }
+
   closeArtifact(): void {
     this.#previewGeneration++;
     this.artifact = null;

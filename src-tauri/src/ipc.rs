@@ -3,7 +3,8 @@
 //! TypeScript (`ui/src/lib/ipc/bindings.ts`, checked by the `bindings_are_current` test).
 //!
 //! In order: numbers and stores; the runs table (rows, requests, pages); the run page
-//! (`RunDetail`, provenance, artifacts); query errors; charts; indexing progress and
+//! (`RunDetail`, provenance, artifacts); a run's files (previews, opening, the same file
+//! across runs, a file of two runs diffed); query errors; charts; indexing progress and
 //! events; the Compare view (`CompareView` and its rows, code diffs); report export;
 //! error codes; the TypeScript generators.
 

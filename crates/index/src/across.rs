@@ -29,10 +29,9 @@ pub struct ArtifactGrid {
     pub cells: Vec<Vec<Option<String>>>,
 }
 
-/// Image files: what the grid shows.
+/// Image files (those a preview shows as images): what the grid shows.
 fn is_image(path: &str) -> bool {
-    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "gif" | "webp" | "bmp" | "svg")
+    crate::artifacts::image_mime(&crate::artifacts::extension(path)).is_some()
 }
 
 /// The pattern a file's path belongs to: in its file name, the step (the number after a

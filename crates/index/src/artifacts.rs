@@ -78,16 +78,14 @@ impl Index {
             .map(PathBuf::from)
             .collect();
         for store in stores {
-            let root = Path::new(store);
-            let dir = if root.is_file() { root.parent().unwrap_or(root) } else { root };
-            roots.extend(std::fs::canonicalize(dir).ok());
+            roots.extend(std::fs::canonicalize(store_folder(Path::new(store))).ok());
         }
         Ok(roots)
     }
 
     /// Where artifact `path` of run `run_id` is, after every check in the module docs: a
-    /// file on disk, or the bytes of a file inside one of the store's logs, extracted by
-    /// the store's reader.
+    /// file on disk, or a place inside one of the store's logs (read only by those who
+    /// need its bytes, [`extract`]).
     fn locate(&self, run_id: &str, path: &str) -> Result<Located, IndexError> {
         let run: Option<(i64, Option<String>, String, String)> = self
             .conn
@@ -116,17 +114,10 @@ impl Index {
                     .rsplit_once('#')
                     .and_then(|(log, at)| Some((log, at.parse::<u64>().ok()?)))
                     .ok_or_else(|| refused(path, format!("has an unreadable origin {origin}")))?;
-                let root = Path::new(&store);
-                let base = if root.is_file() { root.parent().unwrap_or(root) } else { root };
-                let log_path =
-                    contained(&base.join(relative(log).map_err(|_| refused(path, format!("has an origin outside its store: {origin}")))?), &allowed)
-                        .map_err(|why| refused(path, format!("is inside {log}, which {why}")))?;
-                let extracted = runlens_sources::reader_by_id(&reader).and_then(|r| r.embedded_file(&log_path, offset, path));
-                match extracted {
-                    Some(Ok(bytes)) => Ok(Located::Bytes(bytes)),
-                    Some(Err(why)) => Err(refused(path, format!("cannot be taken out of {log}: {why}"))),
-                    None => Err(refused(path, format!("is inside the log file {origin}; files inside {reader} logs are not extracted yet"))),
-                }
+                let inside_log = relative(log).map_err(|_| refused(path, format!("has an origin outside its store: {origin}")))?;
+                let log_path = contained(&store_folder(Path::new(&store)).join(inside_log), &allowed)
+                    .map_err(|why| refused(path, format!("is inside {log}, which {why}")))?;
+                Ok(Located::InLog { log: log_path, offset, reader })
             }
         }
     }
@@ -137,7 +128,7 @@ impl Index {
     pub fn artifact_file(&self, run_id: &str, path: &str) -> Result<PathBuf, IndexError> {
         use std::os::unix::fs::PermissionsExt;
         match self.locate(run_id, path)? {
-            Located::Bytes(_) => Err(refused(path, "is inside a log file, not a file of its own")),
+            Located::InLog { .. } => Err(refused(path, "is inside a log file, not a file of its own")),
             Located::File(real) => {
                 let meta = std::fs::metadata(&real).map_err(|e| refused(path, format!("cannot be opened: {e}")))?;
                 if meta.permissions().mode() & 0o111 != 0 || extension(path) == "desktop" {
@@ -154,7 +145,10 @@ impl Index {
         let io = |e: std::io::Error| refused(path, format!("cannot be copied: {e}"));
         match self.locate(run_id, path)? {
             Located::File(real) => std::io::copy(&mut open_regular(&real, path)?, out).map_err(io),
-            Located::Bytes(bytes) => out.write_all(&bytes).map(|()| bytes.len() as u64).map_err(io),
+            Located::InLog { log, offset, reader } => {
+                let bytes = extract(path, &log, offset, &reader)?;
+                out.write_all(&bytes).map(|()| bytes.len() as u64).map_err(io)
+            }
         }
     }
 
@@ -165,7 +159,8 @@ impl Index {
         let real = match self.locate(run_id, path)? {
             Located::File(real) => real,
             // Extracted from a log (TensorBoard's images, audio): shown if an image.
-            Located::Bytes(bytes) => {
+            Located::InLog { log, offset, reader } => {
+                let bytes = extract(path, &log, offset, &reader)?;
                 return Ok(match image_mime(&ext) {
                     Some(mime) if bytes.len() as u64 <= MAX_IMAGE => Preview::Image { mime, bytes },
                     _ => Preview::Binary { size: bytes.len() as u64, kind: describe(&ext), blake3: blake3::hash(&bytes).to_hex().to_string() },
@@ -201,9 +196,7 @@ impl Index {
         std::io::copy(&mut file, &mut hash).map_err(io)?;
         Ok(Preview::Binary { size, kind: describe(&ext), blake3: hash.finalize().to_hex().to_string() })
     }
-}
 
-impl Index {
     /// The files both runs list under one path that may be text (not images, tables or
     /// model and archive formats, not inside logs), in path order.
     pub fn shared_text_artifacts(&self, a: &str, b: &str) -> Result<Vec<String>, IndexError> {
@@ -225,7 +218,7 @@ impl Index {
                     let (text, note) = crate::diff::text_of(&real, path);
                     (Some(path.to_string()), text, note)
                 }
-                Ok(Located::Bytes(_)) => (Some(path.to_string()), None, Some(format!("{path} is inside a log file, not text"))),
+                Ok(Located::InLog { .. }) => (Some(path.to_string()), None, Some(format!("{path} is inside a log file, not text"))),
                 Err(IndexError::Artifact { why, .. }) if why == NOT_LISTED => (None, None, None),
                 Err(IndexError::Artifact { path, why }) => (Some(path.clone()), None, Some(format!("{path} {why}"))),
                 Err(e) => return Err(e),
@@ -235,10 +228,27 @@ impl Index {
     }
 }
 
-/// Where an artifact's bytes are.
+/// Where an artifact's bytes are: a file, or the record at `offset` of a store's log that
+/// its `reader` takes them out of.
 enum Located {
     File(PathBuf),
-    Bytes(Vec<u8>),
+    InLog { log: PathBuf, offset: u64, reader: String },
+}
+
+/// The bytes of an artifact `Index::locate` found inside a log, taken out by the
+/// store's reader.
+fn extract(path: &str, log: &Path, offset: u64, reader: &str) -> Result<Vec<u8>, IndexError> {
+    let shown = log.display();
+    match runlens_sources::reader_by_id(reader).and_then(|r| r.embedded_file(log, offset, path)) {
+        Some(Ok(bytes)) => Ok(bytes),
+        Some(Err(why)) => Err(refused(path, format!("cannot be taken out of {shown}: {why}"))),
+        None => Err(refused(path, format!("is inside the log file {shown}; files inside {reader} logs are not extracted yet"))),
+    }
+}
+
+/// The folder of a store: its root, or a file store's parent (`mlflow.db`).
+fn store_folder(root: &Path) -> &Path {
+    if root.is_file() { root.parent().unwrap_or(root) } else { root }
 }
 
 /// `real` opened without blocking (a FIFO named like a log), if it is a regular file.
@@ -246,12 +256,12 @@ fn open_regular(real: &Path, path: &str) -> Result<std::fs::File, IndexError> {
     runlens_sources::util::open_regular(real).map_err(|e| refused(path, format!("cannot be opened: {e}")))
 }
 
-fn extension(path: &str) -> String {
+pub(crate) fn extension(path: &str) -> String {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default()
 }
 
-fn image_mime(ext: &str) -> Option<&'static str> {
+pub(crate) fn image_mime(ext: &str) -> Option<&'static str> {
     Some(match ext {
         "png" => "image/png",
         "jpg" | "jpeg" => "image/jpeg",

@@ -11,8 +11,9 @@ use runlens_index::{AnnotationChange, Index, RunsQuery};
 use crate::AppState;
 use crate::ipc::{
     AddOutcome, AnnotateRequest, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactPatternView, ArtifactPreview, ArtifactRequest,
-    BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ErrorCode, ExportOutcome, ExportRequest, FileDiffView, IndexProgress, IpcError,
-    MetricKeys, OpenArtifactRequest, RunDetail, RunsPage, RunsRequest, SeriesData, StoreId, StoreView, WarningView,
+    AttachOutcome, AttachRequest, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ErrorCode, ExportOutcome, ExportRequest,
+    FileDiffView, IndexProgress, IpcError, MetricKeys, OpenArtifactRequest, RunDetail, RunsPage, RunsRequest, SeriesData, StoreId, StoreView,
+    WarningView,
 };
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -69,7 +70,21 @@ pub fn store_warnings(state: &AppState, store_id: StoreId) -> Result<Vec<Warning
 pub fn run_detail(state: &AppState, run_id: String) -> Result<RunDetail, IpcError> {
     let index = open(state)?;
     let run = index.run(&run_id)?.ok_or(runlens_index::IndexError::UnknownRun(run_id.clone()))?;
-    Ok(RunDetail::new(run, index.artifacts(&run_id)?))
+    Ok(RunDetail::new(run, index.artifacts(&run_id)?, index.attached_folders(&run_id)?))
+}
+
+/// Attaches a folder to a run (a drop on its row or "Attach folder…"): its files become
+/// the run's, the folder is neither copied nor written.
+pub fn attach_folder(state: &AppState, request: AttachRequest) -> Result<AttachOutcome, IpcError> {
+    let a = open(state)?.attach_folder(&request.run_id, Path::new(&request.folder))?;
+    let detail = run_detail(state, request.run_id)?;
+    Ok(AttachOutcome { folder: a.folder, files: a.files as u32, shadowed: a.shadowed as u32, truncated: a.truncated, detail })
+}
+
+/// Detaches a folder from a run; answers its page as it now is.
+pub fn detach_folder(state: &AppState, request: AttachRequest) -> Result<RunDetail, IpcError> {
+    open(state)?.detach_folder(&request.run_id, Path::new(&request.folder))?;
+    run_detail(state, request.run_id)
 }
 
 /// Stars, notes or labels a run, and returns its page as it now is.
@@ -188,8 +203,8 @@ pub fn scan(db: &Path, progress: &mut dyn FnMut(IndexProgress)) -> Result<(), Ip
 }
 
 /// Opens the native folder picker; `None` when the user cancels.
-pub async fn pick_folder() -> Option<String> {
-    rfd::AsyncFileDialog::new().set_title("Add a folder with run stores").pick_folder().await.map(|f| f.path().to_string_lossy().into_owned())
+pub async fn pick_folder(title: String) -> Option<String> {
+    rfd::AsyncFileDialog::new().set_title(title).pick_folder().await.map(|f| f.path().to_string_lossy().into_owned())
 }
 
 /// Opens the native save dialog for a report; `null` when the user cancels.
@@ -291,6 +306,10 @@ command_table! {
     query annotate_run(request: AnnotateRequest) -> RunDetail;
     /// The given runs side by side and, for a chosen metric, which params go with it.
     query compare_runs(request: CompareRequest) -> CompareView;
+    /// Attaches a folder to a run as more of its files (never copied or written); answers what it found and the run's page.
+    query attach_folder(request: AttachRequest) -> AttachOutcome;
+    /// Detaches a folder from a run; answers the run's page as it now is.
+    query detach_folder(request: AttachRequest) -> RunDetail;
     /// A preview of one of a run's files: an image, a page of text (from the end; `before` pages back), a table, or a binary's size and hash.
     query artifact_preview(request: ArtifactRequest) -> ArtifactPreview;
     /// Opens one of a run's files with the system's program for it (`reveal`: shows it in its folder); refuses programs, files inside logs and paths out of the run.
@@ -309,8 +328,8 @@ command_table! {
     query set_metric_direction(key: String, better: Option<BetterWhen>) -> ();
     /// Finds and indexes every store below the given paths (progress arrives as `index-progress` events).
     task add_paths(paths: Vec<PathBuf>) -> AddOutcome;
-    /// Opens the native folder picker; `null` when the user cancels.
-    dialog pick_folder() -> Option<String>;
+    /// Opens the native folder picker titled `title`; `null` when the user cancels.
+    dialog pick_folder(title: String) -> Option<String>;
     /// Writes a report of the given runs (HTML, CSV or LaTeX) where the save dialog chose.
     query export_report(request: ExportRequest) -> ExportOutcome;
     /// Opens a report written this session (`reveal`: shows it in its folder); refuses any other path.
@@ -455,6 +474,32 @@ mod tests {
         };
         let png = base64::engine::general_purpose::STANDARD.decode(url.strip_prefix("data:image/png;base64,").unwrap()).unwrap();
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() as u64 == bytes, "{} bytes", png.len());
+    }
+
+    #[test]
+    fn an_attached_folder_is_on_the_run_page_until_detached() {
+        let (dir, state) = state_with_fixtures();
+        let id = runs_page(&state, request("name = 'resnet18-baseline'", vec![])).unwrap().runs[0].id.clone();
+        let out = dir.path().join("outputs");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("notes.txt"), "lr too high").unwrap();
+        let folder = out.display().to_string();
+        let outcome = attach_folder(&state, AttachRequest { run_id: id.clone(), folder: folder.clone() }).unwrap();
+        assert_eq!((outcome.files, outcome.shadowed, outcome.truncated), (1, 0, false));
+        let shown = &outcome.detail;
+        assert_eq!(shown.attached_folders.iter().map(|f| (f.folder.as_str(), f.present)).collect::<Vec<_>>(), [(outcome.folder.as_str(), true)]);
+        let notes = shown.artifacts.iter().find(|a| a.path == "notes.txt").expect("the folder's file is the run's");
+        assert_eq!((notes.size, notes.embedded, notes.attached.as_deref()), (11, false, Some(outcome.folder.as_str())));
+        let ArtifactPreview::Text { text, .. } =
+            artifact_preview(&state, ArtifactRequest { run_id: id.clone(), path: "notes.txt".into(), before: None }).unwrap()
+        else {
+            panic!("text")
+        };
+        assert_eq!(text, "lr too high");
+        let after = detach_folder(&state, AttachRequest { run_id: id.clone(), folder }).unwrap();
+        assert!(after.attached_folders.is_empty() && after.artifacts.iter().all(|a| a.attached.is_none()));
+        let missing = attach_folder(&state, AttachRequest { run_id: id, folder: "/no/such/folder".into() }).unwrap_err();
+        assert_eq!(missing.code, ErrorCode::BadInput, "{}", missing.message);
     }
 
     #[test]

@@ -301,7 +301,8 @@ impl RunsPage {
     }
 }
 
-/// A file of a run (below its artifact folder, or embedded in a log).
+/// A file of a run (below its artifact folder, embedded in a log, or in a folder the
+/// user attached to it).
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ArtifactView {
@@ -310,6 +311,45 @@ pub struct ArtifactView {
     pub size: u64,
     /// Embedded in another file of the store (a TensorBoard image, W&B media).
     pub embedded: bool,
+    /// The attached folder it is in (`null`: the store's own).
+    pub attached: Option<String>,
+}
+
+impl From<runlens_index::RunFile> for ArtifactView {
+    fn from(a: runlens_index::RunFile) -> Self {
+        ArtifactView { embedded: a.origin.is_some(), path: a.path, size: a.size, attached: a.attached }
+    }
+}
+
+/// A folder the user attached to a run (`runlens_index::attached::AttachedFolder`).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachedFolderView {
+    pub folder: String,
+    /// There now (a deleted folder or an unmounted disk lists nothing).
+    pub present: bool,
+}
+
+/// Which folder to attach to (or detach from) which run.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachRequest {
+    pub run_id: String,
+    pub folder: String,
+}
+
+/// What attaching a folder found (`runlens_index::attached::Attached`).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachOutcome {
+    pub folder: String,
+    /// Its files the run now lists; `shadowed`: those whose path the run already had.
+    pub files: u32,
+    pub shadowed: u32,
+    /// It holds more files than a listing walks.
+    pub truncated: bool,
+    /// The run's page as it now is.
+    pub detail: RunDetail,
 }
 
 /// Which artifact to preview: a run's file by its listed path; for text, the page
@@ -479,6 +519,8 @@ pub struct RunDetail {
     pub artifact_dir: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub artifacts: Vec<ArtifactView>,
+    /// The folders attached to the run, the earliest first.
+    pub attached_folders: Vec<AttachedFolderView>,
     pub starred: bool,
     pub note: String,
     pub labels: Vec<String>,
@@ -487,7 +529,7 @@ pub struct RunDetail {
 }
 
 impl RunDetail {
-    pub fn new(r: RunRecord, artifacts: Vec<runlens_index::Artifact>) -> RunDetail {
+    pub fn new(r: RunRecord, artifacts: Vec<runlens_index::RunFile>, attached: Vec<runlens_index::attached::AttachedFolder>) -> RunDetail {
         RunDetail {
             store: r.store.clone(),
             native_id: r.native_id.clone(),
@@ -498,7 +540,8 @@ impl RunDetail {
             note: r.note.clone(),
             labels: r.labels.clone(),
             provenance: r.provenance.as_ref().filter(|p| !p.is_empty()).map(Into::into),
-            artifacts: artifacts.into_iter().map(|a| ArtifactView { embedded: a.origin.is_some(), path: a.path, size: a.size }).collect(),
+            artifacts: artifacts.into_iter().map(Into::into).collect(),
+            attached_folders: attached.into_iter().map(|a| AttachedFolderView { folder: a.folder, present: a.present }).collect(),
             run: r.into(),
         }
     }
@@ -1270,6 +1313,9 @@ fn declarations() -> Vec<(String, String)> {
         d::<MetricColumn>(&cfg),
         d::<RunsPage>(&cfg),
         d::<ArtifactView>(&cfg),
+        d::<AttachedFolderView>(&cfg),
+        d::<AttachRequest>(&cfg),
+        d::<AttachOutcome>(&cfg),
         d::<ArtifactPatternView>(&cfg),
         d::<OpenArtifactRequest>(&cfg),
         d::<ArtifactDiffRequest>(&cfg),

@@ -1,10 +1,11 @@
 //! The CLI's JSON shapes (a stable contract, documented in the README). Non-finite numbers
 //! are the strings `"NaN"`, `"Infinity"`, `"-Infinity"`; times are ms since the epoch.
 
+use runlens_index::attached::AttachedFolder;
 use runlens_index::chart::{SeriesView, XAxis};
 use runlens_index::compare::{Comparison, EffectMethod, ValueRow};
 use runlens_index::filter::Agg;
-use runlens_index::{Artifact, MetricSummary, Point, Provenance, RunRecord, StoreInfo, StoreWarning, provenance};
+use runlens_index::{MetricSummary, Point, Provenance, RunFile, RunRecord, StoreInfo, StoreWarning, provenance};
 use serde_json::{Map, Value, json};
 
 /// A number, or its name when JSON cannot hold it.
@@ -57,14 +58,21 @@ fn run(r: &RunRecord) -> Value {
     })
 }
 
-/// `runlens show --json`: the run's object from `runs --json` plus its artifacts and
-/// provenance.
-pub fn run_detail(r: &RunRecord, artifacts: &[Artifact]) -> Value {
+/// `runlens show --json`: the run's object from `runs --json` plus its files (as
+/// `artifacts --json` lists them), the folders attached to it and its provenance.
+pub fn run_detail(r: &RunRecord, files: &[RunFile], attached: &[AttachedFolder]) -> Value {
     let mut v = run(r);
     v["artifact_dir"] = json!(r.artifact_dir);
-    v["artifacts"] = Value::Array(artifacts.iter().map(|a| json!({"path": a.path, "size": a.size})).collect());
+    v["artifacts"] = Value::Array(files.iter().map(run_file).collect());
+    v["attached_folders"] = Value::Array(attached.iter().map(|a| json!({"folder": a.folder, "present": a.present})).collect());
     v["provenance"] = provenance_of(&r.provenance.clone().unwrap_or_default());
     v
+}
+
+/// `runlens artifacts --json`: one of a run's files. `embedded`: inside a log (`origin`
+/// names it and the offset); `attached`: the folder the user attached it from.
+pub fn run_file(a: &RunFile) -> Value {
+    json!({"path": a.path, "size": a.size, "embedded": a.origin.is_some(), "origin": a.origin, "attached": a.attached})
 }
 
 /// A run's provenance: every key always there, `null` (or `[]`) where the store recorded

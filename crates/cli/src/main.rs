@@ -60,14 +60,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List a run's files: those below its artifact folder, and those inside its logs
-    /// (TensorBoard images, W&B media) with the log file and offset they are in.
+    /// List a run's files: those below its artifact folder, those inside its logs
+    /// (TensorBoard images, W&B media) with the log file and offset they are in, and
+    /// those of the folders attached to it.
     Artifacts {
         run: String,
-        /// Print a JSON array: `[{path, size, embedded, origin}]`.
+        /// Print a JSON array: `[{path, size, embedded, origin, attached}]`.
         #[arg(long)]
         json: bool,
     },
+    /// Attach a folder to a run: its files (an output folder the tracker did not record)
+    /// are listed, previewed and compared as the run's own, under their paths inside it.
+    /// Kept in the index as yours (across rescans and rebuilds); nothing is copied and
+    /// nothing in the folder or the store is written.
+    Attach { run: String, folder: PathBuf },
+    /// Detach a folder attached to a run (the folder itself is left as it is).
+    Detach { run: String, folder: PathBuf },
     /// Write one of a run's files to standard output, byte for byte. Only a file the run
     /// lists, inside its store's folder or a folder you added, is read: `..`, absolute
     /// paths and symlinks that lead elsewhere are refused.
@@ -413,18 +421,35 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
         Command::Artifacts { run, json } => {
             let artifacts = index.artifacts(&run)?;
             if json {
-                let list: Vec<serde_json::Value> = artifacts
-                    .iter()
-                    .map(|a| serde_json::json!({"path": a.path, "size": a.size, "embedded": a.origin.is_some(), "origin": a.origin}))
-                    .collect();
+                let list: Vec<serde_json::Value> = artifacts.iter().map(json::run_file).collect();
                 serde_json::to_writer_pretty(&mut out, &list)?;
                 writeln!(out)?;
             } else {
                 for a in &artifacts {
-                    let inside = a.origin.as_deref().map(|o| format!("  (in {o})")).unwrap_or_default();
+                    let inside = match (&a.origin, &a.attached) {
+                        (Some(log), _) => format!("  (in {log})"),
+                        (None, Some(folder)) => format!("  (attached from {folder})"),
+                        (None, None) => String::new(),
+                    };
                     writeln!(out, "{:>10}  {}{inside}", a.size, a.path)?;
                 }
             }
+        }
+        Command::Attach { run, folder } => {
+            let a = index.attach_folder(&run, &folder)?;
+            let more = if a.truncated {
+                format!(" (it holds more; a listing stops at {})", runlens_index::attached::MAX_ATTACHED_FILES)
+            } else {
+                String::new()
+            };
+            writeln!(out, "attached {} to {run}: {} files{more}", a.folder, a.files)?;
+            if a.shadowed > 0 {
+                writeln!(out, "{} of its files have a path the run already had; those stay the run's own", a.shadowed)?;
+            }
+        }
+        Command::Detach { run, folder } => {
+            index.detach_folder(&run, &folder)?;
+            writeln!(out, "detached {} from {run}", folder.display())?;
         }
         Command::Cat { run, path } => {
             index.copy_artifact(&run, &path, &mut out)?;
@@ -435,7 +460,7 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
             };
             let artifacts = index.artifacts(&run)?;
             if json {
-                serde_json::to_writer_pretty(&mut out, &json::run_detail(&record, &artifacts))?;
+                serde_json::to_writer_pretty(&mut out, &json::run_detail(&record, &artifacts, &index.attached_folders(&run)?))?;
                 writeln!(out)?;
             } else {
                 writeln!(out, "{}  ({}, {})", record.name, record.status, record.source)?;
@@ -459,7 +484,8 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                     writeln!(out, "metric      {k}: last {} (step {}), min {}, max {}, {} points", m.last, m.last_step, m.min, m.max, m.count)?;
                 }
                 for a in &artifacts {
-                    writeln!(out, "artifact    {} ({} bytes)", a.path, a.size)?;
+                    let from = a.attached.as_deref().map(|f| format!(", attached from {f}")).unwrap_or_default();
+                    writeln!(out, "artifact    {} ({} bytes{from})", a.path, a.size)?;
                 }
                 write_reproduce(&mut out, &record.provenance.unwrap_or_default())?;
             }
@@ -510,7 +536,7 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                 anyhow::bail!("no run with id {run}");
             };
             if json {
-                serde_json::to_writer_pretty(&mut out, &json::run_detail(&record, &index.artifacts(&run)?))?;
+                serde_json::to_writer_pretty(&mut out, &json::run_detail(&record, &index.artifacts(&run)?, &index.attached_folders(&run)?))?;
                 writeln!(out)?;
             } else {
                 let labels = if record.labels.is_empty() { "-".to_string() } else { record.labels.join(", ") };

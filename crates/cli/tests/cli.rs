@@ -361,3 +361,41 @@ fn cat_writes_a_listed_file_byte_for_byte_and_refuses_paths_out_of_the_run() {
         assert!(cat.stdout.starts_with(b"\x89PNG\r\n\x1a\n"), "{a}");
     }
 }
+
+#[test]
+fn an_attached_folder_is_listed_read_and_detached() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.sqlite");
+    let added = runlens(&db, &["add", fixture("sacred").to_str().unwrap()]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let runs: Value = serde_json::from_str(&stdout(&runlens(&db, &["runs", "--json", "--filter", "name = 'mnist_cnn #1'"]))).unwrap();
+    let id = runs[0]["id"].as_str().unwrap().to_string();
+    let out = dir.path().join("outputs");
+    std::fs::create_dir_all(out.join("preds")).unwrap();
+    std::fs::write(out.join("preds/test.csv"), "id,label\n1,cat\n").unwrap();
+    let folder = std::fs::canonicalize(&out).unwrap();
+
+    let attach = runlens(&db, &["attach", &id, out.to_str().unwrap()]);
+    assert!(attach.status.success(), "{}", String::from_utf8_lossy(&attach.stderr));
+    assert_eq!(stdout(&attach), format!("attached {} to {id}: 1 files\n", folder.display()));
+    let listed: Value = serde_json::from_str(&stdout(&runlens(&db, &["artifacts", &id, "--json"]))).unwrap();
+    let mine: Vec<&Value> = listed.as_array().unwrap().iter().filter(|a| !a["attached"].is_null()).collect();
+    assert_eq!(mine, [&serde_json::json!({"path": "preds/test.csv", "size": 15, "embedded": false, "origin": null, "attached": folder})]);
+    let shown: Value = serde_json::from_str(&stdout(&runlens(&db, &["show", &id, "--json"]))).unwrap();
+    assert_eq!(shown["attached_folders"], serde_json::json!([{"folder": folder, "present": true}]));
+    assert_eq!(shown["artifacts"], listed, "show lists the files as artifacts does");
+    assert_eq!(runlens(&db, &["cat", &id, "preds/test.csv"]).stdout, b"id,label\n1,cat\n");
+
+    let detach = runlens(&db, &["detach", &id, out.to_str().unwrap()]);
+    assert!(detach.status.success(), "{}", String::from_utf8_lossy(&detach.stderr));
+    let again = runlens(&db, &["detach", &id, out.to_str().unwrap()]);
+    assert!(
+        !again.status.success() && String::from_utf8_lossy(&again.stderr).contains("is not attached"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let cat = runlens(&db, &["cat", &id, "preds/test.csv"]);
+    assert!(!cat.status.success() && cat.stdout.is_empty());
+    let missing = runlens(&db, &["attach", &id, "/no/such/folder"]);
+    assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("/no/such/folder"));
+}

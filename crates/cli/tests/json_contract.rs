@@ -234,85 +234,89 @@ fn show_json() {
     s.check(
         &["show", &id, "--json"],
         expect![[r#"
-        {
-          "artifact_dir": "<store>/artifacts/cffba13487/9feac3ec9cb546c4a01281a5d84bf168/artifacts",
-          "artifacts": [
             {
-              "path": "sweep_summary.json",
-              "size": 183
-            }
-          ],
-          "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
-          "deleted": false,
-          "end": 1714993206500,
-          "experiment": "text-classification",
-          "id": "<id of 9feac3ec9cb546c4a01281a5d84bf168>",
-          "labels": [],
-          "metrics": {
-            "best_val_f1": {
-              "count": 2,
-              "first": 0.09180892802472829,
-              "first_step": 0,
-              "last": 0.861824369109545,
-              "last_step": 1,
-              "latest": 0.861824369109545,
-              "max": 0.861824369109545,
-              "max_step": 1,
-              "min": 0.09180892802472829
-            }
-          },
-          "name": "hp-search",
-          "native_id": "9feac3ec9cb546c4a01281a5d84bf168",
-          "note": "",
-          "params": {
-            "batch_size": "128",
-            "epochs": "55",
-            "learning_rate": "0.0003",
-            "optimizer": "adamw",
-            "use_amp": "False"
-          },
-          "parent": null,
-          "provenance": {
-            "args": null,
-            "command": "python /home/researcher/projects/vision-experiments/generate.py",
-            "environment_files": [],
-            "git": {
-              "branch": "main",
+              "artifact_dir": "<store>/artifacts/cffba13487/9feac3ec9cb546c4a01281a5d84bf168/artifacts",
+              "artifacts": [
+                {
+                  "attached": null,
+                  "embedded": false,
+                  "origin": null,
+                  "path": "sweep_summary.json",
+                  "size": 183
+                }
+              ],
+              "attached_folders": [],
               "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
-              "dirty": null,
-              "remote": "https://github.com/example-org/vision-experiments.git"
-            },
-            "host": null,
-            "interpreter": null,
-            "os": null,
-            "packages": [],
-            "program": "/home/researcher/projects/vision-experiments/generate.py",
-            "python": null,
-            "reproduce": {
-              "command": "git checkout 3083e5309fb6b8b533dd45c668504fbd6fd3f396 && python /home/researcher/projects/vision-experiments/generate.py",
-              "missing": [
-                "arguments"
-              ]
-            },
-            "source_files": [],
-            "workdir": null
-          },
-          "source": "mlflow",
-          "starred": false,
-          "start": 1714993200000,
-          "status": "finished",
-          "store": "<store>/mlflow.db",
-          "tags": {
-            "mlflow.runName": "hp-search",
-            "mlflow.source.git.branch": "main",
-            "mlflow.source.git.commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
-            "mlflow.source.git.repoURL": "https://github.com/example-org/vision-experiments.git",
-            "mlflow.source.name": "/home/researcher/projects/vision-experiments/generate.py",
-            "mlflow.source.type": "LOCAL",
-            "mlflow.user": "bob"
-          },
-          "user": "bob"
-        }"#]],
+              "deleted": false,
+              "end": 1714993206500,
+              "experiment": "text-classification",
+              "id": "<id of 9feac3ec9cb546c4a01281a5d84bf168>",
+              "labels": [],
+              "metrics": {
+                "best_val_f1": {
+                  "count": 2,
+                  "first": 0.09180892802472829,
+                  "first_step": 0,
+                  "last": 0.861824369109545,
+                  "last_step": 1,
+                  "latest": 0.861824369109545,
+                  "max": 0.861824369109545,
+                  "max_step": 1,
+                  "min": 0.09180892802472829
+                }
+              },
+              "name": "hp-search",
+              "native_id": "9feac3ec9cb546c4a01281a5d84bf168",
+              "note": "",
+              "params": {
+                "batch_size": "128",
+                "epochs": "55",
+                "learning_rate": "0.0003",
+                "optimizer": "adamw",
+                "use_amp": "False"
+              },
+              "parent": null,
+              "provenance": {
+                "args": null,
+                "command": "python /home/researcher/projects/vision-experiments/generate.py",
+                "environment_files": [],
+                "git": {
+                  "branch": "main",
+                  "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+                  "dirty": null,
+                  "remote": "https://github.com/example-org/vision-experiments.git"
+                },
+                "host": null,
+                "interpreter": null,
+                "os": null,
+                "packages": [],
+                "program": "/home/researcher/projects/vision-experiments/generate.py",
+                "python": null,
+                "reproduce": {
+                  "command": "git checkout 3083e5309fb6b8b533dd45c668504fbd6fd3f396 && python /home/researcher/projects/vision-experiments/generate.py",
+                  "missing": [
+                    "arguments"
+                  ]
+                },
+                "source_files": [],
+                "workdir": null
+              },
+              "source": "mlflow",
+              "starred": false,
+              "start": 1714993200000,
+              "status": "finished",
+              "store": "<store>/mlflow.db",
+              "tags": {
+                "mlflow.runName": "hp-search",
+                "mlflow.source.git.branch": "main",
+                "mlflow.source.git.commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+                "mlflow.source.git.repoURL": "https://github.com/example-org/vision-experiments.git",
+                "mlflow.source.name": "/home/researcher/projects/vision-experiments/generate.py",
+                "mlflow.source.type": "LOCAL",
+                "mlflow.user": "bob"
+              },
+              "user": "bob"
+            }"#]],
     );
 }
 

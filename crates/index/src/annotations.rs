@@ -104,7 +104,7 @@ impl Index {
     }
 
     /// The key a run's annotations are stored under.
-    fn annotation_key(&self, run_id: &str) -> Result<(String, String), IndexError> {
+    pub(crate) fn annotation_key(&self, run_id: &str) -> Result<(String, String), IndexError> {
         self.conn
             .query_row("SELECT s.source, r.identity FROM runs r JOIN stores s ON s.id = r.store_id WHERE r.id = ?1", [run_id], |r| {
                 Ok((r.get(0)?, r.get(1)?))

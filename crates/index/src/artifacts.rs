@@ -103,7 +103,10 @@ impl Index {
             .optional()?;
         let allowed = self.readable_roots([store.as_str()])?;
         match listed {
-            None => Err(refused(path, NOT_LISTED)),
+            None => match self.attached_file(run_id, inside)? {
+                Some(found) => found.map(Located::File).map_err(|why| refused(path, why)),
+                None => Err(refused(path, NOT_LISTED)),
+            },
             Some(None) => {
                 let dir = dir.ok_or_else(|| refused(path, "is not readable: the run has no artifact folder"))?;
                 contained(&Path::new(&dir).join(inside), &allowed).map(Located::File).map_err(|why| refused(path, why))
@@ -200,7 +203,7 @@ impl Index {
     /// The files both runs list under one path that may be text (not images, tables or
     /// model and archive formats, not inside logs), in path order.
     pub fn shared_text_artifacts(&self, a: &str, b: &str) -> Result<Vec<String>, IndexError> {
-        let textual = |x: &runlens_sources::Artifact| {
+        let textual = |x: &crate::RunFile| {
             let ext = extension(&x.path);
             x.origin.is_none() && image_mime(&ext).is_none() && !binary_kind(&ext)
         };

@@ -74,7 +74,7 @@ impl IndexError {
             IndexError::UnknownRun(_) | IndexError::UnknownStore(_) => ErrorKind::NotFound,
             IndexError::Filter(_) => ErrorKind::BadFilter,
             IndexError::Sort(_) => ErrorKind::BadSort,
-            IndexError::EmptyLabel | IndexError::Artifact { .. } => ErrorKind::BadInput,
+            IndexError::EmptyLabel | IndexError::Artifact { .. } | IndexError::Attach { .. } => ErrorKind::BadInput,
             IndexError::NoReaderForUrl(_) => ErrorKind::Unsupported,
         }
     }

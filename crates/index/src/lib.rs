@@ -14,6 +14,7 @@
 pub mod across;
 mod annotations;
 pub mod artifacts;
+pub mod attached;
 pub mod axes;
 pub mod chart;
 pub mod compare;
@@ -38,7 +39,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub use annotations::AnnotationChange;
 pub use ingest::{ReadProgress, ScanStats};
-pub use query::{MetricSummary, RunRecord, RunsQuery, StoreInfo, StoreWarning};
+pub use query::{MetricSummary, RunFile, RunRecord, RunsQuery, StoreInfo, StoreWarning};
 pub use runlens_sources::{Artifact, GitState, LocationError, Point, Provenance, Status};
 
 /// Namespace of Runlens run ids (uuid v5).
@@ -67,6 +68,9 @@ pub enum IndexError {
     Lock { path: PathBuf, source: std::io::Error },
     #[error("{path} {why}")]
     Artifact { path: String, why: String },
+    /// A folder that cannot be attached to or detached from a run.
+    #[error("{path} {why}")]
+    Attach { path: String, why: String },
     #[error("no reader reads stores at {0} (Runlens reads folders and files of run stores; tracking servers are not read yet)")]
     NoReaderForUrl(String),
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use runlens_sources::{Artifact, Point, Provenance};
+use runlens_sources::{Point, Provenance};
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::filter::eval::{EvalError, RidSet, evaluate};
@@ -391,13 +391,16 @@ impl Index {
         Ok(order.into_iter().filter_map(|rid| runs.remove(&rid)).collect())
     }
 
-    /// The files below a run's artifact folder (paths relative to it, `/`-separated).
-    pub fn artifacts(&self, run_id: &str) -> Result<Vec<Artifact>, IndexError> {
+    /// A run's files, by path: those its store lists (paths relative to its artifact
+    /// folder, `/`-separated) and those of the folders attached to it ([`crate::attached`]).
+    pub fn artifacts(&self, run_id: &str) -> Result<Vec<RunFile>, IndexError> {
         let rid: Option<i64> = self.conn.query_row("SELECT rid FROM runs WHERE id = ?1", [run_id], |r| r.get(0)).optional()?;
         let rid = rid.ok_or_else(|| IndexError::UnknownRun(run_id.to_string()))?;
         let mut stmt = self.conn.prepare("SELECT path, size, origin FROM artifacts WHERE rid = ?1 ORDER BY path")?;
-        let rows = stmt.query_map([rid], |r| Ok(Artifact { path: r.get(0)?, size: r.get::<_, i64>(1)? as u64, origin: r.get(2)? }))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = stmt.query_map([rid], |r| Ok(RunFile { path: r.get(0)?, size: r.get::<_, i64>(1)? as u64, origin: r.get(2)?, attached: None }))?;
+        let mut files = rows.collect::<Result<_, _>>()?;
+        self.add_attached_files(run_id, &mut files)?;
+        Ok(files)
     }
 
     /// Every stored point of one metric of one run, sorted by step. `Ok(None)` when the
@@ -412,6 +415,18 @@ impl Index {
             None => Ok(None),
         }
     }
+}
+
+/// One of a run's files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunFile {
+    /// `/`-separated, relative to the run's artifact folder or to the attached folder.
+    pub path: String,
+    pub size: u64,
+    /// For a file inside a log (TensorBoard images): `<log relative to the store root>#<byte offset>`.
+    pub origin: Option<String>,
+    /// For a file of a folder the user attached to the run: that folder.
+    pub attached: Option<String>,
 }
 
 /// Metric aggregates with a `metrics_<column>` index of `(key, <column>, rid)`.

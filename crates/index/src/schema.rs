@@ -3,7 +3,8 @@
 //! * the **cache** (stores, runs, params, tags, metric summaries and series, artifact
 //!   listings, file marks, warnings): derived from the stores, versioned by
 //!   [`CACHE_VERSION`]. A version change drops and recreates it; the next scan refills it.
-//! * **user data** (the folders the user added; notes, stars, labels; metric directions): never dropped,
+//! * **user data** (the folders the user added; notes, stars, labels; metric directions;
+//!   folders attached to runs): never dropped,
 //!   migrated step by step. Annotations are keyed by (source, run identity), not by store
 //!   root, so they survive any rebuild of the cache, a moved or re-mounted store, and a
 //!   store root that discovery regrouped (see `annotations.rs`).
@@ -56,6 +57,15 @@ const USER_MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         lower_is_better INTEGER NOT NULL,
         updated_ms INTEGER NOT NULL
+    );",
+    // 4: folders the user attached to a run as more of its files (attached.rs), keyed
+    // like annotations.
+    "CREATE TABLE user_attached (
+        source TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        added_ms INTEGER NOT NULL,
+        PRIMARY KEY (source, identity, folder)
     );",
 ];
 

@@ -142,16 +142,24 @@ pub struct WalkedFile {
 /// Every regular file below `dir` (recursively, symlinks not followed), sorted by path.
 /// A missing folder yields nothing.
 pub fn walk_files(dir: &Path) -> Vec<WalkedFile> {
+    walk_files_upto(dir, usize::MAX).0
+}
+
+/// [`walk_files`], stopping after `max` files; true when it stopped before the end.
+pub fn walk_files_upto(dir: &Path, max: usize) -> (Vec<WalkedFile>, bool) {
     let mut out = Vec::new();
     for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name().into_iter().flatten() {
         if !entry.file_type().is_file() {
             continue;
         }
+        if out.len() == max {
+            return (out, true);
+        }
         let Ok(meta) = entry.metadata() else { continue };
         let Ok(rel) = entry.path().strip_prefix(dir) else { continue };
         out.push(WalkedFile { rel: slash_path(rel), path: entry.path().to_path_buf(), mark: FileMark::of(&meta) });
     }
-    out
+    (out, false)
 }
 
 /// The last component of `path` (the whole path when it has none, as `/`).

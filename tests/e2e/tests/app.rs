@@ -740,3 +740,73 @@ async fn the_same_image_of_several_runs_side_by_side_by_step() {
     app.screenshot("compare-artifacts").await;
     app.quit().await;
 }
+
+/// The centre of the runs table's row of run `name`, in CSS pixels.
+async fn row_centre(app: &App, name: &str) -> (f64, f64) {
+    let at = app
+        .d()
+        .execute(
+            "const row = [...document.querySelectorAll(\"[data-testid='run-row']\")].find((r) => r.querySelector(\"[data-testid='run-name']\").textContent === arguments[0]); \
+             const b = row.getBoundingClientRect(); return [b.left + b.width / 2, b.top + b.height / 2];",
+            vec![json!(name)],
+        )
+        .await
+        .unwrap()
+        .json()
+        .clone();
+    (at[0].as_f64().unwrap(), at[1].as_f64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_dropped_on_a_run_is_attached_to_it_and_detached_again() {
+    let app = App::start(&[fixture("sacred")]).await;
+    app.texts("[data-testid='run-name']", 6).await;
+    // An output folder the tracker did not record: samples per step and a log.
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = dir.path().join("mnist-outputs");
+    std::fs::create_dir_all(outputs.join("samples")).unwrap();
+    let png = std::fs::read(repo_root().join("tests/fixtures/sacred/mnist_cnn/1/loss_curve.png")).unwrap();
+    for step in [0, 5] {
+        std::fs::write(outputs.join(format!("samples/step_{step}.png")), &png).unwrap();
+    }
+    std::fs::write(outputs.join("predictions.txt"), "1 cat\n2 dog\n").unwrap();
+    let paths = [outputs.to_string_lossy().into_owned()];
+
+    // Dragged over a run's row: that row is marked and the overlay says what a drop does.
+    let at = row_centre(&app, "mnist_cnn #1").await;
+    app.drag("tauri://drag-over", &paths, at).await;
+    app.wait_text("[data-testid='drop-overlay']", "Drop to attach this folder to mnist_cnn #1").await;
+    let marked =
+        app.script_text("return [...document.querySelectorAll(\"tr.drop [data-testid='run-name']\")].map((n) => n.textContent).join(',');").await;
+    assert_eq!(marked, "mnist_cnn #1");
+    app.screenshot("attach-drag-over").await;
+    // Dropped there: attached to that run, not searched for stores.
+    app.drag("tauri://drag-drop", &paths, at).await;
+    let told = app.wait_text("[data-testid='outcome']", "Attached").await;
+    assert!(told.ends_with("to mnist_cnn #1: 3 files"), "{told}");
+    assert_eq!(app.texts("[data-testid='run-name']", 6).await.len(), 6, "no store was added");
+
+    // The run's page lists the folder and its files; an attached image opens.
+    open_run_page(&app, "mnist_cnn #1").await;
+    let real = std::fs::canonicalize(&outputs).unwrap();
+    app.wait_text("[data-testid='attached-folders']", &real.to_string_lossy()).await;
+    open_artifact(&app, "samples/step_5.png", "artifact-image").await;
+    let (w, h) = decoded_image(&app).await;
+    assert!(w > 100 && h > 100, "{w}×{h}");
+    app.wait_text("[data-testid='artifact-open']", "Open").await;
+    app.screenshot("artifact-attached").await;
+    // Detached: its files are gone from the run.
+    app.wait_css("[data-testid='detach-folder']").await.click().await.unwrap();
+    for _ in 0..50 {
+        if app.d().find_all(By::Css("[data-testid='attached-folders']")).await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(app.d().find_all(By::Css("[data-testid='attached-folders']")).await.unwrap().is_empty(), "detached");
+    let listed = app.script_text("return [...document.querySelectorAll(\"[data-testid='artifact']\")].map((b) => b.textContent).join(',');").await;
+    assert!(!listed.contains("samples/step_5.png"), "{listed}");
+    let left: Vec<usize> = [&outputs, &outputs.join("samples")].iter().map(|d| std::fs::read_dir(d).unwrap().count()).collect();
+    assert_eq!(left, [2, 2], "the folder is left as it was");
+    app.quit().await;
+}

@@ -150,11 +150,19 @@ impl App {
     /// Delivers a folder drop exactly as Tauri does: the `tauri://drag-drop` event, which
     /// the UI's real drop listener turns into the `add_paths` command.
     pub async fn drop_paths(&self, paths: &[String]) {
+        // The top bar: never a run, so the folders are searched for stores.
+        self.drag("tauri://drag-drop", paths, (10.0, 10.0)).await;
+    }
+
+    /// Sends the window's drag-and-drop event `event` (`tauri://drag-over`,
+    /// `tauri://drag-drop`) as the system would for `paths` with the pointer at `at`, in
+    /// CSS pixels of the page (the event carries physical pixels).
+    pub async fn drag(&self, event: &str, paths: &[String], at: (f64, f64)) {
         self.d()
             .execute(
-                "return window.__TAURI_INTERNALS__.invoke('plugin:event|emit', \
-                 {event: 'tauri://drag-drop', payload: {paths: arguments[0], position: {x: 200, y: 200}}});",
-                vec![json!(paths)],
+                "const r = devicePixelRatio; return window.__TAURI_INTERNALS__.invoke('plugin:event|emit', \
+                 {event: arguments[0], payload: {paths: arguments[1], position: {x: arguments[2] * r, y: arguments[3] * r}}});",
+                vec![json!(event), json!(paths), json!(at.0), json!(at.1)],
             )
             .await
             .unwrap();

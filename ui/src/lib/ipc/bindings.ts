@@ -79,7 +79,33 @@ export type ArtifactView = { path: string, size: number,
 /**
  * Embedded in another file of the store (a TensorBoard image, W&B media).
  */
-embedded: boolean, };
+embedded: boolean, 
+/**
+ * The attached folder it is in (`null`: the store's own).
+ */
+attached: string | null, };
+
+export type AttachedFolderView = { folder: string, 
+/**
+ * There now (a deleted folder or an unmounted disk lists nothing).
+ */
+present: boolean, };
+
+export type AttachRequest = { runId: string, folder: string, };
+
+export type AttachOutcome = { folder: string, 
+/**
+ * Its files the run now lists; `shadowed`: those whose path the run already had.
+ */
+files: number, shadowed: number, 
+/**
+ * It holds more files than a listing walks.
+ */
+truncated: boolean, 
+/**
+ * The run's page as it now is.
+ */
+detail: RunDetail, };
 
 export type ArtifactPatternView = { pattern: string, runs: number, files: number, };
 
@@ -121,7 +147,11 @@ store: string,
 /**
  * The run's id inside its store.
  */
-nativeId: string, commit: string | null, artifactDir: string | null, tags: { [key in string]: string }, artifacts: Array<ArtifactView>, starred: boolean, note: string, labels: Array<string>, 
+nativeId: string, commit: string | null, artifactDir: string | null, tags: { [key in string]: string }, artifacts: Array<ArtifactView>, 
+/**
+ * The folders attached to the run, the earliest first.
+ */
+attachedFolders: Array<AttachedFolderView>, starred: boolean, note: string, labels: Array<string>, 
 /**
  * `null` when the tracker recorded nothing of how the run started.
  */

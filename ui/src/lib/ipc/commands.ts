@@ -2,7 +2,7 @@
 // by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
 // Every command rejects with an `IpcError`.
 import { invoke } from "@tauri-apps/api/core";
-import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, ArtifactPatternView, OpenArtifactRequest, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactRequest, ArtifactPreview, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, AnnotateRequest, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
+import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, AttachRequest, AttachOutcome, ArtifactPatternView, OpenArtifactRequest, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactRequest, ArtifactPreview, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, AnnotateRequest, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
 
 export const commands = {
   /** Every registered store, in registration order. */
@@ -23,6 +23,10 @@ export const commands = {
   annotateRun: (args: { request: AnnotateRequest }): Promise<RunDetail> => invoke("annotate_run", args),
   /** The given runs side by side and, for a chosen metric, which params go with it. */
   compareRuns: (args: { request: CompareRequest }): Promise<CompareView> => invoke("compare_runs", args),
+  /** Attaches a folder to a run as more of its files (never copied or written); answers what it found and the run's page. */
+  attachFolder: (args: { request: AttachRequest }): Promise<AttachOutcome> => invoke("attach_folder", args),
+  /** Detaches a folder from a run; answers the run's page as it now is. */
+  detachFolder: (args: { request: AttachRequest }): Promise<RunDetail> => invoke("detach_folder", args),
   /** A preview of one of a run's files: an image, a page of text (from the end; `before` pages back), a table, or a binary's size and hash. */
   artifactPreview: (args: { request: ArtifactRequest }): Promise<ArtifactPreview> => invoke("artifact_preview", args),
   /** Opens one of a run's files with the system's program for it (`reveal`: shows it in its folder); refuses programs, files inside logs and paths out of the run. */
@@ -41,8 +45,8 @@ export const commands = {
   setMetricDirection: (args: { key: string, better: BetterWhen | null }): Promise<null> => invoke("set_metric_direction", args),
   /** Finds and indexes every store below the given paths (progress arrives as `index-progress` events). */
   addPaths: (args: { paths: Array<string> }): Promise<AddOutcome> => invoke("add_paths", args),
-  /** Opens the native folder picker; `null` when the user cancels. */
-  pickFolder: (): Promise<string | null> => invoke("pick_folder"),
+  /** Opens the native folder picker titled `title`; `null` when the user cancels. */
+  pickFolder: (args: { title: string }): Promise<string | null> => invoke("pick_folder", args),
   /** Writes a report of the given runs (HTML, CSV or LaTeX) where the save dialog chose. */
   exportReport: (args: { request: ExportRequest }): Promise<ExportOutcome> => invoke("export_report", args),
   /** Opens a report written this session (`reveal`: shows it in its folder); refuses any other path. */

@@ -14,18 +14,22 @@ export function asIpcError(e: unknown): IpcError {
   return { code: "internal", message: String(e), query: null };
 }
 
+export type DropEvent = { kind: "over" | "drop" | "leave"; paths: string[]; at: { x: number; y: number } | null };
+
 export const events = {
   onIndexProgress: (f: (p: IndexProgress) => void): Promise<UnlistenFn> =>
     listen<IndexProgress>(EVENTS.indexProgress, (e) => f(e.payload)),
   onIndexChanged: (f: () => void): Promise<UnlistenFn> => listen(EVENTS.indexChanged, () => f()),
   onIndexError: (f: (e: IpcError) => void): Promise<UnlistenFn> =>
     listen<IpcError>(EVENTS.indexError, (e) => f(e.payload)),
-  /** Folders dropped on the window (Tauri's drag-and-drop event, not HTML5). */
-  onDrop: (f: (ev: { kind: "over" | "drop" | "leave"; paths: string[] }) => void): Promise<UnlistenFn> =>
+  /** Folders dragged over or dropped on the window (Tauri's drag-and-drop event, not
+   * HTML5), with where the pointer is in CSS pixels of the page (`null` when it left). */
+  onDrop: (f: (ev: DropEvent) => void): Promise<UnlistenFn> =>
     getCurrentWebview().onDragDropEvent((e) => {
       const p = e.payload;
-      if (p.type === "drop") f({ kind: "drop", paths: p.paths });
-      else if (p.type === "enter" || p.type === "over") f({ kind: "over", paths: [] });
-      else f({ kind: "leave", paths: [] });
+      const at = (pos: { x: number; y: number }) => ({ x: pos.x / devicePixelRatio, y: pos.y / devicePixelRatio });
+      if (p.type === "drop") f({ kind: "drop", paths: p.paths, at: at(p.position) });
+      else if (p.type === "enter" || p.type === "over") f({ kind: "over", paths: [], at: at(p.position) });
+      else f({ kind: "leave", paths: [], at: null });
     }),
 };

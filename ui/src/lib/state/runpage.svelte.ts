@@ -100,6 +100,11 @@ class RunPage {
     }
   }
 
+  /** The run's page as the backend just answered it (after attaching a folder), if it is the open one. */
+  shown(detail: RunDetail): void {
+    if (this.runId === detail.run.id) this.detail = detail;
+  }
+
   async load(): Promise<void> {
     const runId = this.runId;
     if (runId === null) return;

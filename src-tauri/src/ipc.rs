@@ -412,7 +412,9 @@ pub struct ArtifactGridView {
 }
 
 /// A preview of one artifact (`runlens_index::artifacts::Preview`): every string in it
-/// is from the run's files, to be shown as text.
+/// is from the run's files, to be shown as text — except `markdown`'s and notebook
+/// cells' `html`, sanitized in Rust (`runlens_index::documents`), and `html`'s, which
+/// goes only into a sandboxed frame with scripts off.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum ArtifactPreview {
@@ -432,9 +434,31 @@ pub enum ArtifactPreview {
         #[ts(type = "number")]
         size: u64,
         language: Option<String>,
+        /// For a whole JSON or YAML file: `[first, last]` line numbers (from 0) of each
+        /// block that can be folded, its first line shown when folded.
+        folds: Vec<(u32, u32)>,
     },
     /// A CSV or TSV file's header and first rows (`truncated`: it has more).
     Table { header: Vec<String>, rows: Vec<Vec<String>>, truncated: bool },
+    /// Markdown as sanitized HTML (no scripts, handlers, styles, frames or relative URLs).
+    Markdown {
+        html: String,
+        #[ts(type = "number")]
+        size: u64,
+    },
+    /// An HTML file as written: for `<iframe sandbox srcdoc>` only.
+    Html {
+        html: String,
+        #[ts(type = "number")]
+        size: u64,
+    },
+    /// A Jupyter notebook's cells.
+    Notebook {
+        language: Option<String>,
+        cells: Vec<NotebookCellView>,
+        #[ts(type = "number")]
+        size: u64,
+    },
     /// A file not shown: its size, what it seems to be, its BLAKE3 hash.
     Binary {
         #[ts(type = "number")]
@@ -446,19 +470,79 @@ pub enum ArtifactPreview {
 
 impl From<runlens_index::artifacts::Preview> for ArtifactPreview {
     fn from(p: runlens_index::artifacts::Preview) -> Self {
-        use base64::Engine as _;
         use runlens_index::artifacts::Preview;
         match p {
-            Preview::Image { mime, bytes } => ArtifactPreview::Image {
-                bytes: bytes.len() as u64,
-                url: format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(&bytes)),
-            },
-            Preview::Text { text, start, end, size, language } => {
-                ArtifactPreview::Text { text, start, end, size, language: language.map(String::from) }
+            Preview::Image { mime, bytes } => ArtifactPreview::Image { bytes: bytes.len() as u64, url: data_url(mime, &bytes) },
+            Preview::Text { text, start, end, size, language, folds } => {
+                ArtifactPreview::Text { text, start, end, size, language: language.map(String::from), folds }
             }
             Preview::Table { header, rows, truncated } => ArtifactPreview::Table { header, rows, truncated },
             Preview::Binary { size, kind, blake3 } => ArtifactPreview::Binary { size, what: kind, blake3 },
+            Preview::Markdown { html, size } => ArtifactPreview::Markdown { html, size },
+            Preview::Html { html, size } => ArtifactPreview::Html { html, size },
+            Preview::Notebook { notebook, size } => {
+                ArtifactPreview::Notebook { language: notebook.language, cells: notebook.cells.into_iter().map(Into::into).collect(), size }
+            }
         }
+    }
+}
+
+/// A `data:` URL of an image's bytes.
+fn data_url(mime: &str, bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// One cell of a notebook (`runlens_index::documents::Cell`).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NotebookCellView {
+    /// `code`, `markdown` or `raw`.
+    pub kind: String,
+    pub source: String,
+    /// A Markdown cell, rendered and sanitized.
+    pub html: Option<String>,
+    #[ts(type = "number | null")]
+    pub execution_count: Option<i64>,
+    pub outputs: Vec<NotebookOutputView>,
+}
+
+/// One output of a notebook cell.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum NotebookOutputView {
+    /// A stream, a plain result, or (`error`) a traceback.
+    Text {
+        text: String,
+        error: bool,
+    },
+    /// A rich result (a table), sanitized.
+    Html {
+        html: String,
+    },
+    Image {
+        url: String,
+    },
+}
+
+impl From<runlens_index::documents::Cell> for NotebookCellView {
+    fn from(c: runlens_index::documents::Cell) -> Self {
+        use runlens_index::documents::{CellKind, Output};
+        let kind = match c.kind {
+            CellKind::Code => "code",
+            CellKind::Markdown => "markdown",
+            CellKind::Raw => "raw",
+        };
+        let outputs = c
+            .outputs
+            .into_iter()
+            .map(|o| match o {
+                Output::Text { text, error } => NotebookOutputView::Text { text, error },
+                Output::Html { html } => NotebookOutputView::Html { html },
+                Output::Image { mime, bytes } => NotebookOutputView::Image { url: data_url(mime, &bytes) },
+            })
+            .collect();
+        NotebookCellView { kind: kind.into(), source: c.source, html: c.html, execution_count: c.execution_count, outputs }
     }
 }
 
@@ -1322,6 +1406,8 @@ fn declarations() -> Vec<(String, String)> {
         d::<ArtifactGridRequest>(&cfg),
         d::<ArtifactGridView>(&cfg),
         d::<ArtifactRequest>(&cfg),
+        d::<NotebookOutputView>(&cfg),
+        d::<NotebookCellView>(&cfg),
         d::<ArtifactPreview>(&cfg),
         d::<ProvenanceView>(&cfg),
         d::<RunDetail>(&cfg),

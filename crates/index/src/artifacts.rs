@@ -22,6 +22,10 @@ pub const TEXT_PAGE: u64 = 256 << 10;
 pub const MAX_IMAGE: u64 = 25 << 20;
 /// JSON larger than this is shown as it is written, not re-indented.
 pub const MAX_PRETTY_JSON: u64 = 4 << 20;
+/// Markdown, HTML and notebooks larger than this are shown as text, not rendered.
+pub const MAX_DOCUMENT: u64 = 16 << 20;
+/// Text with more lines than this is not offered folded.
+pub const MAX_FOLD_LINES: usize = 20_000;
 /// A table preview's rows at most.
 pub const TABLE_ROWS: usize = 10_000;
 
@@ -34,10 +38,18 @@ pub enum Preview {
     /// An image to show as an image (SVG too: as an image, never inline markup).
     Image { mime: &'static str, bytes: Vec<u8> },
     /// Text: the bytes `start..end` of a file of `size` bytes (the last page unless an
-    /// earlier one was asked for), cut at line starts and decoded leniently.
-    Text { text: String, start: u64, end: u64, size: u64, language: Option<&'static str> },
+    /// earlier one was asked for), cut at line starts and decoded leniently. `folds`:
+    /// for a whole JSON or YAML file, the blocks that can be folded ([`folds`]).
+    Text { text: String, start: u64, end: u64, size: u64, language: Option<&'static str>, folds: Vec<(u32, u32)> },
     /// A CSV or TSV file's header and first rows.
     Table { header: Vec<String>, rows: Vec<Vec<String>>, truncated: bool },
+    /// Markdown rendered as sanitized HTML ([`crate::documents::markdown_html`]).
+    Markdown { html: String, size: u64 },
+    /// An HTML file as written, for a sandboxed frame with scripts off (never put into
+    /// the app's own page).
+    Html { html: String, size: u64 },
+    /// A Jupyter notebook's cells ([`crate::documents::notebook`]).
+    Notebook { notebook: crate::documents::Notebook, size: u64 },
     /// A file not shown: its size, what it looks like and its BLAKE3 hash.
     Binary { size: u64, kind: String, blake3: String },
 }
@@ -183,11 +195,27 @@ impl Index {
         if matches!(ext.as_str(), "csv" | "tsv") {
             return table(file, if ext == "tsv" { b'\t' } else { b',' }).map_err(|e| refused(path, format!("is not a readable table: {e}")));
         }
+        if matches!(ext.as_str(), "md" | "markdown" | "html" | "htm" | "ipynb") && size <= MAX_DOCUMENT && before.is_none() {
+            let mut bytes = Vec::with_capacity(size as usize);
+            file.read_to_end(&mut bytes).map_err(io)?;
+            let text = String::from_utf8_lossy(&bytes);
+            match ext.as_str() {
+                "md" | "markdown" => return Ok(Preview::Markdown { html: crate::documents::markdown_html(&text), size }),
+                "html" | "htm" => return Ok(Preview::Html { html: text.into_owned(), size }),
+                // Not a notebook after all: shown as the text it is.
+                _ => {
+                    if let Ok(notebook) = crate::documents::notebook(&bytes) {
+                        return Ok(Preview::Notebook { notebook, size });
+                    }
+                }
+            }
+            file.seek(SeekFrom::Start(0)).map_err(io)?;
+        }
         if ext == "json" && size <= MAX_PRETTY_JSON && before.is_none() {
             let mut bytes = Vec::with_capacity(size as usize);
             file.read_to_end(&mut bytes).map_err(io)?;
             if let Some(text) = pretty_json(&bytes) {
-                return Ok(Preview::Text { size, start: 0, end: size, text, language: Some("json") });
+                return Ok(Preview::Text { size, start: 0, end: size, folds: folds(&text), text, language: Some("json") });
             }
             file.seek(SeekFrom::Start(0)).map_err(io)?;
         }
@@ -326,7 +354,9 @@ fn language(ext: &str) -> Option<&'static str> {
         "json" | "jsonl" => "json",
         "yaml" | "yml" => "yaml",
         "py" => "python",
-        "md" => "markdown",
+        "md" | "markdown" => "markdown",
+        "html" | "htm" => "html",
+        "ipynb" => "json",
         "toml" => "toml",
         "log" | "txt" | "out" | "err" => "log",
         _ => return None,
@@ -357,7 +387,45 @@ fn text_page(file: &mut std::fs::File, size: u64, end: u64, language: Option<&'s
     file.read_exact(&mut bytes)?;
     let skip = if from == 0 { 0 } else { bytes.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1) };
     let text = String::from_utf8_lossy(&bytes[skip..]).into_owned();
-    Ok(Preview::Text { text, start: from + skip as u64, end, size, language })
+    let whole = from == 0 && end == size;
+    let folds = if whole && matches!(language, Some("json" | "yaml")) { folds(&text) } else { Vec::new() };
+    Ok(Preview::Text { text, start: from + skip as u64, end, size, language, folds })
+}
+
+/// The blocks of indented text (pretty JSON, YAML) that can be folded: `(first, last)`
+/// line numbers (from 0), the first line the block's head (`"optimizer": {`, `model:`),
+/// shown when folded, and the last its most indented line before the indentation comes
+/// back (a closing `}` stays shown). Sorted by first line; none for text of more than
+/// [`MAX_FOLD_LINES`] lines.
+pub fn folds(text: &str) -> Vec<(u32, u32)> {
+    if text.lines().count() > MAX_FOLD_LINES {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    // Heads still open: their line and indentation.
+    let mut open: Vec<(u32, usize)> = Vec::new();
+    let mut last = 0u32;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let (i, indent) = (i as u32, line.len() - trimmed.len());
+        while let Some(&(head, d)) = open.last() {
+            if d < indent {
+                break;
+            }
+            open.pop();
+            if last > head {
+                out.push((head, last));
+            }
+        }
+        open.push((i, indent));
+        last = i;
+    }
+    out.extend(open.into_iter().filter(|&(head, _)| last > head).map(|(head, _)| (head, last)));
+    out.sort_unstable();
+    out
 }
 
 /// JSON re-indented with its keys in the order written; `None` if it is not JSON.
@@ -436,6 +504,25 @@ mod tests {
         let Preview::Text { end: earlier_end, text: earlier, .. } = text_page(&mut file, size, start, None).unwrap() else { panic!() };
         assert_eq!(earlier_end, start);
         assert!(earlier.len() as u64 <= TEXT_PAGE);
+    }
+
+    #[test]
+    fn indented_blocks_fold_up_to_where_their_indentation_ends() {
+        let json = pretty_json(br#"{"a":{"b":[1,2],"c":3},"d":4}"#).unwrap();
+        // {            0
+        //   "a": {     1
+        //     "b": [   2
+        //       1,     3
+        //       2      4
+        //     ],       5
+        //     "c": 3   6
+        //   },         7
+        //   "d": 4     8
+        // }            9
+        assert_eq!(folds(&json), [(0, 8), (1, 6), (2, 4)]);
+        let yaml = "model:\n  layers: 4\n  head:\n    size: 10\n\n    drop: 0.1\nlr: 0.1\nlist:\n- a\n";
+        assert_eq!(folds(yaml), [(0, 5), (2, 5)]);
+        assert!(folds(&"x\n  y\n".repeat(MAX_FOLD_LINES)).is_empty());
     }
 
     #[test]

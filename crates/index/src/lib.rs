@@ -19,6 +19,7 @@ pub mod axes;
 pub mod chart;
 pub mod compare;
 pub mod diff;
+pub mod documents;
 pub mod filter;
 pub mod format;
 mod ingest;

@@ -169,3 +169,29 @@ fn attached_outputs_line_up_across_runs_and_survive_a_rebuild_of_the_cache() {
     let Preview::Image { bytes, .. } = index.preview_artifact(&ids[1], grid.cells[3][1].as_deref().unwrap(), None).unwrap() else { panic!() };
     assert_eq!(bytes, std::fs::read(b.join("samples/step_30.png")).unwrap());
 }
+
+#[test]
+fn documents_of_an_attached_folder_preview_as_documents() {
+    let mut t = TestIndex::new();
+    t.add(&fixture("sacred"));
+    let run = id(&t.index, "mnist_cnn #2");
+    let documents = fixture("documents");
+    t.index.attach_folder(&run, &documents).unwrap();
+
+    let Preview::Markdown { html, size } = t.index.preview_artifact(&run, "NOTES.md", None).unwrap() else { panic!("Markdown") };
+    assert_eq!(size, std::fs::metadata(documents.join("NOTES.md")).unwrap().len());
+    assert!(html.contains("<h1>Sweep notes</h1>") && html.contains("<td><strong>0.9811</strong></td>") && html.contains("☑ baseline"), "{html}");
+    assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("javascript:"), "{html}");
+
+    let Preview::Notebook { notebook, .. } = t.index.preview_artifact(&run, "analysis.ipynb", None).unwrap() else { panic!("a notebook") };
+    assert_eq!((notebook.language.as_deref(), notebook.cells.len()), (Some("python"), 5));
+    let figure = notebook.cells[3].outputs.iter().find_map(|o| match o {
+        runlens_index::documents::Output::Image { mime, bytes } => Some((*mime, bytes.clone())),
+        _ => None,
+    });
+    assert_eq!(figure, Some(("image/png", std::fs::read(fixture("sacred/mnist_cnn/1/loss_curve.png")).unwrap())));
+
+    // An HTML page comes as it is written: only a sandboxed frame gets it.
+    let Preview::Html { html, .. } = t.index.preview_artifact(&run, "report.html", None).unwrap() else { panic!("HTML") };
+    assert_eq!(html, std::fs::read_to_string(documents.join("report.html")).unwrap());
+}

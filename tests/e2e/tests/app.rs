@@ -655,7 +655,27 @@ async fn a_runs_artifacts_open_as_what_they_are() {
     app.screenshot("artifact-text").await;
     let json_text = open_artifact(&app, "eval/summary.json", "artifact-text").await;
     let shown: Value = serde_json::from_str(&json_text.text().await.unwrap()).unwrap();
-    assert_eq!(shown, serde_json::from_str::<Value>(&std::fs::read_to_string(folder.join("eval/summary.json")).unwrap()).unwrap());
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(folder.join("eval/summary.json")).unwrap()).unwrap();
+    assert_eq!(shown, written);
+    // Folded to its top-level keys, one line each (those holding an object or a list
+    // folded); unfolded, whole again.
+    app.wait_css("[data-testid='fold-all']").await.click().await.unwrap();
+    let folded = app.texts("[data-testid='folded']", 1).await;
+    let blocks = written.as_object().unwrap().values().filter(|v| v.is_object() || v.is_array()).count();
+    assert_eq!(folded.len(), blocks, "{folded:?}");
+    let lines = app.script_text("return document.querySelector(\"[data-testid='artifact-text']\").innerText;").await;
+    let lines = lines.lines().count();
+    assert_eq!(lines, 2 + written.as_object().unwrap().len() + blocks, "the braces, a line per key, a closing line per folded block");
+    app.screenshot("artifact-json-folded").await;
+    app.wait_css("[data-testid='unfold-all']").await.click().await.unwrap();
+    let text = app.wait_css("[data-testid='artifact-text']").await.text().await.unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), written);
+    // A YAML block folds by its indentation, from its own toggle.
+    open_artifact(&app, "config/config.yaml", "artifact-text").await;
+    let toggles = app.d().find_all(By::Css("[data-testid='fold']")).await.unwrap();
+    assert!(!toggles.is_empty(), "config.yaml has nested blocks");
+    toggles[0].click().await.unwrap();
+    app.wait_text("[data-testid='folded']", "lines").await;
 
     // Model weights: described and hashed, never opened.
     open_artifact(&app, "model/weights.bin", "artifact-binary").await;
@@ -808,5 +828,61 @@ async fn a_folder_dropped_on_a_run_is_attached_to_it_and_detached_again() {
     assert!(!listed.contains("samples/step_5.png"), "{listed}");
     let left: Vec<usize> = [&outputs, &outputs.join("samples")].iter().map(|d| std::fs::read_dir(d).unwrap().count()).collect();
     assert_eq!(left, [2, 2], "the folder is left as it was");
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn markdown_notebooks_and_html_pages_render_and_nothing_in_them_runs() {
+    let app = App::start(&[fixture("sacred")]).await;
+    app.texts("[data-testid='run-name']", 6).await;
+    // Catches anything a document's script might send out of its frame.
+    app.d()
+        .execute("window.__escaped = []; window.addEventListener('message', (e) => window.__escaped.push(String(e.data)));", vec![])
+        .await
+        .unwrap();
+    let documents = fixture("documents");
+    open_run_page(&app, "mnist_cnn #2").await;
+    // Dropped on the run's page: attached to the run.
+    app.drag("tauri://drag-drop", &[documents], (700.0, 400.0)).await;
+    app.wait_text("[data-testid='attached-folders']", "documents").await;
+
+    // Markdown: formatted; its raw HTML shown as text, nothing of it in the page.
+    let md = open_artifact(&app, "NOTES.md", "artifact-markdown").await;
+    assert_eq!(md.find(By::Css("h1")).await.unwrap().text().await.unwrap(), "Sweep notes");
+    assert_eq!(md.find_all(By::Css("tbody tr")).await.unwrap().len(), 2);
+    assert!(md.text().await.unwrap().contains("<script>alert(\"raw html in markdown\")</script>"));
+    let active = "return [...document.querySelectorAll(\"[data-testid='artifact-preview'] script, [data-testid='artifact-preview'] img[onerror], [data-testid='artifact-preview'] a[href^='javascript']\")].length;";
+    assert_eq!(app.d().execute(active, vec![]).await.unwrap().json(), &json!(0));
+    let link = md.find(By::Css("a[href^='https']")).await.unwrap();
+    link.click().await.unwrap();
+    app.wait_css("[data-testid='run-title']").await;
+    app.screenshot("artifact-markdown").await;
+
+    // A notebook: its cells in order, their outputs (a stream, a table, a figure, a traceback).
+    let nb = open_artifact(&app, "analysis.ipynb", "artifact-notebook").await;
+    assert_eq!(nb.find_all(By::Css("[data-testid='notebook-cell']")).await.unwrap().len(), 5);
+    let figure = app
+        .d()
+        .execute("const i = document.querySelector(\"img[data-testid='notebook-output']\"); return i.decode().then(() => i.naturalWidth);", vec![])
+        .await
+        .unwrap();
+    assert!(figure.json().as_u64().unwrap_or(0) > 100, "the figure decoded: {:?}", figure.json());
+    let error = app.wait_text("pre.out.error", "KeyError").await;
+    assert!(error.ends_with("KeyError: 'val_loss'") && !error.contains('\u{1b}'), "{error:?}");
+    assert!(nb.find(By::Css("table.dataframe, table")).await.unwrap().text().await.unwrap().contains("0.9811"));
+    assert_eq!(app.d().execute(active, vec![]).await.unwrap().json(), &json!(0));
+    app.screenshot("artifact-notebook").await;
+
+    // An HTML page: drawn in a sandboxed frame; its script and onload never ran.
+    let frame = open_artifact(&app, "report.html", "artifact-html").await;
+    assert_eq!(frame.attr("sandbox").await.unwrap().as_deref(), Some(""));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.screenshot("artifact-html").await;
+    frame.clone().enter_frame().await.unwrap();
+    assert_eq!(app.d().find(By::Css("h1")).await.unwrap().text().await.unwrap(), "Evaluation report");
+    assert_eq!(app.d().find(By::Css("body")).await.unwrap().attr("data-loaded").await.unwrap(), None, "onload did not run");
+    app.d().enter_default_frame().await.unwrap();
+    let escaped = app.d().execute("return window.__escaped;", vec![]).await.unwrap();
+    assert_eq!(escaped.json(), &json!([]), "no script of the page ran");
     app.quit().await;
 }

@@ -119,7 +119,24 @@ export type ArtifactGridView = { steps: Array<number | null>, cells: Array<Array
 
 export type ArtifactRequest = { runId: string, path: string, before: number | null, };
 
-export type ArtifactPreview = { "kind": "image", url: string, bytes: number, } | { "kind": "text", text: string, start: number, end: number, size: number, language: string | null, } | { "kind": "table", header: Array<string>, rows: Array<Array<string>>, truncated: boolean, } | { "kind": "binary", size: number, what: string, blake3: string, };
+export type NotebookOutputView = { "kind": "text", text: string, error: boolean, } | { "kind": "html", html: string, } | { "kind": "image", url: string, };
+
+export type NotebookCellView = { 
+/**
+ * `code`, `markdown` or `raw`.
+ */
+kind: string, source: string, 
+/**
+ * A Markdown cell, rendered and sanitized.
+ */
+html: string | null, executionCount: number | null, outputs: Array<NotebookOutputView>, };
+
+export type ArtifactPreview = { "kind": "image", url: string, bytes: number, } | { "kind": "text", text: string, start: number, end: number, size: number, language: string | null, 
+/**
+ * For a whole JSON or YAML file: `[first, last]` line numbers (from 0) of each
+ * block that can be folded, its first line shown when folded.
+ */
+folds: Array<[number, number]>, } | { "kind": "table", header: Array<string>, rows: Array<Array<string>>, truncated: boolean, } | { "kind": "markdown", html: string, size: number, } | { "kind": "html", html: string, size: number, } | { "kind": "notebook", language: string | null, cells: Array<NotebookCellView>, size: number, } | { "kind": "binary", size: number, what: string, blake3: string, };
 
 export type ProvenanceView = { 
 /**

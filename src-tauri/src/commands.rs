@@ -12,8 +12,8 @@ use crate::AppState;
 use crate::ipc::{
     AddOutcome, AnnotateRequest, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactPatternView, ArtifactPreview, ArtifactRequest,
     AttachOutcome, AttachRequest, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ErrorCode, ExportOutcome, ExportRequest,
-    FileDiffView, IndexProgress, IpcError, MetricKeys, OpenArtifactRequest, RunDetail, RunsPage, RunsRequest, SeriesData, StoreId, StoreView,
-    WarningView,
+    FileDiffView, IndexProgress, IpcError, MetricKeys, OpenArtifactRequest, RunDetail, RunsPage, RunsRequest, SeriesData, StorageView, StoreId,
+    StoreView, WarningView,
 };
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -71,6 +71,11 @@ pub fn run_detail(state: &AppState, run_id: String) -> Result<RunDetail, IpcErro
     let index = open(state)?;
     let run = index.run(&run_id)?.ok_or(runlens_index::IndexError::UnknownRun(run_id.clone()))?;
     Ok(RunDetail::new(run, index.artifacts(&run_id)?, index.attached_folders(&run_id)?))
+}
+
+/// Where the disk went: every store's size, the `top` largest runs and files.
+pub fn storage(state: &AppState, top: u32) -> Result<StorageView, IpcError> {
+    Ok(open(state)?.storage(top as usize)?.into())
 }
 
 /// Attaches a folder to a run (a drop on its row or "Attach folder…"): its files become
@@ -306,6 +311,8 @@ command_table! {
     query annotate_run(request: AnnotateRequest) -> RunDetail;
     /// The given runs side by side and, for a chosen metric, which params go with it.
     query compare_runs(request: CompareRequest) -> CompareView;
+    /// Where the disk went: every store's size (per experiment), the `top` largest runs and files.
+    query storage(top: u32) -> StorageView;
     /// Attaches a folder to a run as more of its files (never copied or written); answers what it found and the run's page.
     query attach_folder(request: AttachRequest) -> AttachOutcome;
     /// Detaches a folder from a run; answers the run's page as it now is.

@@ -196,6 +196,9 @@ pub struct RunRow {
     /// Yours: starred, and the labels you gave it.
     pub starred: bool,
     pub labels: Vec<String>,
+    /// The total size of the files its store lists (`artifacts.size`).
+    #[ts(type = "number")]
+    pub artifact_bytes: u64,
 }
 
 impl From<RunRecord> for RunRow {
@@ -217,6 +220,7 @@ impl From<RunRecord> for RunRow {
             params: r.params,
             starred: r.starred,
             labels: r.labels,
+            artifact_bytes: r.artifact_bytes,
         }
     }
 }
@@ -298,6 +302,90 @@ impl RunsPage {
         let metric_columns =
             view::metric_columns(&runs, METRIC_COLUMNS).into_iter().map(|key| MetricColumn { field: format::metric_field(&key), key }).collect();
         RunsPage { runs: runs.into_iter().map(Into::into).collect(), total, metric_columns }
+    }
+}
+
+/// Where the disk went (`runlens_index::storage::Storage`): sizes in bytes.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageView {
+    pub stores: Vec<StoreUsageView>,
+    /// The largest runs, largest first.
+    pub runs: Vec<RunUsageView>,
+    /// The largest files of any run, largest first.
+    pub files: Vec<LargeFileView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreUsageView {
+    pub id: StoreId,
+    pub root: String,
+    pub source: String,
+    #[ts(type = "number")]
+    pub runs: u64,
+    /// Everything counted once: the runs' files and the store's own.
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// The files the store lists for its runs.
+    #[ts(type = "number")]
+    pub artifact_bytes: u64,
+    pub experiments: Vec<ExperimentUsageView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExperimentUsageView {
+    pub name: Option<String>,
+    #[ts(type = "number")]
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RunUsageView {
+    pub run_id: String,
+    pub name: String,
+    pub experiment: Option<String>,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    #[ts(type = "number")]
+    pub files: u64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LargeFileView {
+    pub run_id: String,
+    pub run_name: String,
+    pub path: String,
+    #[ts(type = "number")]
+    pub size: u64,
+}
+
+impl From<runlens_index::storage::Storage> for StorageView {
+    fn from(s: runlens_index::storage::Storage) -> Self {
+        StorageView {
+            stores: s
+                .stores
+                .into_iter()
+                .map(|st| StoreUsageView {
+                    id: StoreId(st.store_id),
+                    root: st.root,
+                    source: st.source,
+                    runs: st.runs,
+                    bytes: st.total.bytes,
+                    artifact_bytes: st.artifacts.bytes,
+                    experiments: st.experiments.into_iter().map(|(name, u)| ExperimentUsageView { name, bytes: u.bytes }).collect(),
+                })
+                .collect(),
+            runs: s
+                .runs
+                .into_iter()
+                .map(|r| RunUsageView { run_id: r.run_id, name: r.name, experiment: r.experiment, bytes: r.usage.bytes, files: r.usage.files })
+                .collect(),
+            files: s.files.into_iter().map(|f| LargeFileView { run_id: f.run_id, run_name: f.run_name, path: f.path, size: f.size }).collect(),
+        }
     }
 }
 
@@ -1396,6 +1484,11 @@ fn declarations() -> Vec<(String, String)> {
         d::<SortBy>(&cfg),
         d::<MetricColumn>(&cfg),
         d::<RunsPage>(&cfg),
+        d::<ExperimentUsageView>(&cfg),
+        d::<StoreUsageView>(&cfg),
+        d::<RunUsageView>(&cfg),
+        d::<LargeFileView>(&cfg),
+        d::<StorageView>(&cfg),
         d::<ArtifactView>(&cfg),
         d::<AttachedFolderView>(&cfg),
         d::<AttachRequest>(&cfg),

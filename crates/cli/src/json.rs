@@ -55,6 +55,7 @@ fn run(r: &RunRecord) -> Value {
         "starred": r.starred,
         "note": r.note,
         "labels": r.labels,
+        "artifact_bytes": r.artifact_bytes,
     })
 }
 
@@ -67,6 +68,22 @@ pub fn run_detail(r: &RunRecord, files: &[RunFile], attached: &[AttachedFolder])
     v["attached_folders"] = Value::Array(attached.iter().map(|a| json!({"folder": a.folder, "present": a.present})).collect());
     v["provenance"] = provenance_of(&r.provenance.clone().unwrap_or_default());
     v
+}
+
+/// `runlens storage --json`.
+pub fn storage(s: &runlens_index::storage::Storage) -> Value {
+    json!({
+        "stores": s.stores.iter().map(|st| json!({
+            "id": st.store_id, "root": st.root, "source": st.source, "runs": st.runs,
+            "bytes": st.total.bytes, "files": st.total.files,
+            "artifact_bytes": st.artifacts.bytes, "artifact_files": st.artifacts.files,
+            "experiments": st.experiments.iter().map(|(name, u)| json!({"name": name, "bytes": u.bytes, "files": u.files})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "runs": s.runs.iter().map(|r| json!({
+            "id": r.run_id, "name": r.name, "store": r.store_id, "experiment": r.experiment, "bytes": r.usage.bytes, "files": r.usage.files,
+        })).collect::<Vec<_>>(),
+        "files": s.files.iter().map(|f| json!({"run": f.run_id, "run_name": f.run_name, "path": f.path, "size": f.size})).collect::<Vec<_>>(),
+    })
 }
 
 /// `runlens artifacts --json`: one of a run's files. `embedded`: inside a log (`origin`

@@ -197,6 +197,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Where the disk went: each store's size (its runs' files and its own), per
+    /// experiment, the largest runs and the largest files. Nothing is ever deleted.
+    Storage {
+        /// How many of the largest runs and files to list.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -610,6 +619,38 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
             let chosen = index.metric_directions()?.get(&key).copied();
             let shown = chosen.unwrap_or_else(|| Direction::guess(&key));
             writeln!(out, "{key}: {} is better ({})", shown.as_str(), if chosen.is_some() { "your choice" } else { "guessed from the name" })?;
+        }
+        Command::Storage { top, json } => {
+            let storage = index.storage(top)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &json::storage(&storage))?;
+                writeln!(out)?;
+            } else {
+                let size = runlens_index::format::size;
+                for s in &storage.stores {
+                    writeln!(
+                        out,
+                        "{:>10}  {}  {}  ({} runs; their files {} in {})",
+                        size(s.total.bytes),
+                        s.source,
+                        s.root,
+                        s.runs,
+                        size(s.artifacts.bytes),
+                        s.artifacts.files
+                    )?;
+                    for (name, u) in &s.experiments {
+                        writeln!(out, "{:>10}    {}", size(u.bytes), name.as_deref().unwrap_or("(no experiment)"))?;
+                    }
+                }
+                writeln!(out, "largest runs")?;
+                for r in &storage.runs {
+                    writeln!(out, "{:>10}  {}  {}", size(r.usage.bytes), r.name, r.run_id)?;
+                }
+                writeln!(out, "largest files")?;
+                for f in &storage.files {
+                    writeln!(out, "{:>10}  {}  {}  {}", size(f.size), f.run_name, f.path, f.run_id)?;
+                }
+            }
         }
         Command::Stores { json } => {
             let stores = index.stores()?;

@@ -62,167 +62,169 @@ fn runs_json() {
     s.check(
         &["runs", "--json", "--filter", "name = 'trial-0 dropout=0.1' or status = 'FAILED'"],
         expect![[r#"
-        [
-          {
-            "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
-            "deleted": false,
-            "end": 1715014871000,
-            "experiment": "text-classification",
-            "id": "<id of 3cdc3609b3624b3ea94f6421d5d427e9>",
-            "labels": [],
-            "metrics": {
-              "train/accuracy": {
-                "count": 45,
-                "first": 0.12237511529033006,
-                "first_step": 0,
-                "last": 0.866832383710739,
-                "last_step": 44,
-                "latest": 0.866832383710739,
-                "max": 0.8964852149982573,
-                "max_step": 44,
-                "min": 0.12237511529033006
+            [
+              {
+                "artifact_bytes": 520,
+                "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+                "deleted": false,
+                "end": 1715014871000,
+                "experiment": "text-classification",
+                "id": "<id of 3cdc3609b3624b3ea94f6421d5d427e9>",
+                "labels": [],
+                "metrics": {
+                  "train/accuracy": {
+                    "count": 45,
+                    "first": 0.12237511529033006,
+                    "first_step": 0,
+                    "last": 0.866832383710739,
+                    "last_step": 44,
+                    "latest": 0.866832383710739,
+                    "max": 0.8964852149982573,
+                    "max_step": 44,
+                    "min": 0.12237511529033006
+                  },
+                  "train/loss": {
+                    "count": 45,
+                    "first": 2.2679883270582093,
+                    "first_step": 0,
+                    "last": 0.13326548419579048,
+                    "last_step": 44,
+                    "latest": 0.13326548419579048,
+                    "max": 2.2679883270582093,
+                    "max_step": 44,
+                    "min": 0.13326548419579048
+                  },
+                  "val/loss": {
+                    "count": 4,
+                    "first": 0.981628666128771,
+                    "first_step": 9,
+                    "last": 0.31341729013314745,
+                    "last_step": 39,
+                    "latest": 0.31341729013314745,
+                    "max": 0.981628666128771,
+                    "max_step": 39,
+                    "min": 0.31341729013314745
+                  }
+                },
+                "name": "oom-crash",
+                "native_id": "3cdc3609b3624b3ea94f6421d5d427e9",
+                "note": "",
+                "params": {
+                  "batch_size": "64",
+                  "dropout": "0.172",
+                  "epochs": "36",
+                  "learning_rate": "0.0003",
+                  "model": "{'arch': 'resnet50', 'depth': 18, 'width_mult': 0.68, 'pretrained': True}",
+                  "momentum": "0.945",
+                  "optimizer": "sgd",
+                  "scheduler": "step",
+                  "seed": "7867",
+                  "use_amp": "False",
+                  "weight_decay": "1.064e-05"
+                },
+                "parent": null,
+                "source": "mlflow",
+                "starred": false,
+                "start": 1715014800000,
+                "status": "failed",
+                "store": "<store>/mlflow.db",
+                "tags": {
+                  "failure_reason": "CUDA out of memory (simulated)",
+                  "mlflow.runName": "oom-crash",
+                  "mlflow.source.git.branch": "main",
+                  "mlflow.source.git.commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+                  "mlflow.source.git.repoURL": "https://github.com/example-org/vision-experiments.git",
+                  "mlflow.source.name": "/home/researcher/projects/vision-experiments/generate.py",
+                  "mlflow.source.type": "LOCAL",
+                  "mlflow.user": "alice"
+                },
+                "user": "alice"
               },
-              "train/loss": {
-                "count": 45,
-                "first": 2.2679883270582093,
-                "first_step": 0,
-                "last": 0.13326548419579048,
-                "last_step": 44,
-                "latest": 0.13326548419579048,
-                "max": 2.2679883270582093,
-                "max_step": 44,
-                "min": 0.13326548419579048
-              },
-              "val/loss": {
-                "count": 4,
-                "first": 0.981628666128771,
-                "first_step": 9,
-                "last": 0.31341729013314745,
-                "last_step": 39,
-                "latest": 0.31341729013314745,
-                "max": 0.981628666128771,
-                "max_step": 39,
-                "min": 0.31341729013314745
+              {
+                "artifact_bytes": 530,
+                "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+                "deleted": false,
+                "end": 1715000523500,
+                "experiment": "text-classification",
+                "id": "<id of 53c87e98d12147f28057b7d5cc0dde7e>",
+                "labels": [],
+                "metrics": {
+                  "train/accuracy": {
+                    "count": 80,
+                    "first": 0.1208805458167077,
+                    "first_step": 0,
+                    "last": 0.8881201588529362,
+                    "last_step": 79,
+                    "latest": 0.8881201588529362,
+                    "max": 0.9219004405924949,
+                    "max_step": 79,
+                    "min": 0.1208805458167077
+                  },
+                  "train/loss": {
+                    "count": 80,
+                    "first": 2.0195060701847565,
+                    "first_step": 0,
+                    "last": 0.3436155024459894,
+                    "last_step": 79,
+                    "latest": 0.3436155024459894,
+                    "max": 2.0195060701847565,
+                    "max_step": 79,
+                    "min": 0.30264311189227366
+                  },
+                  "val/accuracy": {
+                    "count": 8,
+                    "first": 0.5060061008436371,
+                    "first_step": 9,
+                    "last": 0.8920917077868594,
+                    "last_step": 79,
+                    "latest": 0.8920917077868594,
+                    "max": 0.9319481042228854,
+                    "max_step": 79,
+                    "min": 0.5060061008436371
+                  },
+                  "val/loss": {
+                    "count": 8,
+                    "first": 1.274128632988308,
+                    "first_step": 9,
+                    "last": 0.35390207568278753,
+                    "last_step": 79,
+                    "latest": 0.35390207568278753,
+                    "max": 1.274128632988308,
+                    "max_step": 79,
+                    "min": 0.35390207568278753
+                  }
+                },
+                "name": "trial-0 dropout=0.1",
+                "native_id": "53c87e98d12147f28057b7d5cc0dde7e",
+                "note": "",
+                "params": {
+                  "batch_size": "64",
+                  "epochs": "6",
+                  "learning_rate": "0.001",
+                  "model": "{'arch': 'mlp', 'depth': 30, 'width_mult': 1.58, 'pretrained': True}",
+                  "optimizer": "adam",
+                  "use_amp": "True",
+                  "weight_decay": "2.38e-06"
+                },
+                "parent": "<id of 9feac3ec9cb546c4a01281a5d84bf168>",
+                "source": "mlflow",
+                "starred": false,
+                "start": 1715000400000,
+                "status": "finished",
+                "store": "<store>/mlflow.db",
+                "tags": {
+                  "mlflow.parentRunId": "9feac3ec9cb546c4a01281a5d84bf168",
+                  "mlflow.runName": "trial-0 dropout=0.1",
+                  "mlflow.source.git.branch": "main",
+                  "mlflow.source.git.commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+                  "mlflow.source.git.repoURL": "https://github.com/example-org/vision-experiments.git",
+                  "mlflow.source.name": "/home/researcher/projects/vision-experiments/generate.py",
+                  "mlflow.source.type": "LOCAL",
+                  "mlflow.user": "alice"
+                },
+                "user": "alice"
               }
-            },
-            "name": "oom-crash",
-            "native_id": "3cdc3609b3624b3ea94f6421d5d427e9",
-            "note": "",
-            "params": {
-              "batch_size": "64",
-              "dropout": "0.172",
-              "epochs": "36",
-              "learning_rate": "0.0003",
-              "model": "{'arch': 'resnet50', 'depth': 18, 'width_mult': 0.68, 'pretrained': True}",
-              "momentum": "0.945",
-              "optimizer": "sgd",
-              "scheduler": "step",
-              "seed": "7867",
-              "use_amp": "False",
-              "weight_decay": "1.064e-05"
-            },
-            "parent": null,
-            "source": "mlflow",
-            "starred": false,
-            "start": 1715014800000,
-            "status": "failed",
-            "store": "<store>/mlflow.db",
-            "tags": {
-              "failure_reason": "CUDA out of memory (simulated)",
-              "mlflow.runName": "oom-crash",
-              "mlflow.source.git.branch": "main",
-              "mlflow.source.git.commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
-              "mlflow.source.git.repoURL": "https://github.com/example-org/vision-experiments.git",
-              "mlflow.source.name": "/home/researcher/projects/vision-experiments/generate.py",
-              "mlflow.source.type": "LOCAL",
-              "mlflow.user": "alice"
-            },
-            "user": "alice"
-          },
-          {
-            "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
-            "deleted": false,
-            "end": 1715000523500,
-            "experiment": "text-classification",
-            "id": "<id of 53c87e98d12147f28057b7d5cc0dde7e>",
-            "labels": [],
-            "metrics": {
-              "train/accuracy": {
-                "count": 80,
-                "first": 0.1208805458167077,
-                "first_step": 0,
-                "last": 0.8881201588529362,
-                "last_step": 79,
-                "latest": 0.8881201588529362,
-                "max": 0.9219004405924949,
-                "max_step": 79,
-                "min": 0.1208805458167077
-              },
-              "train/loss": {
-                "count": 80,
-                "first": 2.0195060701847565,
-                "first_step": 0,
-                "last": 0.3436155024459894,
-                "last_step": 79,
-                "latest": 0.3436155024459894,
-                "max": 2.0195060701847565,
-                "max_step": 79,
-                "min": 0.30264311189227366
-              },
-              "val/accuracy": {
-                "count": 8,
-                "first": 0.5060061008436371,
-                "first_step": 9,
-                "last": 0.8920917077868594,
-                "last_step": 79,
-                "latest": 0.8920917077868594,
-                "max": 0.9319481042228854,
-                "max_step": 79,
-                "min": 0.5060061008436371
-              },
-              "val/loss": {
-                "count": 8,
-                "first": 1.274128632988308,
-                "first_step": 9,
-                "last": 0.35390207568278753,
-                "last_step": 79,
-                "latest": 0.35390207568278753,
-                "max": 1.274128632988308,
-                "max_step": 79,
-                "min": 0.35390207568278753
-              }
-            },
-            "name": "trial-0 dropout=0.1",
-            "native_id": "53c87e98d12147f28057b7d5cc0dde7e",
-            "note": "",
-            "params": {
-              "batch_size": "64",
-              "epochs": "6",
-              "learning_rate": "0.001",
-              "model": "{'arch': 'mlp', 'depth': 30, 'width_mult': 1.58, 'pretrained': True}",
-              "optimizer": "adam",
-              "use_amp": "True",
-              "weight_decay": "2.38e-06"
-            },
-            "parent": "<id of 9feac3ec9cb546c4a01281a5d84bf168>",
-            "source": "mlflow",
-            "starred": false,
-            "start": 1715000400000,
-            "status": "finished",
-            "store": "<store>/mlflow.db",
-            "tags": {
-              "mlflow.parentRunId": "9feac3ec9cb546c4a01281a5d84bf168",
-              "mlflow.runName": "trial-0 dropout=0.1",
-              "mlflow.source.git.branch": "main",
-              "mlflow.source.git.commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
-              "mlflow.source.git.repoURL": "https://github.com/example-org/vision-experiments.git",
-              "mlflow.source.name": "/home/researcher/projects/vision-experiments/generate.py",
-              "mlflow.source.type": "LOCAL",
-              "mlflow.user": "alice"
-            },
-            "user": "alice"
-          }
-        ]"#]],
+            ]"#]],
     );
 }
 
@@ -235,6 +237,7 @@ fn show_json() {
         &["show", &id, "--json"],
         expect![[r#"
             {
+              "artifact_bytes": 183,
               "artifact_dir": "<store>/artifacts/cffba13487/9feac3ec9cb546c4a01281a5d84bf168/artifacts",
               "artifacts": [
                 {

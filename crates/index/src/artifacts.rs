@@ -278,7 +278,7 @@ fn extract(path: &str, log: &Path, offset: u64, reader: &str) -> Result<Vec<u8>,
 }
 
 /// The folder of a store: its root, or a file store's parent (`mlflow.db`).
-fn store_folder(root: &Path) -> &Path {
+pub(crate) fn store_folder(root: &Path) -> &Path {
     if root.is_file() { root.parent().unwrap_or(root) } else { root }
 }
 

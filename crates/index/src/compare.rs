@@ -557,6 +557,7 @@ pub(crate) mod tests {
             commit: None,
             provenance: None,
             artifact_dir: None,
+            artifact_bytes: 0,
             params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             tags: BTreeMap::new(),
             metrics: metrics

@@ -162,6 +162,19 @@ pub fn sort_key(field: &str, descending: bool) -> String {
     if descending { format!("-{field}") } else { field.to_string() }
 }
 
+/// Bytes in binary units, as the app shows them: `512 B`, `2.0 KiB`, `1.5 MiB`, `3.20 GiB`.
+pub fn size(bytes: u64) -> String {
+    const K: f64 = 1024.0;
+    let b = bytes as f64;
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{:.1} KiB", b / K),
+        1_048_576..1_073_741_824 => format!("{:.1} MiB", b / (K * K)),
+        1_073_741_824..1_099_511_627_776 => format!("{:.2} GiB", b / (K * K * K)),
+        _ => format!("{:.2} TiB", b / (K * K * K * K)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

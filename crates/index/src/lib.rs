@@ -28,6 +28,7 @@ pub mod provenance;
 mod query;
 pub mod schema;
 pub mod series;
+pub mod storage;
 mod turns;
 pub mod view;
 pub mod watch;

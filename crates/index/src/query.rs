@@ -37,6 +37,9 @@ pub struct RunRecord {
     /// The provenance's git commit.
     pub commit: Option<String>,
     pub artifact_dir: Option<String>,
+    /// The total size of the files its store lists for it (not those inside its logs):
+    /// `artifacts.size` in filters.
+    pub artifact_bytes: u64,
     /// Where the run came from (see [`crate::provenance`]). Only [`Index::run`] loads it;
     /// lists of runs leave it `None`, so the runs table reads no more than it shows.
     pub provenance: Option<Provenance>,
@@ -288,7 +291,8 @@ impl Index {
         let provenance = if with_provenance { "r.provenance" } else { "NULL" };
         let mut stmt = self.conn.prepare(&format!(
             "SELECT r.rid, r.id, r.store_id, s.root, s.source, r.native_id, r.experiment, r.name, r.status, r.deleted,
-                    r.parent, r.start_ms, r.end_ms, r.user, r.git_commit, r.artifact_dir, {provenance}
+                    r.parent, r.start_ms, r.end_ms, r.user, r.git_commit, r.artifact_dir, {provenance},
+                    coalesce((SELECT sum(a.size) FROM artifacts a WHERE a.rid = r.rid AND a.origin IS NULL), 0)
              FROM runs r JOIN stores s ON s.id = r.store_id
              WHERE {run_where}
              ORDER BY r.rid"
@@ -314,6 +318,7 @@ impl Index {
                     user: r.get(13)?,
                     commit: r.get(14)?,
                     artifact_dir: r.get(15)?,
+                    artifact_bytes: r.get::<_, i64>(17)? as u64,
                     provenance: with_provenance
                         .then(|| r.get::<_, Option<String>>(16))
                         .transpose()?

@@ -66,6 +66,7 @@ mod tests {
             commit: None,
             provenance: None,
             artifact_dir: None,
+            artifact_bytes: 0,
             params: Default::default(),
             tags: Default::default(),
             metrics: metrics.iter().map(|k| (k.to_string(), summary)).collect(),

@@ -172,3 +172,54 @@ fn pages_of_a_sorted_filtered_table() {
     let page = t.index.runs(&query(5, 5)).unwrap();
     assert!(page.iter().all(|r| !r.params.is_empty() && !r.tags.is_empty()), "a page carries its runs' details");
 }
+
+/// A run's name, the total size and number of its own files, and their paths.
+type Files = (String, u64, usize, Vec<String>);
+
+#[test]
+fn artifact_sizes_counts_and_paths_select_the_runs_their_files_say() {
+    let mut t = indexed();
+    t.add(&fixture("wandb"));
+    t.add(&fixture("sacred"));
+    let all = t.index.runs(&RunsQuery::default()).unwrap();
+    // What each run's own files add up to, from its listing.
+    let files: Vec<Files> = all
+        .iter()
+        .map(|r| {
+            let own: Vec<_> = t.index.artifacts(&r.id).unwrap().into_iter().filter(|a| a.origin.is_none()).collect();
+            (r.name.clone(), own.iter().map(|a| a.size).sum(), own.len(), own.into_iter().map(|a| a.path).collect())
+        })
+        .collect();
+    let want = |keep: &dyn Fn(&Files) -> bool| sorted(files.iter().filter(|f| keep(f)).map(|f| f.0.clone()).collect());
+    let sizes: Vec<u64> = files.iter().map(|f| f.1).collect();
+    let (smallest, largest) = (*sizes.iter().min().unwrap(), *sizes.iter().max().unwrap());
+    assert!(smallest < largest && smallest == 0, "the fixtures have runs with and without files: {sizes:?}");
+    for at in [0, 1000, 1024, 10_000, 20_000, 40_000] {
+        assert_eq!(sorted(names(&t, &format!("artifacts.size > {at}"), &[])), want(&|f| f.1 > at), "> {at}");
+    }
+    // Units, quoted or not: KB is 1000 bytes, KiB 1024.
+    assert_eq!(sorted(names(&t, "artifacts.size > 20KB", &[])), want(&|f| f.1 > 20_000));
+    assert_eq!(sorted(names(&t, "artifacts.size <= '19.5 KiB'", &[])), want(&|f| f.1 as f64 <= 19.5 * 1024.0));
+    assert_eq!(sorted(names(&t, "artifacts.count >= 10", &[])), want(&|f| f.2 >= 10));
+    // Paths: a run has such a file; `!=`: none; `is null`: no file at all.
+    let has = |p: &str, f: &Files| f.3.iter().any(|x| x == p);
+    assert_eq!(sorted(names(&t, "artifacts.path = 'model/weights.bin'", &[])), want(&|f| has("model/weights.bin", f)));
+    assert!(!want(&|f| has("model/weights.bin", f)).is_empty());
+    assert_eq!(sorted(names(&t, "artifacts.path != 'model/weights.bin'", &[])), want(&|f| !has("model/weights.bin", f)));
+    assert_eq!(sorted(names(&t, "artifacts.path ~ '\\.png$'", &[])), want(&|f| f.3.iter().any(|x| x.ends_with(".png"))));
+    assert_eq!(sorted(names(&t, "artifacts.path is null", &[])), want(&|f| f.2 == 0));
+    // Sorted by size, largest first.
+    let by_size: Vec<u64> = names(&t, "", &["-artifacts.size"]).iter().map(|n| files.iter().find(|f| &f.0 == n).unwrap().1).collect();
+    assert!(by_size.windows(2).all(|w| w[0] >= w[1]) && by_size.len() == files.len(), "{by_size:?}");
+
+    for (bad, at) in [("artifacts.size > 'big'", "'big'"), ("artifacts.nope = 1", "nope"), ("artifacts.path = 1", "1")] {
+        let q = RunsQuery { filter: Some(bad.into()), ..Default::default() };
+        match t.index.runs(&q) {
+            Err(IndexError::Filter(e)) => {
+                let start = bad.find(at).unwrap();
+                assert_eq!((e.span.start, e.span.end), (start, start + at.len()), "{bad}: {e}");
+            }
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+}

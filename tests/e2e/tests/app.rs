@@ -886,3 +886,53 @@ async fn markdown_notebooks_and_html_pages_render_and_nothing_in_them_runs() {
     assert_eq!(escaped.json(), &json!([]), "no script of the page ran");
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disk_use_by_store_run_and_file_and_runs_filtered_by_their_size() {
+    let app = App::start(&[fixture("mlflow-file"), fixture("tensorboard")]).await;
+    app.texts("[data-testid='run-name']", 10).await;
+    // Every run's size as the backend has it, for what the table and the filter must show.
+    let rows = app
+        .d()
+        .execute(
+            "return window.__TAURI_INTERNALS__.invoke('runs_page', {request: {includeDeleted: false, filter: '', sort: [], offset: 0, limit: 500}}).then(p => p.runs.map(r => [r.name, r.artifactBytes]));",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .json()
+        .clone();
+    let sizes: Vec<(String, u64)> = serde_json::from_value(rows).unwrap();
+    let over = sizes.iter().filter(|(_, b)| *b > 20_000).count();
+    assert!(over > 0 && over < sizes.len(), "{sizes:?}");
+    let input = app.wait_css("[data-testid='filter-input']").await;
+    input.send_keys("artifacts.size > 20KB").await.unwrap();
+    app.wait_text("[data-testid='run-count']", &format!("{over} runs")).await;
+    // Cleared (a blank filter keeps every run).
+    input.clear().await.unwrap();
+    input.send_keys(" ").await.unwrap();
+    app.wait_text("[data-testid='run-count']", &format!("{} runs", sizes.len())).await;
+    // Sorted by the Files column, largest first.
+    app.wait_css("[data-testid='sort-artifacts']").await.click().await.unwrap();
+    app.wait_css("[data-testid='sort-artifacts']").await.click().await.unwrap();
+    let largest = sizes.iter().max_by_key(|(_, b)| *b).unwrap();
+    for _ in 0..50 {
+        if app.texts("[data-testid='run-name']", 1).await[0] == largest.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.texts("[data-testid='run-name']", 1).await[0], largest.0);
+
+    // The disk use dialog: both stores, the run whose event files are largest first.
+    app.wait_css("[data-testid='open-storage']").await.click().await.unwrap();
+    app.wait_css("[data-testid='storage-dialog']").await;
+    assert_eq!(app.texts("[data-testid='store-bytes']", 2).await.len(), 2);
+    let runs = app.texts("[data-testid='storage-run']", 1).await;
+    assert_eq!(runs[0], "long-run", "{runs:?}");
+    assert!(!app.texts("[data-testid='storage-reveal']", 1).await.is_empty());
+    app.screenshot("storage-dialog").await;
+    app.wait_css("[data-testid='storage-run']").await.click().await.unwrap();
+    app.wait_text("[data-testid='run-title']", "long-run").await;
+    app.quit().await;
+}

@@ -14,3 +14,12 @@ export function shortPath(p: string): string {
   const parts = p.split("/").filter(Boolean);
   return parts.length <= 2 ? p : `…/${parts.slice(-2).join("/")}`;
 }
+
+/** Bytes in binary units: `512 B`, `2.0 KiB`, `1.5 MiB`, `3.20 GiB`, `1.10 TiB`. */
+export function formatSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  if (n < 1024 ** 4) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  return `${(n / 1024 ** 4).toFixed(2)} TiB`;
+}

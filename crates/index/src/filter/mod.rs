@@ -17,7 +17,9 @@
 //!   `artifact_uri` (MLflow spellings `run_name`, `Run name`, `run_id`, `run_uuid`,
 //!   `start_time`, `end_time`, `created`, `user_id` work too), and the user's own
 //!   `starred`, `note` and `label` (`label = 'x'`: the run carries label `x`;
-//!   `label != 'x'`: it does not; `label is null`: it has none). Prefixes as MLflow spells
+//!   `label != 'x'`: it does not; `label is null`: it has none); `artifacts.size` (the
+//!   total bytes of the run's files, `artifacts.size > 1GB`), `artifacts.count` and
+//!   `artifacts.path` (`artifacts.path ~ '\.ckpt$'`: it has such a file; `!=`: none). Prefixes as MLflow spells
 //!   them (`metric.`, `param.`, `parameter.`, `tag.`, `attr.`, `run.`, `dataset.`), also
 //!   backquoted (`` `metrics`.acc ``). Keys may contain dots (`tags.mlflow.runName`);
 //!   keys with other characters go in backquotes or quotes (`` metrics.`val acc` ``,
@@ -30,7 +32,10 @@
 //!   as numbers when the value given is a number (`params.lr < 0.01`), as text otherwise.
 //!   Statuses compare case-insensitively. `started`/`ended` take epoch ms or a UTC date
 //!   (`'2024-05-06'`, `'2024-05-06 14:30'`); `duration` takes seconds or a string with
-//!   units (`'90s'`, `'5m'`, `'1h30m'`, `'2d'`). `commit = 'abc1234'` matches a prefix.
+//!   units (`'90s'`, `'5m'`, `'1h30m'`, `'2d'`); `artifacts.size` takes bytes or a size
+//!   (`'500MB'`, `'1.5GiB'`: KB, MB, GB, TB are powers of 1000, KiB … TiB of 1024). A
+//!   quantity may go without quotes (`duration > 5m`, `artifacts.size > 1GB`).
+//!   `commit = 'abc1234'` matches a prefix.
 //! * `id` / `run_id` match a run's Runlens id or its tracker's own run id, in every test
 //!   (`=`, `!=`, `in`, `not in`, `like`, ...): a negative test passes when neither matches.
 //! * `<key> is null` means the run has no such metric, param or tag. A NaN metric is a
@@ -99,7 +104,7 @@ mod tests;
 pub use lexer::CmpOp;
 pub use parser::MAX_DEPTH;
 pub(crate) use sql::register_functions;
-pub use sql::{Compiled, Leaf, LeafKind, compile_sort, leaf};
+pub use sql::{Compiled, Leaf, LeafKind, compile_sort, leaf, parse_size_bytes};
 
 /// Characters `start..end` of the filter text (counted in Unicode scalar values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +181,32 @@ pub enum Field {
     Attr(Attr),
     /// `datasets.<name|digest|context>`: the run's dataset inputs (any of them matches).
     Dataset(DatasetKey),
+    /// `artifacts.<size|count|path>`: the files the run's store lists for it.
+    Artifacts(ArtifactKey),
+}
+
+/// What `artifacts.<key>` looks at: the run's own files as its store lists them (not
+/// those inside logs, nor those of folders attached to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArtifactKey {
+    /// Their total size in bytes (`artifacts.size > 1GB`; 0 for a run without files).
+    Size,
+    /// How many there are.
+    Count,
+    /// Their paths: `artifacts.path = 'model/model.pt'` holds when the run has that file,
+    /// `!=` when it has none such, `is null` when it has no file at all.
+    Path,
+}
+
+impl ArtifactKey {
+    pub(crate) fn parse(word: &str) -> Option<ArtifactKey> {
+        Some(match word {
+            "size" | "bytes" => ArtifactKey::Size,
+            "count" | "files" => ArtifactKey::Count,
+            "path" | "paths" => ArtifactKey::Path,
+            _ => return None,
+        })
+    }
 }
 
 /// What `datasets.<key>` looks at.

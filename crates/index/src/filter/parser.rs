@@ -3,7 +3,7 @@
 //! exhaust the stack of the parser, the evaluator or anything else that walks an [`Expr`].
 
 use super::lexer::{Tok, Token};
-use super::{Agg, Attr, DatasetKey, Expr, Field, FilterError, Literal, Pred, SortKey, Span, Value};
+use super::{Agg, ArtifactKey, Attr, DatasetKey, Expr, Field, FilterError, Literal, Pred, SortKey, Span, Value};
 
 /// How deeply parentheses and `not` may nest. Real filters nest a few levels; each level
 /// costs a few stack frames here and in every walk of the parsed filter.
@@ -38,8 +38,8 @@ impl<'t> Parser<'t> {
 
     pub fn parse_sort(mut self) -> Result<SortKey, FilterError> {
         let (field, span) = self.field()?;
-        if matches!(field, Field::Dataset(_)) {
-            return Err(FilterError::new(span, "runs cannot be sorted by their datasets", &["a metric, param, tag or attribute"]));
+        if matches!(field, Field::Dataset(_) | Field::Artifacts(super::ArtifactKey::Path)) {
+            return Err(FilterError::new(span, "runs cannot be sorted by their datasets or artifact paths", &["a metric, param, tag or attribute"]));
         }
         let descending = match self.next() {
             None => false,
@@ -171,11 +171,13 @@ impl<'t> Parser<'t> {
             "run",
             "datasets",
             "dataset",
+            "artifacts",
+            "artifact",
         ];
         if !known.contains(&namespace.as_str()) {
             return Err(FilterError::new(
                 first.span,
-                format!("unknown prefix `{word}`: use `metrics.`, `params.`, `tags.`, `attributes.` or `datasets.`"),
+                format!("unknown prefix `{word}`: use `metrics.`, `params.`, `tags.`, `attributes.`, `datasets.` or `artifacts.`"),
                 FIELD_EXPECTED,
             ));
         }
@@ -201,6 +203,12 @@ impl<'t> Parser<'t> {
                 let key = DatasetKey::parse(&name.to_ascii_lowercase())
                     .ok_or_else(|| FilterError::new(key_span, format!("unknown dataset field `{name}`"), &["name", "digest", "context"]))?;
                 Field::Dataset(key)
+            }
+            "artifacts" | "artifact" => {
+                let name = join(&segments);
+                let key = ArtifactKey::parse(&name.to_ascii_lowercase())
+                    .ok_or_else(|| FilterError::new(key_span, format!("unknown artifacts field `{name}`"), &["size", "count", "path"]))?;
+                Field::Artifacts(key)
             }
             _ => {
                 let name = join(&segments);
@@ -289,6 +297,10 @@ impl<'t> Parser<'t> {
             Some(Token { tok: Tok::Str(s) | Tok::DStr(s), span }) => Ok(Value { kind: Literal::Str(s.clone()), span: *span }),
             Some(Token { tok: Tok::Word(w), span }) if w.eq_ignore_ascii_case("true") || w.eq_ignore_ascii_case("false") => {
                 Ok(Value { kind: Literal::Bool(w.eq_ignore_ascii_case("true")), span: *span })
+            }
+            // A quantity with its unit (`5m`, `1h30m`, `1GB`) is the text of it.
+            Some(Token { tok: Tok::Word(w), span }) if w.starts_with(|c: char| c.is_ascii_digit()) && super::sql::is_quantity(w) => {
+                Ok(Value { kind: Literal::Str(w.clone()), span: *span })
             }
             Some(Token { tok: Tok::Word(w), span }) => {
                 Err(FilterError::new(*span, format!("`{w}` is not a value: put text in quotes ('{w}')"), VALUE_EXPECTED))

@@ -7,7 +7,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value as SqlValue;
 
 use super::lexer::CmpOp;
-use super::{Attr, DatasetKey, Field, FilterError, Literal, Pred, SortKey, Span, Value};
+use super::{ArtifactKey, Attr, DatasetKey, Field, FilterError, Literal, Pred, SortKey, Span, Value};
 
 /// SQL text and its parameters in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,10 +30,26 @@ pub fn compile_sort(key: &SortKey) -> Vec<Compiled> {
         ],
         Field::Tag(k) => vec![one("(SELECT t.value FROM tags t WHERE t.rid = r.rid AND t.key = ?)", k)],
         Field::Attr(a) => vec![Compiled { sql: attr_sql(*a).to_string(), params: Vec::new() }],
+        Field::Artifacts(k) => match artifacts_sql(*k) {
+            Some(sql) => vec![Compiled { sql: sql.to_string(), params: Vec::new() }],
+            // parse_sort refuses artifact paths.
+            None => Vec::new(),
+        },
         // parse_sort refuses dataset keys.
         Field::Dataset(_) => Vec::new(),
     }
 }
+
+/// SQL for a number about the files of `runs r` (`None`: paths, tested row by row).
+fn artifacts_sql(k: ArtifactKey) -> Option<&'static str> {
+    match k {
+        ArtifactKey::Size => Some("coalesce((SELECT sum(a.size) FROM artifacts a WHERE a.rid = r.rid AND a.origin IS NULL), 0)"),
+        ArtifactKey::Count => Some("(SELECT count(*) FROM artifacts a WHERE a.rid = r.rid AND a.origin IS NULL)"),
+        ArtifactKey::Path => None,
+    }
+}
+
+const FILES_OF_RUN: &str = "SELECT 1 FROM artifacts a WHERE a.rid = r.rid AND a.origin IS NULL";
 
 /// SQL for an attribute of `runs r`.
 fn attr_sql(a: Attr) -> &'static str {
@@ -71,6 +87,13 @@ fn attr_sql(a: Attr) -> &'static str {
 /// when no label passes its positive form (`label != 'x'`: the run does not carry `x`);
 /// `label is null`: the run has no label.
 fn label_pred(pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterError> {
+    any_row_pred(LABELS_OF_RUN, "l.label", pred, span, c)
+}
+
+/// A test of a run's rows `rows` (a `SELECT 1 ...` of them) by their column `col`:
+/// whether one passes it; a negative test holds when none passes its positive form, and
+/// `is null` when the run has no such row.
+fn any_row_pred(rows: &str, col: &str, pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterError> {
     let (positive, negative) = match pred {
         Pred::Cmp(CmpOp::Ne, v) => (Pred::Cmp(CmpOp::Eq, v.clone()), true),
         Pred::In { values, negated } => (Pred::In { values: values.clone(), negated: false }, *negated),
@@ -80,16 +103,16 @@ fn label_pred(pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterErr
         Pred::Regex { pattern, negated } => (Pred::Regex { pattern: pattern.clone(), negated: false }, *negated),
         Pred::IsNull { negated } => {
             c.sql.push_str(if *negated { "EXISTS (" } else { "NOT EXISTS (" });
-            c.sql.push_str(LABELS_OF_RUN);
+            c.sql.push_str(rows);
             c.sql.push(')');
             return Ok(());
         }
         other => (other.clone(), false),
     };
     c.sql.push_str(if negative { "NOT EXISTS (" } else { "EXISTS (" });
-    c.sql.push_str(LABELS_OF_RUN);
+    c.sql.push_str(rows);
     c.sql.push_str(" AND ");
-    mixed_pred("l.label", "NULL", &positive, span, c)?;
+    mixed_pred(col, "NULL", &positive, span, c)?;
     c.sql.push(')');
     Ok(())
 }
@@ -174,6 +197,10 @@ pub fn leaf(field: &Field, pred: &Pred, span: Span) -> Result<Leaf, FilterError>
             LeafKind::RunCondition
         }
         Field::Dataset(key) => return Err(dataset_pred(*key, pred, span)),
+        Field::Artifacts(key) => {
+            artifacts_pred(*key, pred, span, &mut c)?;
+            LeafKind::RunCondition
+        }
     };
     Ok(Leaf { kind, compiled: c })
 }
@@ -195,6 +222,61 @@ fn text_only(pred: &Pred, what: &str) -> Result<(), FilterError> {
         return Err(FilterError::new(v.span, format!("{what}: put the value in quotes ('{written}')"), &["a 'string'"]));
     }
     Ok(())
+}
+
+/// `artifacts.size` (bytes or a size with its unit), `artifacts.count`, `artifacts.path`.
+fn artifacts_pred(key: ArtifactKey, pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterError> {
+    match (key, artifacts_sql(key)) {
+        (ArtifactKey::Path, _) | (_, None) => {
+            text_only(pred, "artifact paths are text")?;
+            any_row_pred(FILES_OF_RUN, "a.path", pred, span, c)
+        }
+        (ArtifactKey::Size, Some(col)) => {
+            if matches!(pred, Pred::IsNull { .. }) {
+                return Err(FilterError::new(span, "every run has an artifact size (0 without files): `is null` cannot select anything", &[]));
+            }
+            let pred = convert_values(pred, |v| match &v.kind {
+                Literal::Num(n) => Ok(*n),
+                Literal::Str(s) => {
+                    parse_size_bytes(s).ok_or_else(|| FilterError::new(v.span, format!("`{s}` is not a size"), &["bytes", "'500MB'", "'1.5GiB'"]))
+                }
+                Literal::Bool(_) => Err(FilterError::new(v.span, "expected a size", &["bytes", "'1GB'"])),
+            })?;
+            numeric_pred(col, &pred, span, c, "sizes")
+        }
+        (ArtifactKey::Count, Some(col)) => {
+            if matches!(pred, Pred::IsNull { .. }) {
+                return Err(FilterError::new(span, "every run has an artifact count: `is null` cannot select anything", &[]));
+            }
+            numeric_pred(col, pred, span, c, "counts")
+        }
+    }
+}
+
+/// `'1.5GiB'`, `'500 MB'`, `'2048'` in bytes: KB, MB, GB, TB are powers of 1000, KiB,
+/// MiB, GiB, TiB of 1024, `B` or no unit bytes (any case).
+pub fn parse_size_bytes(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_')).unwrap_or(s.len());
+    let number: f64 = s[..split].replace('_', "").parse().ok()?;
+    let unit = match s[split..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some(number * unit)
+}
+
+/// A number with a unit of size or duration (`1GB`, `5m`, `1h30m`), written without quotes.
+pub(crate) fn is_quantity(word: &str) -> bool {
+    parse_size_bytes(word).is_some() || parse_duration_s(word).is_some()
 }
 
 /// Dataset tests. Their syntax and errors are MLflow's (`=`, `!=`, `like`, `ilike`, `in`,

@@ -192,7 +192,7 @@ fn malformed_filters_are_positioned_errors() {
         "foo.bar = 1",
         expect![[r#"
             foo.bar = 1
-            ^^^ unknown prefix `foo`: use `metrics.`, `params.`, `tags.`, `attributes.` or `datasets.` (expected `metrics.<key>`, `params.<key>`, `tags.<key>`, an attribute such as `name` or `status`, `(`, `not`)"#]],
+            ^^^ unknown prefix `foo`: use `metrics.`, `params.`, `tags.`, `attributes.`, `datasets.` or `artifacts.` (expected `metrics.<key>`, `params.<key>`, `tags.<key>`, an attribute such as `name` or `status`, `(`, `not`)"#]],
     );
     check(
         "attributes.colour = 'red'",

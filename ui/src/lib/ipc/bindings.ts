@@ -40,7 +40,11 @@ duration: string | null, user: string | null, params: { [key in string]: string 
 /**
  * Yours: starred, and the labels you gave it.
  */
-starred: boolean, labels: Array<string>, };
+starred: boolean, labels: Array<string>, 
+/**
+ * The total size of the files its store lists (`artifacts.size`).
+ */
+artifactBytes: number, };
 
 export type RunsRequest = { includeDeleted: boolean, 
 /**
@@ -74,6 +78,32 @@ total: number,
  * The metric columns a table of these runs shows.
  */
 metricColumns: Array<MetricColumn>, };
+
+export type ExperimentUsageView = { name: string | null, bytes: number, };
+
+export type StoreUsageView = { id: StoreId, root: string, source: string, runs: number, 
+/**
+ * Everything counted once: the runs' files and the store's own.
+ */
+bytes: number, 
+/**
+ * The files the store lists for its runs.
+ */
+artifactBytes: number, experiments: Array<ExperimentUsageView>, };
+
+export type RunUsageView = { runId: string, name: string, experiment: string | null, bytes: number, files: number, };
+
+export type LargeFileView = { runId: string, runName: string, path: string, size: number, };
+
+export type StorageView = { stores: Array<StoreUsageView>, 
+/**
+ * The largest runs, largest first.
+ */
+runs: Array<RunUsageView>, 
+/**
+ * The largest files of any run, largest first.
+ */
+files: Array<LargeFileView>, };
 
 export type ArtifactView = { path: string, size: number, 
 /**

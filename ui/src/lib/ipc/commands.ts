@@ -2,7 +2,7 @@
 // by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
 // Every command rejects with an `IpcError`.
 import { invoke } from "@tauri-apps/api/core";
-import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, AttachRequest, AttachOutcome, ArtifactPatternView, OpenArtifactRequest, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactRequest, ArtifactPreview, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, AnnotateRequest, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
+import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, StorageView, AttachRequest, AttachOutcome, ArtifactPatternView, OpenArtifactRequest, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactRequest, ArtifactPreview, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, AnnotateRequest, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
 
 export const commands = {
   /** Every registered store, in registration order. */
@@ -23,6 +23,8 @@ export const commands = {
   annotateRun: (args: { request: AnnotateRequest }): Promise<RunDetail> => invoke("annotate_run", args),
   /** The given runs side by side and, for a chosen metric, which params go with it. */
   compareRuns: (args: { request: CompareRequest }): Promise<CompareView> => invoke("compare_runs", args),
+  /** Where the disk went: every store's size (per experiment), the `top` largest runs and files. */
+  storage: (args: { top: number }): Promise<StorageView> => invoke("storage", args),
   /** Attaches a folder to a run as more of its files (never copied or written); answers what it found and the run's page. */
   attachFolder: (args: { request: AttachRequest }): Promise<AttachOutcome> => invoke("attach_folder", args),
   /** Detaches a folder from a run; answers the run's page as it now is. */

@@ -8,6 +8,7 @@ import {
   type AttachOutcome,
   type IndexProgress,
   type IpcError,
+  type StorageView,
   type StoreView,
   type WarningView,
 } from "../ipc";
@@ -36,6 +37,8 @@ class Library {
   dropHover = $state(false);
   /** The run a drop now would attach its folders to (null: a drop adds stores). */
   dropRun = $state.raw<DropRun | null>(null);
+  /** The disk use dialog's answer, while it is open. */
+  storage = $state.raw<StorageView | null>(null);
   /** Warnings of the store whose warnings dialog is open. */
   warnings = $state.raw<{ store: StoreView; items: WarningView[] } | null>(null);
 
@@ -139,6 +142,23 @@ class Library {
     try {
       const folder = await commands.pickFolder({ title: "Add a folder with run stores" });
       if (folder) await this.add([folder]);
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
+  }
+
+  async openStorage(): Promise<void> {
+    try {
+      this.storage = await commands.storage({ top: 20 });
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
+  }
+
+  /** Shows one of a run's files in its folder (from the disk use dialog). */
+  async reveal(runId: string, path: string): Promise<void> {
+    try {
+      await commands.openArtifact({ request: { runId, path, reveal: true } });
     } catch (e) {
       this.error = asIpcError(e);
     }

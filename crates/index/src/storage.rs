@@ -1,0 +1,150 @@
+//! Where the disk went: the size of each store, its experiments and runs, and the largest
+//! files of all runs, from what the index knows (the sizes of the files each store lists
+//! for its runs and of the store's own files when last read; nothing is walked or
+//! stat'ed again). A file is counted once, under the first run (in index order) that
+//! lists it, however many runs or listings name it (two runs sharing an artifact folder,
+//! a W&B `requirements.txt` that is both a run file and read as provenance). Files
+//! inside logs (TensorBoard images) are counted as the log they are in. Runlens never
+//! deletes anything: this only says where to look.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use crate::{Index, IndexError};
+
+/// Bytes and files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub bytes: u64,
+    pub files: u64,
+}
+
+impl Usage {
+    fn add(&mut self, bytes: u64) {
+        self.bytes += bytes;
+        self.files += 1;
+    }
+}
+
+/// One store's disk use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreUsage {
+    pub store_id: i64,
+    pub root: String,
+    pub source: String,
+    pub runs: u64,
+    /// Everything: the runs' files and the store's own (logs, metadata, databases).
+    pub total: Usage,
+    /// The files the store lists for its runs.
+    pub artifacts: Usage,
+    /// Per experiment (`None`: runs without one), the largest first: its runs' files.
+    pub experiments: Vec<(Option<String>, Usage)>,
+}
+
+/// One run's disk use: its listed files and the store files that are its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunUsage {
+    pub run_id: String,
+    pub name: String,
+    pub store_id: i64,
+    pub experiment: Option<String>,
+    pub usage: Usage,
+}
+
+/// One of the largest files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LargeFile {
+    pub run_id: String,
+    pub run_name: String,
+    /// As the run lists it (relative to its artifact folder).
+    pub path: String,
+    pub size: u64,
+}
+
+/// The disk use of every store, the `top` largest runs and the `top` largest files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Storage {
+    pub stores: Vec<StoreUsage>,
+    pub runs: Vec<RunUsage>,
+    pub files: Vec<LargeFile>,
+}
+
+impl Index {
+    /// Where the disk went (see the module docs), the `top` largest runs and files.
+    pub fn storage(&self, top: usize) -> Result<Storage, IndexError> {
+        let mut stores = Vec::new();
+        let mut runs = Vec::new();
+        for store in self.stores()? {
+            let (usage, store_runs) = self.store_usage(store.id, &store.root, &store.source)?;
+            stores.push(StoreUsage { runs: store.runs, ..usage });
+            runs.extend(store_runs);
+        }
+        runs.sort_by(|a, b| b.usage.bytes.cmp(&a.usage.bytes).then_with(|| a.name.cmp(&b.name)));
+        runs.truncate(top);
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.name, a.path, a.size FROM artifacts a JOIN runs r ON r.rid = a.rid
+             WHERE a.origin IS NULL ORDER BY a.size DESC, r.name, a.path LIMIT ?1",
+        )?;
+        let files = stmt
+            .query_map([top as i64], |r| Ok(LargeFile { run_id: r.get(0)?, run_name: r.get(1)?, path: r.get(2)?, size: r.get::<_, i64>(3)? as u64 }))?
+            .collect::<Result<_, _>>()?;
+        Ok(Storage { stores, runs, files })
+    }
+
+    fn store_usage(&self, store_id: i64, root: &str, source: &str) -> Result<(StoreUsage, Vec<RunUsage>), IndexError> {
+        let folder = crate::artifacts::store_folder(Path::new(root));
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut total = Usage::default();
+        let mut artifacts = Usage::default();
+        let mut runs: BTreeMap<i64, RunUsage> = BTreeMap::new();
+        let mut by_native: HashMap<String, i64> = HashMap::new();
+        let mut dirs: HashMap<i64, String> = HashMap::new();
+        let mut stmt = self.conn.prepare_cached("SELECT rid, id, name, experiment, native_id, artifact_dir FROM runs WHERE store_id = ?1")?;
+        let rows = stmt.query_map([store_id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get::<_, String>(4)?, r.get::<_, Option<String>>(5)?))
+        })?;
+        for row in rows {
+            let (rid, run_id, name, experiment, native, dir) = row?;
+            runs.insert(rid, RunUsage { run_id, name, store_id, experiment, usage: Usage::default() });
+            by_native.insert(native, rid);
+            dirs.insert(rid, dir.unwrap_or_default());
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT a.rid, a.path, a.size FROM artifacts a JOIN runs r ON r.rid = a.rid
+             WHERE r.store_id = ?1 AND a.origin IS NULL ORDER BY a.rid, a.path",
+        )?;
+        let rows = stmt.query_map([store_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)? as u64)))?;
+        for row in rows {
+            let (rid, path, size) = row?;
+            if seen.insert(format!("{}/{path}", dirs[&rid])) {
+                total.add(size);
+                artifacts.add(size);
+                runs.get_mut(&rid).expect("the store's run").usage.add(size);
+            }
+        }
+        // The store's own files as last read: a database's per-run marks (`db#run`) and
+        // folder listings (`dir/`) are marks, not files.
+        let mut stmt = self.conn.prepare_cached("SELECT path, owner, size FROM files WHERE store_id = ?1 ORDER BY path")?;
+        let rows = stmt.query_map([store_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)? as u64)))?;
+        for row in rows {
+            let (path, owner, size) = row?;
+            if path.contains('#') || path.ends_with('/') || !seen.insert(folder.join(&path).to_string_lossy().into_owned()) {
+                continue;
+            }
+            total.add(size);
+            if let Some(rid) = owner.strip_prefix("r:").and_then(|native| by_native.get(native)) {
+                runs.get_mut(rid).expect("the store's run").usage.add(size);
+            }
+        }
+        let mut experiments: BTreeMap<Option<String>, Usage> = BTreeMap::new();
+        for run in runs.values() {
+            let e = experiments.entry(run.experiment.clone()).or_default();
+            e.bytes += run.usage.bytes;
+            e.files += run.usage.files;
+        }
+        let mut experiments: Vec<(Option<String>, Usage)> = experiments.into_iter().collect();
+        experiments.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes).then_with(|| a.0.cmp(&b.0)));
+        let usage = StoreUsage { store_id, root: root.to_string(), source: source.to_string(), runs: 0, total, artifacts, experiments };
+        Ok((usage, runs.into_values().collect()))
+    }
+}

@@ -12,8 +12,8 @@ use crate::AppState;
 use crate::ipc::{
     AddOutcome, AnnotateRequest, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactPatternView, ArtifactPreview, ArtifactRequest,
     AttachOutcome, AttachRequest, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ErrorCode, ExportOutcome, ExportRequest,
-    FileDiffView, IndexProgress, IpcError, MetricKeys, OpenArtifactRequest, RunDetail, RunsPage, RunsRequest, SeriesData, StorageView, StoreId,
-    StoreView, WarningView,
+    FileDiffView, IndexProgress, IpcError, MetricKeys, OpenArtifactRequest, RunDetail, RunsPage, RunsRequest, SameFileView, SeriesData, StorageView,
+    StoreId, StoreView, WarningView,
 };
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -71,6 +71,11 @@ pub fn run_detail(state: &AppState, run_id: String) -> Result<RunDetail, IpcErro
     let index = open(state)?;
     let run = index.run(&run_id)?.ok_or(runlens_index::IndexError::UnknownRun(run_id.clone()))?;
     Ok(RunDetail::new(run, index.artifacts(&run_id)?, index.attached_folders(&run_id)?))
+}
+
+/// The other runs' files with the same bytes as one of a run's files.
+pub fn same_files(state: &AppState, request: ArtifactRequest) -> Result<Vec<SameFileView>, IpcError> {
+    Ok(open(state)?.same_files(&request.run_id, &request.path)?.into_iter().map(Into::into).collect())
 }
 
 /// Where the disk went: every store's size, the `top` largest runs and files.
@@ -311,6 +316,8 @@ command_table! {
     query annotate_run(request: AnnotateRequest) -> RunDetail;
     /// The given runs side by side and, for a chosen metric, which params go with it.
     query compare_runs(request: CompareRequest) -> CompareView;
+    /// The other runs' files with the same bytes (BLAKE3) as one of a run's files (`before` is ignored).
+    query same_files(request: ArtifactRequest) -> Vec<SameFileView>;
     /// Where the disk went: every store's size (per experiment), the `top` largest runs and files.
     query storage(top: u32) -> StorageView;
     /// Attaches a folder to a run as more of its files (never copied or written); answers what it found and the run's page.

@@ -409,6 +409,21 @@ impl From<runlens_index::RunFile> for ArtifactView {
     }
 }
 
+/// Another run's file with the same bytes (`runlens_index::hashes::SameFile`).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SameFileView {
+    pub run_id: String,
+    pub run_name: String,
+    pub path: String,
+}
+
+impl From<runlens_index::hashes::SameFile> for SameFileView {
+    fn from(s: runlens_index::hashes::SameFile) -> Self {
+        SameFileView { run_id: s.run_id, run_name: s.run_name, path: s.path }
+    }
+}
+
 /// A folder the user attached to a run (`runlens_index::attached::AttachedFolder`).
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -1491,6 +1506,7 @@ fn declarations() -> Vec<(String, String)> {
         d::<StorageView>(&cfg),
         d::<ArtifactView>(&cfg),
         d::<AttachedFolderView>(&cfg),
+        d::<SameFileView>(&cfg),
         d::<AttachRequest>(&cfg),
         d::<AttachOutcome>(&cfg),
         d::<ArtifactPatternView>(&cfg),

@@ -68,6 +68,10 @@ enum Command {
         /// Print a JSON array: `[{path, size, embedded, origin, attached}]`.
         #[arg(long)]
         json: bool,
+        /// Also each file's BLAKE3 content hash (`blake3`; kept in the index for the next
+        /// time). `runs --filter "artifacts.hash = '…'"` finds the runs with the same file.
+        #[arg(long)]
+        hash: bool,
     },
     /// Attach a folder to a run: its files (an output folder the tracker did not record)
     /// are listed, previewed and compared as the run's own, under their paths inside it.
@@ -427,20 +431,36 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Artifacts { run, json } => {
+        Command::Artifacts { run, json, hash } => {
             let artifacts = index.artifacts(&run)?;
+            // A file that cannot be read has no hash (`null`), the reason on stderr.
+            let hashes: Vec<Option<String>> = artifacts
+                .iter()
+                .map(|a| hash.then(|| index.file_hash(&run, &a.path)).and_then(|h| h.map_err(|e| eprintln!("warning: {e}")).ok()))
+                .collect();
             if json {
-                let list: Vec<serde_json::Value> = artifacts.iter().map(json::run_file).collect();
+                let list: Vec<serde_json::Value> = artifacts
+                    .iter()
+                    .zip(&hashes)
+                    .map(|(a, h)| {
+                        let mut v = json::run_file(a);
+                        if hash {
+                            v["blake3"] = serde_json::json!(h);
+                        }
+                        v
+                    })
+                    .collect();
                 serde_json::to_writer_pretty(&mut out, &list)?;
                 writeln!(out)?;
             } else {
-                for a in &artifacts {
+                for (a, h) in artifacts.iter().zip(&hashes) {
+                    let h = h.as_deref().map(|h| format!("{}  ", &h[..16])).unwrap_or_default();
                     let inside = match (&a.origin, &a.attached) {
                         (Some(log), _) => format!("  (in {log})"),
                         (None, Some(folder)) => format!("  (attached from {folder})"),
                         (None, None) => String::new(),
                     };
-                    writeln!(out, "{:>10}  {}{inside}", a.size, a.path)?;
+                    writeln!(out, "{:>10}  {h}{}{inside}", a.size, a.path)?;
                 }
             }
         }

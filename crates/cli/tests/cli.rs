@@ -385,6 +385,14 @@ fn an_attached_folder_is_listed_read_and_detached() {
     assert_eq!(shown["attached_folders"], serde_json::json!([{"folder": folder, "present": true}]));
     assert_eq!(shown["artifacts"], listed, "show lists the files as artifacts does");
     assert_eq!(runlens(&db, &["cat", &id, "preds/test.csv"]).stdout, b"id,label\n1,cat\n");
+    // Its content hash, and the run found by it.
+    let hashed: Value = serde_json::from_str(&stdout(&runlens(&db, &["artifacts", &id, "--json", "--hash"]))).unwrap();
+    let csv = hashed.as_array().unwrap().iter().find(|a| a["path"] == "preds/test.csv").unwrap();
+    assert_eq!(csv["blake3"].as_str(), Some(blake3::hash(b"id,label\n1,cat\n").to_hex().as_str()));
+    let store_file = hashed.as_array().unwrap().iter().find(|a| a["attached"].is_null()).unwrap();
+    let by_hash = format!("artifacts.hash = '{}'", &store_file["blake3"].as_str().unwrap()[..16]);
+    let found: Value = serde_json::from_str(&stdout(&runlens(&db, &["runs", "--json", "--filter", &by_hash]))).unwrap();
+    assert!(found.as_array().unwrap().iter().any(|r| r["id"] == id.as_str()), "{found}");
 
     let detach = runlens(&db, &["detach", &id, out.to_str().unwrap()]);
     assert!(detach.status.success(), "{}", String::from_utf8_lossy(&detach.stderr));

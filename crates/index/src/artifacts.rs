@@ -98,7 +98,7 @@ impl Index {
     /// Where artifact `path` of run `run_id` is, after every check in the module docs: a
     /// file on disk, or a place inside one of the store's logs (read only by those who
     /// need its bytes, [`extract`]).
-    fn locate(&self, run_id: &str, path: &str) -> Result<Located, IndexError> {
+    pub(crate) fn locate(&self, run_id: &str, path: &str) -> Result<Located, IndexError> {
         let run: Option<(i64, Option<String>, String, String)> = self
             .conn
             .query_row(
@@ -222,10 +222,8 @@ impl Index {
         if !binary_kind(&ext) && looks_like_text(&mut file, size).map_err(io)? {
             return text_page(&mut file, size, before.unwrap_or(size).min(size), language(&ext)).map_err(io);
         }
-        file.seek(SeekFrom::Start(0)).map_err(io)?;
-        let mut hash = blake3::Hasher::new();
-        std::io::copy(&mut file, &mut hash).map_err(io)?;
-        Ok(Preview::Binary { size, kind: describe(&ext), blake3: hash.finalize().to_hex().to_string() })
+        drop(file);
+        Ok(Preview::Binary { size, kind: describe(&ext), blake3: self.file_hash(run_id, path)? })
     }
 
     /// The files both runs list under one path that may be text (not images, tables or
@@ -261,14 +259,14 @@ impl Index {
 
 /// Where an artifact's bytes are: a file, or the record at `offset` of a store's log that
 /// its `reader` takes them out of.
-enum Located {
+pub(crate) enum Located {
     File(PathBuf),
     InLog { log: PathBuf, offset: u64, reader: String },
 }
 
 /// The bytes of an artifact `Index::locate` found inside a log, taken out by the
 /// store's reader.
-fn extract(path: &str, log: &Path, offset: u64, reader: &str) -> Result<Vec<u8>, IndexError> {
+pub(crate) fn extract(path: &str, log: &Path, offset: u64, reader: &str) -> Result<Vec<u8>, IndexError> {
     let shown = log.display();
     match runlens_sources::reader_by_id(reader).and_then(|r| r.embedded_file(log, offset, path)) {
         Some(Ok(bytes)) => Ok(bytes),

@@ -22,6 +22,7 @@ pub mod diff;
 pub mod documents;
 pub mod filter;
 pub mod format;
+pub mod hashes;
 mod ingest;
 pub mod kinds;
 pub mod provenance;

@@ -198,10 +198,16 @@ impl Index {
         let universe_sql = if query.include_deleted { "SELECT rid FROM runs" } else { "SELECT rid FROM runs WHERE deleted = 0" };
         let universe = RidSet::query(&self.conn, universe_sql, [])?;
         match query.filter.as_deref().map(crate::filter::parse).transpose()?.flatten() {
-            Some(expr) => evaluate(&self.conn, &expr, &universe).map_err(|e| match e {
-                EvalError::Filter(f) => IndexError::Filter(f),
-                EvalError::Sqlite(e) => IndexError::Sqlite(e),
-            }),
+            Some(expr) => {
+                // Hashes are computed when first asked for (hashes.rs).
+                if expr.mentions(&|f| matches!(f, crate::filter::Field::Artifacts(crate::filter::ArtifactKey::Hash))) {
+                    self.hash_all_artifacts()?;
+                }
+                evaluate(&self.conn, &expr, &universe).map_err(|e| match e {
+                    EvalError::Filter(f) => IndexError::Filter(f),
+                    EvalError::Sqlite(e) => IndexError::Sqlite(e),
+                })
+            }
             None => Ok(universe),
         }
     }

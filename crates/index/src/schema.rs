@@ -67,6 +67,15 @@ const USER_MIGRATIONS: &[&str] = &[
         added_ms INTEGER NOT NULL,
         PRIMARY KEY (source, identity, folder)
     );",
+    // 5: content hashes of runs' files (hashes.rs), by the path the index knows a file
+    // at, valid while its size and mtime are these. Derived, but costly to redo, so a
+    // rebuild of the cache keeps them.
+    "CREATE TABLE file_hashes (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        blake3 TEXT NOT NULL
+    );",
 ];
 
 const CACHE_TABLES: &[&str] = &["stores", "experiments", "runs", "params", "tags", "metrics", "chunks", "artifacts", "files", "warnings"];

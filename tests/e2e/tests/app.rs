@@ -677,6 +677,12 @@ async fn a_runs_artifacts_open_as_what_they_are() {
     toggles[0].click().await.unwrap();
     app.wait_text("[data-testid='folded']", "lines").await;
 
+    // A file other runs hold the same bytes of says which.
+    open_artifact(&app, "model/vocab.txt", "artifact-text").await;
+    let same = app.wait_text("[data-testid='artifact-same']", "Same bytes as").await;
+    assert_eq!(same.matches("(model/vocab.txt)").count(), 2, "the two other MLflow runs with this vocabulary: {same}");
+    app.screenshot("artifact-same").await;
+
     // Model weights: described and hashed, never opened.
     open_artifact(&app, "model/weights.bin", "artifact-binary").await;
     let facts = app.wait_text("[data-testid='artifact-binary']", "BLAKE3").await;

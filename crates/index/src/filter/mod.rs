@@ -19,7 +19,8 @@
 //!   `starred`, `note` and `label` (`label = 'x'`: the run carries label `x`;
 //!   `label != 'x'`: it does not; `label is null`: it has none); `artifacts.size` (the
 //!   total bytes of the run's files, `artifacts.size > 1GB`), `artifacts.count` and
-//!   `artifacts.path` (`artifacts.path ~ '\.ckpt$'`: it has such a file; `!=`: none). Prefixes as MLflow spells
+//!   `artifacts.path` (`artifacts.path ~ '\.ckpt$'`: it has such a file; `!=`: none) and
+//!   `artifacts.hash` (a file with that BLAKE3 content hash, or one starting with it). Prefixes as MLflow spells
 //!   them (`metric.`, `param.`, `parameter.`, `tag.`, `attr.`, `run.`, `dataset.`), also
 //!   backquoted (`` `metrics`.acc ``). Keys may contain dots (`tags.mlflow.runName`);
 //!   keys with other characters go in backquotes or quotes (`` metrics.`val acc` ``,
@@ -196,6 +197,9 @@ pub enum ArtifactKey {
     /// Their paths: `artifacts.path = 'model/model.pt'` holds when the run has that file,
     /// `!=` when it has none such, `is null` when it has no file at all.
     Path,
+    /// Their BLAKE3 content hashes (`hashes.rs`), tested as paths are; `=` with 8 to 63
+    /// hex digits matches the hashes they start.
+    Hash,
 }
 
 impl ArtifactKey {
@@ -204,6 +208,7 @@ impl ArtifactKey {
             "size" | "bytes" => ArtifactKey::Size,
             "count" | "files" => ArtifactKey::Count,
             "path" | "paths" => ArtifactKey::Path,
+            "hash" | "blake3" => ArtifactKey::Hash,
             _ => return None,
         })
     }
@@ -388,6 +393,17 @@ pub enum Literal {
     Num(f64),
     Str(String),
     Bool(bool),
+}
+
+impl Expr {
+    /// Whether a test of the expression looks at `field`-s `f` accepts.
+    pub fn mentions(&self, f: &dyn Fn(&Field) -> bool) -> bool {
+        match self {
+            Expr::And(parts) | Expr::Or(parts) => parts.iter().any(|p| p.mentions(f)),
+            Expr::Not(e) => e.mentions(f),
+            Expr::Test { field, .. } => f(field),
+        }
+    }
 }
 
 /// Parses a filter. An empty (or blank) filter is `None`: everything matches.

@@ -38,8 +38,12 @@ impl<'t> Parser<'t> {
 
     pub fn parse_sort(mut self) -> Result<SortKey, FilterError> {
         let (field, span) = self.field()?;
-        if matches!(field, Field::Dataset(_) | Field::Artifacts(super::ArtifactKey::Path)) {
-            return Err(FilterError::new(span, "runs cannot be sorted by their datasets or artifact paths", &["a metric, param, tag or attribute"]));
+        if matches!(field, Field::Dataset(_) | Field::Artifacts(super::ArtifactKey::Path | super::ArtifactKey::Hash)) {
+            return Err(FilterError::new(
+                span,
+                "runs cannot be sorted by their datasets or artifact paths and hashes",
+                &["a metric, param, tag or attribute"],
+            ));
         }
         let descending = match self.next() {
             None => false,
@@ -207,7 +211,7 @@ impl<'t> Parser<'t> {
             "artifacts" | "artifact" => {
                 let name = join(&segments);
                 let key = ArtifactKey::parse(&name.to_ascii_lowercase())
-                    .ok_or_else(|| FilterError::new(key_span, format!("unknown artifacts field `{name}`"), &["size", "count", "path"]))?;
+                    .ok_or_else(|| FilterError::new(key_span, format!("unknown artifacts field `{name}`"), &["size", "count", "path", "hash"]))?;
                 Field::Artifacts(key)
             }
             _ => {

@@ -45,11 +45,14 @@ fn artifacts_sql(k: ArtifactKey) -> Option<&'static str> {
     match k {
         ArtifactKey::Size => Some("coalesce((SELECT sum(a.size) FROM artifacts a WHERE a.rid = r.rid AND a.origin IS NULL), 0)"),
         ArtifactKey::Count => Some("(SELECT count(*) FROM artifacts a WHERE a.rid = r.rid AND a.origin IS NULL)"),
-        ArtifactKey::Path => None,
+        ArtifactKey::Path | ArtifactKey::Hash => None,
     }
 }
 
 const FILES_OF_RUN: &str = "SELECT 1 FROM artifacts a WHERE a.rid = r.rid AND a.origin IS NULL";
+/// The run's files with a kept hash for their size (`Index::hash_all_artifacts` first).
+const HASHES_OF_RUN: &str = "SELECT 1 FROM artifacts a JOIN file_hashes h ON h.path = r.artifact_dir || '/' || a.path AND h.size = a.size
+     WHERE a.rid = r.rid AND a.origin IS NULL";
 
 /// SQL for an attribute of `runs r`.
 fn attr_sql(a: Attr) -> &'static str {
@@ -227,6 +230,19 @@ fn text_only(pred: &Pred, what: &str) -> Result<(), FilterError> {
 /// `artifacts.size` (bytes or a size with its unit), `artifacts.count`, `artifacts.path`.
 fn artifacts_pred(key: ArtifactKey, pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterError> {
     match (key, artifacts_sql(key)) {
+        (ArtifactKey::Hash, _) => {
+            text_only(pred, "hashes are text")?;
+            // A short hash (as people copy them) matches the hashes it starts.
+            let pred = match pred {
+                Pred::Cmp(CmpOp::Eq, Value { kind: Literal::Str(s), .. })
+                    if (8..64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit()) =>
+                {
+                    Pred::Like { pattern: format!("{}%", s.to_ascii_lowercase()), case_insensitive: false, negated: false }
+                }
+                other => other.clone(),
+            };
+            any_row_pred(HASHES_OF_RUN, "h.blake3", &pred, span, c)
+        }
         (ArtifactKey::Path, _) | (_, None) => {
             text_only(pred, "artifact paths are text")?;
             any_row_pred(FILES_OF_RUN, "a.path", pred, span, c)

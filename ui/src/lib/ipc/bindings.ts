@@ -121,6 +121,8 @@ export type AttachedFolderView = { folder: string,
  */
 present: boolean, };
 
+export type SameFileView = { runId: string, runName: string, path: string, };
+
 export type AttachRequest = { runId: string, folder: string, };
 
 export type AttachOutcome = { folder: string, 

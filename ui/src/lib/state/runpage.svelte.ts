@@ -1,5 +1,13 @@
 // The run page: which run is open and what the backend said of it.
-import { asIpcError, commands, type AnnotateRequest, type ArtifactPreview, type IpcError, type RunDetail } from "../ipc";
+import {
+  asIpcError,
+  commands,
+  type AnnotateRequest,
+  type ArtifactPreview,
+  type IpcError,
+  type RunDetail,
+  type SameFileView,
+} from "../ipc";
 
 /** A change of the open run's annotations: what is left out stays as it is. */
 export type Annotation = Partial<Omit<AnnotateRequest, "runId">>;
@@ -13,6 +21,8 @@ class RunPage {
   artifact = $state<string | null>(null);
   preview = $state.raw<ArtifactPreview | null>(null);
   previewError = $state.raw<IpcError | null>(null);
+  /** Other runs' files with the same bytes as the previewed one (null: not asked or not known). */
+  same = $state.raw<SameFileView[] | null>(null);
   #generation = 0;
   #previewGeneration = 0;
 
@@ -38,11 +48,22 @@ class RunPage {
     this.artifact = path;
     this.preview = null;
     this.previewError = null;
+    this.same = null;
     try {
       const preview = await commands.artifactPreview({ request: { runId, path, before: null } });
       if (generation === this.#previewGeneration) this.preview = preview;
     } catch (e) {
       if (generation === this.#previewGeneration) this.previewError = asIpcError(e);
+      return;
+    }
+    // Files inside logs are not compared; a refusal here only leaves the line out.
+    if (this.detail?.artifacts.some((a) => a.path === path && !a.embedded)) {
+      try {
+        const same = await commands.sameFiles({ request: { runId, path, before: null } });
+        if (generation === this.#previewGeneration) this.same = same;
+      } catch {
+        // The preview said what there is to say about the file.
+      }
     }
   }
 
@@ -76,6 +97,7 @@ class RunPage {
     this.artifact = null;
     this.preview = null;
     this.previewError = null;
+    this.same = null;
   }
 
   /** Stars, notes or labels the open run; true when it was saved. */

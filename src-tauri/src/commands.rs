@@ -13,7 +13,7 @@ use crate::ipc::{
     AddOutcome, AnnotateRequest, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactPatternView, ArtifactPreview, ArtifactRequest,
     AttachOutcome, AttachRequest, BetterWhen, Chart, ChartRequest, CompareRequest, CompareView, ErrorCode, ExportOutcome, ExportRequest,
     FileDiffView, IndexProgress, IpcError, MetricKeys, OpenArtifactRequest, RunDetail, RunsPage, RunsRequest, SameFileView, SeriesData, StorageView,
-    StoreId, StoreView, WarningView,
+    StoreId, StoreView, ThumbnailRequest, ThumbnailView, WarningView,
 };
 
 fn open(state: &AppState) -> Result<Index, IpcError> {
@@ -71,6 +71,11 @@ pub fn run_detail(state: &AppState, run_id: String) -> Result<RunDetail, IpcErro
     let index = open(state)?;
     let run = index.run(&run_id)?.ok_or(runlens_index::IndexError::UnknownRun(run_id.clone()))?;
     Ok(RunDetail::new(run, index.artifacts(&run_id)?, index.attached_folders(&run_id)?))
+}
+
+/// One of a run's images scaled to fit a square (kept beside the index for next time).
+pub fn artifact_thumbnail(state: &AppState, request: ThumbnailRequest) -> Result<ThumbnailView, IpcError> {
+    Ok(open(state)?.thumbnail(&request.run_id, &request.path, request.side)?.into())
 }
 
 /// The other runs' files with the same bytes as one of a run's files.
@@ -316,6 +321,8 @@ command_table! {
     query annotate_run(request: AnnotateRequest) -> RunDetail;
     /// The given runs side by side and, for a chosen metric, which params go with it.
     query compare_runs(request: CompareRequest) -> CompareView;
+    /// One of a run's images scaled in Rust to fit `side` × `side` (kept beside the index, never in the store).
+    query artifact_thumbnail(request: ThumbnailRequest) -> ThumbnailView;
     /// The other runs' files with the same bytes (BLAKE3) as one of a run's files (`before` is ignored).
     query same_files(request: ArtifactRequest) -> Vec<SameFileView>;
     /// Where the disk went: every store's size (per experiment), the `top` largest runs and files.

@@ -409,6 +409,31 @@ impl From<runlens_index::RunFile> for ArtifactView {
     }
 }
 
+/// Which image to show small: a run's file, fitting `side` × `side` pixels.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThumbnailRequest {
+    pub run_id: String,
+    pub path: String,
+    pub side: u32,
+}
+
+/// An image scaled in Rust (`runlens_index::thumbs::Thumbnail`), as a `data:` URL.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThumbnailView {
+    pub url: String,
+    /// `null` for an image given as it is (SVG, or one that does not decode).
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+impl From<runlens_index::thumbs::Thumbnail> for ThumbnailView {
+    fn from(t: runlens_index::thumbs::Thumbnail) -> Self {
+        ThumbnailView { url: data_url(t.mime, &t.bytes), width: t.width, height: t.height }
+    }
+}
+
 /// Another run's file with the same bytes (`runlens_index::hashes::SameFile`).
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -1507,6 +1532,8 @@ fn declarations() -> Vec<(String, String)> {
         d::<ArtifactView>(&cfg),
         d::<AttachedFolderView>(&cfg),
         d::<SameFileView>(&cfg),
+        d::<ThumbnailRequest>(&cfg),
+        d::<ThumbnailView>(&cfg),
         d::<AttachRequest>(&cfg),
         d::<AttachOutcome>(&cfg),
         d::<ArtifactPatternView>(&cfg),

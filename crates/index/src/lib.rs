@@ -30,6 +30,7 @@ mod query;
 pub mod schema;
 pub mod series;
 pub mod storage;
+pub mod thumbs;
 mod turns;
 pub mod view;
 pub mod watch;

@@ -195,3 +195,30 @@ fn documents_of_an_attached_folder_preview_as_documents() {
     let Preview::Html { html, .. } = t.index.preview_artifact(&run, "report.html", None).unwrap() else { panic!("HTML") };
     assert_eq!(html, std::fs::read_to_string(documents.join("report.html")).unwrap());
 }
+
+#[test]
+fn images_are_scaled_once_and_kept_beside_the_index() {
+    let mut t = TestIndex::new();
+    t.add(&fixture("sacred"));
+    t.add(&fixture("tensorboard"));
+    let run = id(&t.index, "mnist_cnn #1");
+    let original = image::load_from_memory(&std::fs::read(fixture("sacred/mnist_cnn/1/loss_curve.png")).unwrap()).unwrap();
+    let thumb = t.index.thumbnail(&run, "loss_curve.png", 128).unwrap();
+    let small = image::load_from_memory(&thumb.bytes).unwrap();
+    assert_eq!((thumb.width, thumb.height), (Some(small.width()), Some(small.height())));
+    assert_eq!(small.width().max(small.height()), 128, "fits 128 px");
+    let (ratio, was) = (small.width() as f64 / small.height() as f64, original.width() as f64 / original.height() as f64);
+    assert!((ratio - was).abs() < 0.05, "{ratio} vs {was}");
+    // Kept beside the index, named by the image's hash, and given from there next time.
+    let kept: Vec<_> = std::fs::read_dir(t.dir.path().join("thumbnails")).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].to_string_lossy().ends_with("-128.png"));
+    assert_eq!(t.index.thumbnail(&run, "loss_curve.png", 128).unwrap(), thumb);
+    // A TensorBoard image (inside its event file) smaller than asked is not scaled up.
+    let tb = id(&t.index, "cifar-cnn/augmented");
+    let tiny = t.index.thumbnail(&tb, "images/samples/input/0.png", 256).unwrap();
+    assert!(tiny.width.unwrap() <= 256 && tiny.width.unwrap() < 100, "{:?}", tiny.width);
+    // Not an image, or not the run's: refused.
+    assert!(t.index.thumbnail(&run, "train.log", 128).is_err());
+    assert!(t.index.thumbnail(&run, "../../etc/x.png", 128).is_err());
+}

@@ -735,6 +735,20 @@ async fn the_same_image_of_several_runs_side_by_side_by_step() {
     let select = app.wait_css("[data-testid='artifact-pattern']").await;
     assert!(select.text().await.unwrap().starts_with("plots/images/loss_curve.png (3 of 3 runs"), "{}", select.text().await.unwrap());
     assert_eq!(app.texts("[data-testid='artifact-cell'] img", 3).await.len(), 3);
+    // Thumbnails scaled in Rust to the cells (the plots are 240 px wide), not the images as they are.
+    let widest = app
+        .d()
+        .execute_async(
+            "const done = arguments[0]; const imgs = [...document.querySelectorAll(\"[data-testid='artifact-cell'] img\")]; \
+             const wait = () => imgs.every((i) => i.naturalWidth > 0) ? done(Math.max(...imgs.map((i) => i.naturalWidth)) / devicePixelRatio) : setTimeout(wait, 50); wait();",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .json()
+        .as_f64()
+        .unwrap();
+    assert!(widest > 64.0 && widest <= 142.0, "{widest}");
     // The samples, one per step: rows 0, 49 and 79; each run has the steps it logged.
     app.d()
         .execute(

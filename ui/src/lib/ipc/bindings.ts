@@ -123,6 +123,14 @@ present: boolean, };
 
 export type SameFileView = { runId: string, runName: string, path: string, };
 
+export type ThumbnailRequest = { runId: string, path: string, side: number, };
+
+export type ThumbnailView = { url: string, 
+/**
+ * `null` for an image given as it is (SVG, or one that does not decode).
+ */
+width: number | null, height: number | null, };
+
 export type AttachRequest = { runId: string, folder: string, };
 
 export type AttachOutcome = { folder: string, 

@@ -2,7 +2,7 @@
 // by `UPDATE_BINDINGS=1 cargo test -p runlens-app`. Do not edit.
 // Every command rejects with an `IpcError`.
 import { invoke } from "@tauri-apps/api/core";
-import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, StorageView, SameFileView, AttachRequest, AttachOutcome, ArtifactPatternView, OpenArtifactRequest, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactRequest, ArtifactPreview, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, AnnotateRequest, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
+import type { StoreId, StoreView, WarningView, RunsRequest, RunsPage, StorageView, SameFileView, ThumbnailRequest, ThumbnailView, AttachRequest, AttachOutcome, ArtifactPatternView, OpenArtifactRequest, ArtifactDiffRequest, ArtifactGridRequest, ArtifactGridView, ArtifactRequest, ArtifactPreview, RunDetail, ChartRequest, Chart, MetricKeys, AddOutcome, BetterWhen, AnnotateRequest, CompareRequest, FileDiffView, CompareView, ExportRequest, ExportOutcome } from "./bindings";
 
 export const commands = {
   /** Every registered store, in registration order. */
@@ -23,6 +23,8 @@ export const commands = {
   annotateRun: (args: { request: AnnotateRequest }): Promise<RunDetail> => invoke("annotate_run", args),
   /** The given runs side by side and, for a chosen metric, which params go with it. */
   compareRuns: (args: { request: CompareRequest }): Promise<CompareView> => invoke("compare_runs", args),
+  /** One of a run's images scaled in Rust to fit `side` × `side` (kept beside the index, never in the store). */
+  artifactThumbnail: (args: { request: ThumbnailRequest }): Promise<ThumbnailView> => invoke("artifact_thumbnail", args),
   /** The other runs' files with the same bytes (BLAKE3) as one of a run's files (`before` is ignored). */
   sameFiles: (args: { request: ArtifactRequest }): Promise<Array<SameFileView>> => invoke("same_files", args),
   /** Where the disk went: every store's size (per experiment), the `top` largest runs and files. */

@@ -171,14 +171,15 @@ class Compare {
     }
   }
 
-  /** One run's image as a data URL (null: it could not be read), asked once per view. */
+  /** One run's image as a data URL of its thumbnail (scaled in Rust to the grid's cells,
+   * null: it could not be read), asked once per view. */
   image(runId: string, path: string): Promise<string | null> {
     const key = `${runId}\n${path}`;
     let url = this.#images.get(key);
     if (!url) {
       url = commands
-        .artifactPreview({ request: { runId, path, before: null } })
-        .then((p) => (p.kind === "image" ? p.url : null))
+        .artifactThumbnail({ request: { runId, path, side: Math.round(142 * Math.max(1, devicePixelRatio)) } })
+        .then((t) => t.url)
         .catch(() => null);
       this.#images.set(key, url);
     }

@@ -183,9 +183,10 @@ pub fn export_report(state: &AppState, request: ExportRequest) -> Result<ExportO
     let runs = index.runs_by_id(&request.run_ids)?;
     let path = PathBuf::from(&request.path);
     let format = request.format.map(Into::into).unwrap_or_else(|| runlens_report::Format::of_path(&path));
-    let command = runlens_report::report_command(&state.db_path, &request.run_ids, &path, format, &request.metrics, request.title.as_deref());
+    let command =
+        runlens_report::report_command(&state.db_path, &request.run_ids, &path, format, &request.metrics, request.title.as_deref(), &request.images);
     let selection = format!("{} runs chosen in the app", runs.len());
-    let report_request = runlens_report::ReportRequest { title: request.title, metrics: request.metrics, selection, command };
+    let report_request = runlens_report::ReportRequest { title: request.title, metrics: request.metrics, selection, command, images: request.images };
     let report = runlens_report::gather(&index, runs, &report_request)?;
     let files = runlens_report::write(&index, &report, &path, format)?;
     let documents: Vec<PathBuf> = runlens_report::documents(&files).cloned().collect();
@@ -424,7 +425,14 @@ mod tests {
         let path = dir.path().join("sweep.html");
         let outcome = export_report(
             &state,
-            ExportRequest { run_ids: run_ids.clone(), path: path.display().to_string(), format: None, metrics: vec!["val/loss".into()], title: None },
+            ExportRequest {
+                run_ids: run_ids.clone(),
+                path: path.display().to_string(),
+                format: None,
+                metrics: vec!["val/loss".into()],
+                title: None,
+                images: vec![],
+            },
         )
         .unwrap();
         assert_eq!(outcome.files, [path.display().to_string()]);
@@ -434,11 +442,21 @@ mod tests {
         let csv = dir.path().join("sweep.csv");
         let outcome = export_report(
             &state,
-            ExportRequest { run_ids, path: csv.display().to_string(), format: Some(crate::ipc::ReportFormat::Csv), metrics: vec![], title: None },
+            ExportRequest {
+                run_ids,
+                path: csv.display().to_string(),
+                format: Some(crate::ipc::ReportFormat::Csv),
+                metrics: vec![],
+                title: None,
+                images: vec![],
+            },
         )
         .unwrap();
         assert_eq!(outcome.files.len(), 2, "the summary and every point");
-        let e = export_report(&state, ExportRequest { run_ids: vec![], path: csv.display().to_string(), format: None, metrics: vec![], title: None });
+        let e = export_report(
+            &state,
+            ExportRequest { run_ids: vec![], path: csv.display().to_string(), format: None, metrics: vec![], title: None, images: vec![] },
+        );
         assert_eq!(e.unwrap_err().code, ErrorCode::BadInput);
         // Only what was written here can be opened, not a path from anywhere else.
         assert_eq!(*state.written.lock().unwrap(), [path.clone(), csv.clone(), dir.path().join("sweep-series.csv")]);

@@ -1416,6 +1416,9 @@ pub struct ExportRequest {
     /// The metrics to chart; empty: the most shared.
     pub metrics: Vec<String>,
     pub title: Option<String>,
+    /// Image patterns to show side by side (the Compare view's chosen one); may be left out.
+    #[serde(default)]
+    pub images: Vec<String>,
 }
 
 /// The files a report export wrote.

@@ -188,6 +188,11 @@ enum Command {
         /// The report's title (default: "Comparison of N runs").
         #[arg(long)]
         title: Option<String>,
+        /// Show this image of every run side by side by step (a pattern as the Compare
+        /// view names them, `samples/step_{N}.png`, or a path); repeatable. HTML embeds
+        /// them scaled down, Markdown writes them beside it.
+        #[arg(long, value_name = "PATTERN")]
+        images: Vec<String>,
     },
     /// Say which way is better for a metric key, for every run (kept as your data):
     /// lower, higher, or guess (from the key's name, the default).
@@ -614,7 +619,7 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Report { runs, filter, out: path, format, metrics, title } => {
+        Command::Report { runs, filter, out: path, format, metrics, title, images } => {
             let selection = match &filter {
                 Some(f) => format!("filter: {f}"),
                 None => format!("runs {}", runs.join(", ")),
@@ -626,7 +631,7 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
             // The exact command that writes this report again.
             let words: Vec<String> = std::iter::once("runlens".to_string()).chain(std::env::args().skip(1)).collect();
             let command = shlex::try_join(words.iter().map(String::as_str)).unwrap_or_default();
-            let request = runlens_report::ReportRequest { title, metrics, selection, command };
+            let request = runlens_report::ReportRequest { title, metrics, selection, command, images };
             let report = runlens_report::gather(&index, records, &request)?;
             let format = format.as_deref().and_then(runlens_report::Format::parse).unwrap_or_else(|| runlens_report::Format::of_path(&path));
             let written = runlens_report::write(&index, &report, &path, format)?;

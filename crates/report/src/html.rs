@@ -86,6 +86,19 @@ struct ChartView {
     hash: String,
 }
 
+struct ImageCell {
+    url: String,
+    path: String,
+    width: u32,
+    height: u32,
+}
+
+struct ImagesView {
+    pattern: String,
+    rows: Vec<(String, Vec<Option<ImageCell>>)>,
+    note: String,
+}
+
 #[derive(Template)]
 #[template(path = "report.html")]
 struct Page {
@@ -98,6 +111,7 @@ struct Page {
     metrics: Vec<Row>,
     importance: Option<Importance>,
     charts: Vec<ChartView>,
+    images: Vec<ImagesView>,
     notes: Vec<(String, String)>,
     code: Vec<CodeRow>,
     diffs: Vec<DiffView>,
@@ -232,7 +246,47 @@ pub fn html(report: &Report) -> String {
             })
         })
         .collect();
+    let images = report
+        .images
+        .iter()
+        .map(|im| {
+            use base64::Engine as _;
+            let rows = im
+                .steps
+                .iter()
+                .zip(&im.cells)
+                .map(|(step, line)| {
+                    let label = step.map(|s| format!("step {s}")).unwrap_or_default();
+                    let cells = line
+                        .iter()
+                        .map(|p| {
+                            p.as_ref().map(|p| ImageCell {
+                                url: format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&p.png)),
+                                path: p.path.clone(),
+                                width: p.width,
+                                height: p.height,
+                            })
+                        })
+                        .collect();
+                    (label, cells)
+                })
+                .collect();
+            let mut note = format!("Each image at most {0}×{0} pixels (scaled down, never up).", crate::IMAGE_SIDE);
+            if im.more_steps > 0 {
+                note.push_str(&format!(" {} more steps not shown (the first, the last and evenly between are).", im.more_steps));
+            }
+            if im.left_out > 0 {
+                note.push_str(&format!(
+                    " {} images left out (the report keeps its images under {} KiB, or they could not be read).",
+                    im.left_out,
+                    crate::MAX_IMAGE_BYTES >> 10
+                ));
+            }
+            ImagesView { pattern: im.pattern.clone(), rows, note }
+        })
+        .collect();
     let page = Page {
+        images,
         code,
         diffs,
         max_diff_lines: crate::MAX_DIFF_LINES,

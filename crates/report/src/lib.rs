@@ -50,6 +50,41 @@ pub struct ReportRequest {
     pub selection: String,
     /// The command that writes this report again.
     pub command: String,
+    /// Image patterns of the runs' files to show side by side (`runlens_index::across`:
+    /// `samples/step_{N}.png`, or one path); empty: no images section.
+    pub images: Vec<String>,
+}
+
+/// Images in a report at most, in bytes (each a thumbnail of [`IMAGE_SIDE`] pixels);
+/// those past it are counted, not embedded.
+pub const MAX_IMAGE_BYTES: usize = 1 << 20;
+/// The side of the square each report image is scaled to fit.
+pub const IMAGE_SIDE: u32 = 160;
+/// Steps shown per image pattern at most (evenly spread over the steps there are).
+pub const MAX_IMAGE_STEPS: usize = 12;
+
+/// One image as a report embeds it: a PNG thumbnail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picture {
+    /// As the run lists it.
+    pub path: String,
+    pub png: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The same image of every compared run by step: [`ReportRequest::images`]' one pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Images {
+    pub pattern: String,
+    /// The steps shown (`None`: a pattern without a step).
+    pub steps: Vec<Option<i64>>,
+    /// Per step, per run: its image (`None`: the run has none, or it was left out).
+    pub cells: Vec<Vec<Option<Picture>>>,
+    /// Steps there are beyond those shown.
+    pub more_steps: usize,
+    /// Images the run has that were left out (the size cap, or unreadable).
+    pub left_out: usize,
 }
 
 /// One run's line on a chart.
@@ -98,6 +133,8 @@ pub struct Report {
     /// What the stores recorded of the code and environment of each run against the
     /// first's (at most [`MAX_CODE_DIFFS`] runs): (index into `runs`, the files that differ).
     pub code_diffs: Vec<(usize, Vec<runlens_index::diff::FileDiff>)>,
+    /// The images asked for, pattern by pattern.
+    pub images: Vec<Images>,
     /// The store roots the runs come from.
     pub stores: Vec<String>,
     /// The index the report was made from, and when it last scanned (ms, latest store).
@@ -148,6 +185,7 @@ pub fn gather(index: &Index, runs: Vec<RunRecord>, request: &ReportRequest) -> R
             code_diffs.push((i, differing));
         }
     }
+    let images = images_of(index, &runs, &request.images)?;
     let stores: BTreeSet<String> = runs.iter().map(|r| r.store.clone()).collect();
     let store_ids: BTreeSet<i64> = runs.iter().map(|r| r.store_id).collect();
     let indexed_ms = index.stores()?.iter().filter(|s| store_ids.contains(&s.id)).filter_map(|s| s.scanned_ms).max();
@@ -159,6 +197,7 @@ pub fn gather(index: &Index, runs: Vec<RunRecord>, request: &ReportRequest) -> R
         comparison,
         charts,
         code_diffs,
+        images,
         stores: stores.into_iter().collect(),
         index_path: index.path().display().to_string(),
         indexed_ms,
@@ -166,6 +205,62 @@ pub fn gather(index: &Index, runs: Vec<RunRecord>, request: &ReportRequest) -> R
         commit: env!("RUNLENS_COMMIT"),
         runs,
     })
+}
+
+/// The grids of `patterns` over `runs`: at most [`MAX_IMAGE_STEPS`] steps each (the first,
+/// the last and evenly between), each image a thumbnail, all of them within
+/// [`MAX_IMAGE_BYTES`].
+fn images_of(index: &Index, runs: &[RunRecord], patterns: &[String]) -> Result<Vec<Images>, ReportError> {
+    let ids: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
+    let mut budget = MAX_IMAGE_BYTES;
+    let mut out = Vec::new();
+    for pattern in patterns {
+        let grid = index.artifact_grid(&ids, pattern)?;
+        let rows = grid.steps.len();
+        let keep: Vec<usize> = if rows <= MAX_IMAGE_STEPS {
+            (0..rows).collect()
+        } else {
+            let mut k: Vec<usize> = (0..MAX_IMAGE_STEPS).map(|i| i * (rows - 1) / (MAX_IMAGE_STEPS - 1)).collect();
+            k.dedup();
+            k
+        };
+        let mut left_out = 0;
+        let mut cells = Vec::new();
+        for &row in &keep {
+            let mut line = Vec::new();
+            for (run, path) in ids.iter().zip(&grid.cells[row]) {
+                let Some(path) = path else {
+                    line.push(None);
+                    continue;
+                };
+                let picture = index.thumbnail(run, path, IMAGE_SIDE).ok().filter(|t| t.mime == "image/png" && t.bytes.len() <= budget);
+                match picture {
+                    Some(t) => {
+                        budget -= t.bytes.len();
+                        line.push(Some(Picture {
+                            path: path.clone(),
+                            width: t.width.unwrap_or(IMAGE_SIDE),
+                            height: t.height.unwrap_or(IMAGE_SIDE),
+                            png: t.bytes,
+                        }));
+                    }
+                    None => {
+                        left_out += 1;
+                        line.push(None);
+                    }
+                }
+            }
+            cells.push(line);
+        }
+        out.push(Images {
+            pattern: pattern.clone(),
+            steps: keep.iter().map(|&r| grid.steps[r]).collect(),
+            cells,
+            more_steps: rows - keep.len(),
+            left_out,
+        });
+    }
+    Ok(out)
 }
 
 /// The charts of `metrics` over `runs`, one thread per core: each thread has its own
@@ -304,6 +399,7 @@ pub fn report_command(
     format: Format,
     metrics: &[String],
     title: Option<&str>,
+    images: &[String],
 ) -> String {
     let mut words: Vec<String> = vec!["runlens".into(), "--db".into(), db.display().to_string(), "report".into()];
     words.extend(run_ids.iter().cloned());
@@ -313,6 +409,9 @@ pub fn report_command(
     }
     if let Some(t) = title {
         words.extend(["--title".into(), t.to_string()]);
+    }
+    for pattern in images {
+        words.extend(["--images".into(), pattern.clone()]);
     }
     shlex::try_join(words.iter().map(String::as_str)).unwrap_or_default()
 }

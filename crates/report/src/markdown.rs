@@ -136,6 +136,32 @@ pub fn write(report: &Report, md: &Path) -> Result<Vec<PathBuf>, ReportError> {
             );
         }
     }
+    if !report.images.is_empty() {
+        std::fs::create_dir_all(&charts_dir).map_err(ReportError::writing(&charts_dir))?;
+        doc.push_str("\n## Images\n");
+        for (p, im) in report.images.iter().enumerate() {
+            let _ = writeln!(doc, "\n### {}\n\n| Step |{heads}\n|---|{rule}", code(&im.pattern));
+            for (row, (step, cells)) in im.steps.iter().zip(&im.cells).enumerate() {
+                let mut line = format!("| {} |", step.map(|s| s.to_string()).unwrap_or_default());
+                for (run, cell) in cells.iter().enumerate() {
+                    match cell {
+                        Some(picture) => {
+                            let file = format!("image-{}-{}-{}.png", p + 1, row + 1, run + 1);
+                            let path = charts_dir.join(&file);
+                            std::fs::write(&path, &picture.png).map_err(ReportError::writing(&path))?;
+                            written.push(path);
+                            let _ = write!(line, " ![{}]({charts_name}/{file}) |", escape(&picture.path));
+                        }
+                        None => line.push_str(" — |"),
+                    }
+                }
+                let _ = writeln!(doc, "{line}");
+            }
+            if im.left_out > 0 || im.more_steps > 0 {
+                let _ = writeln!(doc, "\n{} more steps not shown, {} images left out (size cap or unreadable).", im.more_steps, im.left_out);
+            }
+        }
+    }
     doc.push_str("\n## Code and environment\n\n| # | Commit | Branch | Working tree |\n|---:|---|---|---|\n");
     for (i, r) in c.runs.iter().enumerate() {
         let _ = writeln!(

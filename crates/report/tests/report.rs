@@ -28,6 +28,7 @@ fn report_of(index: &Index, filter: &str, metrics: &[&str]) -> runlens_report::R
         metrics: metrics.iter().map(|m| m.to_string()).collect(),
         selection: format!("filter: {filter}"),
         command: format!("runlens report --filter {filter:?} --out report.html"),
+        images: vec![],
     };
     gather(index, runs, &request).unwrap()
 }
@@ -328,4 +329,50 @@ fn charts_come_in_the_order_asked_and_the_same_every_time() {
     assert_eq!(a.charts, b.charts);
     let one = report_of(&index, FILTER, &["train/loss"]);
     assert_eq!(one.charts[0], a.charts[2], "a chart does not depend on the others gathered with it");
+}
+
+#[test]
+fn the_same_image_of_each_run_is_embedded_scaled_down_by_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = Index::open(&dir.path().join("index.sqlite")).unwrap();
+    index.add(&[fixture("dvclive")], &mut |_| {}).unwrap();
+    let mut runs = index.runs(&RunsQuery::default()).unwrap();
+    runs.sort_by(|a, b| a.name.cmp(&b.name));
+    let ids: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
+    let patterns = vec!["plots/images/loss_curve.png".to_string(), "plots/images/samples/step_{N}.png".to_string()];
+    let request = ReportRequest { images: patterns.clone(), ..Default::default() };
+    let report = gather(&index, runs, &request).unwrap();
+    assert_eq!(report.images.len(), 2);
+    // As the grid of the Compare view has them: every run's file per step.
+    for (im, pattern) in report.images.iter().zip(&patterns) {
+        let grid = index.artifact_grid(&ids, pattern).unwrap();
+        assert_eq!((im.steps.clone(), im.more_steps, im.left_out), (grid.steps.clone(), 0, 0), "{pattern}");
+        for (row, cells) in im.cells.iter().enumerate() {
+            let paths: Vec<Option<&str>> = cells.iter().map(|c| c.as_ref().map(|p| p.path.as_str())).collect();
+            let want: Vec<Option<&str>> = grid.cells[row].iter().map(|c| c.as_deref()).collect();
+            assert_eq!(paths, want, "{pattern} row {row}");
+        }
+    }
+    let pictures: Vec<&runlens_report::Picture> = report.images.iter().flat_map(|im| im.cells.iter().flatten().flatten()).collect();
+    assert!(pictures.iter().all(|p| p.width.max(p.height) <= runlens_report::IMAGE_SIDE && p.png.starts_with(b"\x89PNG")));
+    assert!(pictures.iter().map(|p| p.png.len()).sum::<usize>() <= runlens_report::MAX_IMAGE_BYTES);
+
+    let page = html(&report);
+    assert_eq!(page.matches("data-section=\"images\"").count(), 2);
+    assert_eq!(page.matches("<img src=\"data:image/png;base64,").count(), pictures.len());
+    assert_eq!(page.matches("<img").count(), pictures.len(), "no other image");
+    assert!(page.contains("step 79"), "the steps label the rows");
+
+    // Markdown: the same images as PNG files beside it, linked from a table.
+    let md = dir.path().join("out/report.md");
+    std::fs::create_dir_all(md.parent().unwrap()).unwrap();
+    let written = runlens_report::write(&index, &report, &md, runlens_report::Format::Markdown).unwrap();
+    let text = std::fs::read_to_string(&md).unwrap();
+    let linked: Vec<&str> =
+        text.match_indices("](report-charts/image-").map(|(i, _)| &text[i + 2..i + 2 + text[i + 2..].find(')').unwrap()]).collect();
+    assert_eq!(linked.len(), pictures.len());
+    for link in linked {
+        let file = md.with_file_name(link);
+        assert!(written.contains(&file) && std::fs::read(&file).unwrap().starts_with(b"\x89PNG"), "{link}");
+    }
 }

@@ -371,7 +371,11 @@ format: ReportFormat | null,
 /**
  * The metrics to chart; empty: the most shared.
  */
-metrics: Array<string>, title: string | null, };
+metrics: Array<string>, title: string | null, 
+/**
+ * Image patterns to show side by side (the Compare view's chosen one); may be left out.
+ */
+images: Array<string>, };
 
 export type ExportOutcome = { files: Array<string>, };
 

@@ -83,7 +83,9 @@ class Compare {
     this.exporting = true;
     this.exported = [];
     try {
-      const outcome = await commands.exportReport({ request: { runIds: this.runIds, path, format: null, metrics: [], title: null } });
+      // The image the Compare view shows across the runs goes into the report too.
+      const images = this.pattern === null ? [] : [this.pattern];
+      const outcome = await commands.exportReport({ request: { runIds: this.runIds, path, format: null, metrics: [], title: null, images } });
       this.exported = outcome.files;
     } catch (e) {
       this.error = asIpcError(e);

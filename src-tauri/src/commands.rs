@@ -70,7 +70,7 @@ pub fn store_warnings(state: &AppState, store_id: StoreId) -> Result<Vec<Warning
 pub fn run_detail(state: &AppState, run_id: String) -> Result<RunDetail, IpcError> {
     let index = open(state)?;
     let run = index.run(&run_id)?.ok_or(runlens_index::IndexError::UnknownRun(run_id.clone()))?;
-    Ok(RunDetail::new(run, index.artifacts(&run_id)?, index.attached_folders(&run_id)?))
+    Ok(RunDetail::new(run, index.artifacts(&run_id)?, index.attached_folders(&run_id)?, index.datasets(&run_id)?))
 }
 
 /// One of a run's images scaled to fit a square (kept beside the index for next time).

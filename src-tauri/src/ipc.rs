@@ -449,6 +449,23 @@ impl From<runlens_index::hashes::SameFile> for SameFileView {
     }
 }
 
+/// A dataset a run consumed (`runlens_index::DatasetInput`).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetView {
+    pub name: String,
+    pub digest: String,
+    pub context: Option<String>,
+    pub source_type: Option<String>,
+    pub source: Option<String>,
+}
+
+impl From<runlens_index::DatasetInput> for DatasetView {
+    fn from(d: runlens_index::DatasetInput) -> Self {
+        DatasetView { name: d.name, digest: d.digest, context: d.context, source_type: d.source_type, source: d.source }
+    }
+}
+
 /// A folder the user attached to a run (`runlens_index::attached::AttachedFolder`).
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -733,6 +750,8 @@ pub struct RunDetail {
     pub artifacts: Vec<ArtifactView>,
     /// The folders attached to the run, the earliest first.
     pub attached_folders: Vec<AttachedFolderView>,
+    /// The datasets it consumed, by name.
+    pub datasets: Vec<DatasetView>,
     pub starred: bool,
     pub note: String,
     pub labels: Vec<String>,
@@ -741,7 +760,12 @@ pub struct RunDetail {
 }
 
 impl RunDetail {
-    pub fn new(r: RunRecord, artifacts: Vec<runlens_index::RunFile>, attached: Vec<runlens_index::attached::AttachedFolder>) -> RunDetail {
+    pub fn new(
+        r: RunRecord,
+        artifacts: Vec<runlens_index::RunFile>,
+        attached: Vec<runlens_index::attached::AttachedFolder>,
+        datasets: Vec<runlens_index::DatasetInput>,
+    ) -> RunDetail {
         RunDetail {
             store: r.store.clone(),
             native_id: r.native_id.clone(),
@@ -754,6 +778,7 @@ impl RunDetail {
             provenance: r.provenance.as_ref().filter(|p| !p.is_empty()).map(Into::into),
             artifacts: artifacts.into_iter().map(Into::into).collect(),
             attached_folders: attached.into_iter().map(|a| AttachedFolderView { folder: a.folder, present: a.present }).collect(),
+            datasets: datasets.into_iter().map(Into::into).collect(),
             run: r.into(),
         }
     }
@@ -1535,6 +1560,7 @@ fn declarations() -> Vec<(String, String)> {
         d::<ArtifactView>(&cfg),
         d::<AttachedFolderView>(&cfg),
         d::<SameFileView>(&cfg),
+        d::<DatasetView>(&cfg),
         d::<ThumbnailRequest>(&cfg),
         d::<ThumbnailView>(&cfg),
         d::<AttachRequest>(&cfg),

@@ -61,10 +61,16 @@ fn run(r: &RunRecord) -> Value {
 
 /// `runlens show --json`: the run's object from `runs --json` plus its files (as
 /// `artifacts --json` lists them), the folders attached to it and its provenance.
-pub fn run_detail(r: &RunRecord, files: &[RunFile], attached: &[AttachedFolder]) -> Value {
+pub fn run_detail(r: &RunRecord, files: &[RunFile], attached: &[AttachedFolder], datasets: &[runlens_index::DatasetInput]) -> Value {
     let mut v = run(r);
     v["artifact_dir"] = json!(r.artifact_dir);
     v["artifacts"] = Value::Array(files.iter().map(run_file).collect());
+    v["datasets"] = Value::Array(
+        datasets
+            .iter()
+            .map(|d| json!({"name": d.name, "digest": d.digest, "context": d.context, "source_type": d.source_type, "source": d.source}))
+            .collect(),
+    );
     v["attached_folders"] = Value::Array(attached.iter().map(|a| json!({"folder": a.folder, "present": a.present})).collect());
     v["provenance"] = provenance_of(&r.provenance.clone().unwrap_or_default());
     v

@@ -494,7 +494,10 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
             };
             let artifacts = index.artifacts(&run)?;
             if json {
-                serde_json::to_writer_pretty(&mut out, &json::run_detail(&record, &artifacts, &index.attached_folders(&run)?))?;
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &json::run_detail(&record, &artifacts, &index.attached_folders(&run)?, &index.datasets(&run)?),
+                )?;
                 writeln!(out)?;
             } else {
                 writeln!(out, "{}  ({}, {})", record.name, record.status, record.source)?;
@@ -570,7 +573,10 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                 anyhow::bail!("no run with id {run}");
             };
             if json {
-                serde_json::to_writer_pretty(&mut out, &json::run_detail(&record, &index.artifacts(&run)?, &index.attached_folders(&run)?))?;
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &json::run_detail(&record, &index.artifacts(&run)?, &index.attached_folders(&run)?, &index.datasets(&run)?),
+                )?;
                 writeln!(out)?;
             } else {
                 let labels = if record.labels.is_empty() { "-".to_string() } else { record.labels.join(", ") };

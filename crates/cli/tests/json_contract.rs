@@ -250,6 +250,7 @@ fn show_json() {
               ],
               "attached_folders": [],
               "commit": "3083e5309fb6b8b533dd45c668504fbd6fd3f396",
+              "datasets": [],
               "deleted": false,
               "end": 1714993206500,
               "experiment": "text-classification",

@@ -316,7 +316,8 @@ impl<'c> StoreWriter<'c> {
             .prepare_cached("SELECT rid FROM runs WHERE store_id = ?1 AND native_id = ?2")?
             .query_row(params![self.store_id, u.native_id], |r| r.get(0))
             .optional()?;
-        let changed = u.info.is_some() || u.params.is_some() || u.tags.is_some() || !u.series.is_empty() || u.artifacts.is_some();
+        let changed =
+            u.info.is_some() || u.params.is_some() || u.tags.is_some() || !u.series.is_empty() || u.artifacts.is_some() || u.datasets.is_some();
         let rid = match (existing, &u.info) {
             (_, Some(info)) => self.upsert_run(&u.native_id, info)?,
             (Some(rid), None) => rid,
@@ -365,6 +366,16 @@ impl<'c> StoreWriter<'c> {
             let mut insert = self.conn.prepare_cached("INSERT OR REPLACE INTO artifacts (rid, path, size, origin) VALUES (?1, ?2, ?3, ?4)")?;
             for a in artifacts {
                 insert.execute(params![rid, a.path, a.size as i64, a.origin])?;
+            }
+        }
+        if let Some(datasets) = &u.datasets {
+            if !new {
+                self.conn.prepare_cached("DELETE FROM datasets WHERE rid = ?1")?.execute([rid])?;
+            }
+            let mut insert =
+                self.conn.prepare_cached("INSERT INTO datasets (rid, name, digest, context, source_type, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+            for d in datasets {
+                insert.execute(params![rid, d.name, d.digest, d.context, d.source_type, d.source])?;
             }
         }
         let owner = format!("r:{}", u.native_id);
@@ -626,7 +637,7 @@ impl<'c> StoreWriter<'c> {
             .optional()?;
         if let Some(rid) = rid {
             self.conn.execute("DELETE FROM chunks WHERE sid IN (SELECT sid FROM metrics WHERE rid = ?1)", [rid])?;
-            for table in ["metrics", "params", "tags", "artifacts", "runs"] {
+            for table in ["metrics", "params", "tags", "artifacts", "datasets", "runs"] {
                 self.conn.execute(&format!("DELETE FROM {table} WHERE rid = ?1"), [rid])?;
             }
         }
@@ -676,7 +687,7 @@ fn merge_same_keys(series: Vec<SeriesUpdate>, warnings: &mut Vec<Warning>) -> Ve
 pub(crate) fn remove_store(conn: &Connection, store_id: i64) -> rusqlite::Result<()> {
     let tx = conn.unchecked_transaction()?;
     tx.execute("DELETE FROM chunks WHERE sid IN (SELECT m.sid FROM metrics m JOIN runs r ON r.rid = m.rid WHERE r.store_id = ?1)", [store_id])?;
-    for table in ["metrics", "params", "tags", "artifacts"] {
+    for table in ["metrics", "params", "tags", "artifacts", "datasets"] {
         tx.execute(&format!("DELETE FROM {table} WHERE rid IN (SELECT rid FROM runs WHERE store_id = ?1)"), [store_id])?;
     }
     for table in ["runs", "experiments", "files", "warnings"] {

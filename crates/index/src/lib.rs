@@ -44,7 +44,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub use annotations::AnnotationChange;
 pub use ingest::{ReadProgress, ScanStats};
 pub use query::{MetricSummary, RunFile, RunRecord, RunsQuery, StoreInfo, StoreWarning};
-pub use runlens_sources::{Artifact, GitState, LocationError, Point, Provenance, Status};
+pub use runlens_sources::{Artifact, DatasetInput, GitState, LocationError, Point, Provenance, Status};
 
 /// Namespace of Runlens run ids (uuid v5).
 const RUN_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6f1d_52a4_7c3e_4b8e_9a55_2d1c_0e7b_3f60);

@@ -295,10 +295,11 @@ impl Index {
         with_provenance: bool,
     ) -> Result<Vec<RunRecord>, IndexError> {
         let provenance = if with_provenance { "r.provenance" } else { "NULL" };
+        let bytes = crate::filter::ARTIFACT_BYTES;
         let mut stmt = self.conn.prepare(&format!(
             "SELECT r.rid, r.id, r.store_id, s.root, s.source, r.native_id, r.experiment, r.name, r.status, r.deleted,
                     r.parent, r.start_ms, r.end_ms, r.user, r.git_commit, r.artifact_dir, {provenance},
-                    coalesce((SELECT sum(a.size) FROM artifacts a WHERE a.rid = r.rid AND a.origin IS NULL), 0)
+                    {bytes}
              FROM runs r JOIN stores s ON s.id = r.store_id
              WHERE {run_where}
              ORDER BY r.rid"
@@ -412,6 +413,19 @@ impl Index {
         let mut files = rows.collect::<Result<_, _>>()?;
         self.add_attached_files(run_id, &mut files)?;
         Ok(files)
+    }
+
+    /// The datasets a run consumed (MLflow dataset inputs), by name.
+    pub fn datasets(&self, run_id: &str) -> Result<Vec<runlens_sources::DatasetInput>, IndexError> {
+        let rid: Option<i64> = self.conn.query_row("SELECT rid FROM runs WHERE id = ?1", [run_id], |r| r.get(0)).optional()?;
+        let rid = rid.ok_or_else(|| IndexError::UnknownRun(run_id.to_string()))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name, digest, context, source_type, source FROM datasets WHERE rid = ?1 ORDER BY name, digest, context")?;
+        let rows = stmt.query_map([rid], |r| {
+            Ok(runlens_sources::DatasetInput { name: r.get(0)?, digest: r.get(1)?, context: r.get(2)?, source_type: r.get(3)?, source: r.get(4)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Every stored point of one metric of one run, sorted by step. `Ok(None)` when the

@@ -12,8 +12,8 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// Bump when the cache layout changes; the cache is then rebuilt from the stores.
-/// 7: `files.cursor`; 8: `runs.provenance`.
-pub const CACHE_VERSION: i64 = 8;
+/// 7: `files.cursor`; 8: `runs.provenance`; 9: `datasets`.
+pub const CACHE_VERSION: i64 = 9;
 
 /// User-data migrations, applied in order; the user version is their count.
 const USER_MIGRATIONS: &[&str] = &[
@@ -78,7 +78,7 @@ const USER_MIGRATIONS: &[&str] = &[
     );",
 ];
 
-const CACHE_TABLES: &[&str] = &["stores", "experiments", "runs", "params", "tags", "metrics", "chunks", "artifacts", "files", "warnings"];
+const CACHE_TABLES: &[&str] = &["stores", "experiments", "runs", "params", "tags", "metrics", "chunks", "artifacts", "datasets", "files", "warnings"];
 
 const CACHE_SCHEMA: &str = "
 CREATE TABLE stores (
@@ -170,6 +170,16 @@ CREATE TABLE artifacts (
     origin TEXT,                   -- '<file>#<offset>' for artifacts embedded in another file
     PRIMARY KEY (rid, path)
 ) WITHOUT ROWID;
+-- The datasets each run consumed (MLflow dataset inputs): `datasets.*` in filters.
+CREATE TABLE datasets (
+    rid INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    context TEXT,
+    source_type TEXT,
+    source TEXT
+);
+CREATE INDEX datasets_rid ON datasets (rid);
 -- What each file looked like when last read: the basis of incremental rescans.
 CREATE TABLE files (
     store_id INTEGER NOT NULL,

@@ -8,7 +8,7 @@
 //! too. The differences kept on purpose are listed, and each entry must still differ (so
 //! the lists stay exact): [`EXTENSIONS`] (MLflow rejects or answers otherwise, we accept),
 //! [`STRICTER`] (MLflow guesses at malformed text, we reject), [`KNOWN`] (per store, with
-//! the reason) and `pending` (datasets, not indexed yet). The filter module's
+//! the reason). Dataset filters are compared like any other. The filter module's
 //! documentation lists the same differences.
 
 mod common;
@@ -264,14 +264,6 @@ const KNOWN: &[(&str, &str, &str)] = &[
     ("attributes.artifact_uri != 'nowhere'", "written-sqlite", "runs without an artifact folder"),
 ];
 
-/// Filters MLflow accepts that are errors here until datasets are indexed (they come with
-/// the artifacts issue): the syntax and its errors are MLflow's already.
-fn pending(filter: &str) -> bool {
-    ["datasets.", "dataset."].iter().any(|p| filter.starts_with(p)) && !MLFLOW_ERRORS_ON_DATASETS.contains(&filter)
-}
-
-const MLFLOW_ERRORS_ON_DATASETS: &[&str] = &["datasets.size = 'x'", "datasets.name > 'a'", "datasets.name = 1"];
-
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -390,8 +382,7 @@ fn mlflow_filters_select_what_mlflow_selects() {
             if known && same {
                 problems.push(format!("{filter:?} on {name} is listed in KNOWN but agrees with MLflow now: remove it"));
             }
-            let excused =
-                extension || known || (stricter && matches!(theirs, Answer::Ids(_))) || (pending(template) && matches!(mine, Answer::Error(_)));
+            let excused = extension || known || (stricter && matches!(theirs, Answer::Ids(_)));
             if !same && !excused {
                 problems.push(format!("{filter:?} on {name}:\n  mlflow: {theirs:?}\n  runlens: {mine:?}"));
             }
@@ -405,9 +396,6 @@ fn mlflow_filters_select_what_mlflow_selects() {
         }
         if stricter && ours.is_ok() {
             problems.push(format!("{filter:?} is listed in STRICTER but is accepted"));
-        }
-        if pending(template) && ours.is_ok() {
-            problems.push(format!("{filter:?} works now: compare it (remove it from `pending`)"));
         }
     }
     assert!(problems.is_empty(), "{} of {compared} answers differ from MLflow's:\n{}", problems.len(), problems.join("\n"));

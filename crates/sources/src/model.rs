@@ -168,6 +168,20 @@ pub struct Artifact {
     pub origin: Option<String>,
 }
 
+/// A dataset a run consumed, as its tracker records it (MLflow's dataset inputs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatasetInput {
+    pub name: String,
+    /// The tracker's content digest of the dataset.
+    pub digest: String,
+    /// What the run used it for (`training`, `eval`), if recorded.
+    pub context: Option<String>,
+    /// Where it came from: the kind (`local`, `http`, `hugging_face`, `code`) and the
+    /// tracker's description of the place (JSON as MLflow writes it).
+    pub source_type: Option<String>,
+    pub source: Option<String>,
+}
+
 /// New points for one metric key of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesUpdate {
@@ -262,6 +276,8 @@ pub struct RunUpdate {
     pub series: Vec<SeriesUpdate>,
     /// Full replacement of the artifact listing, when `Some`.
     pub artifacts: Option<Vec<Artifact>>,
+    /// Full replacement of the datasets the run consumed, when `Some`.
+    pub datasets: Option<Vec<DatasetInput>>,
     /// `Some`: the complete set of file marks owned by this run, replacing the old set.
     /// Committed in the same transaction as the data above.
     pub marks: Option<Vec<(String, FileMark)>>,

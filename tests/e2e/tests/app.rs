@@ -504,6 +504,11 @@ async fn double_clicking_a_run_opens_its_page() {
         assert!(params.contains(&format!("{k}\t{}", v.as_str().unwrap())), "{k} = {v} missing from {params}");
     }
     app.wait_css("[data-testid='run-artifacts'] tr").await;
+    // The dataset it consumed, as its MLflow inputs record it.
+    let datasets = app.wait_text("[data-testid='run-datasets']", "toy-train").await;
+    assert!(datasets.contains("a9e63616") && datasets.contains("training"), "{datasets}");
+    app.d().execute("document.querySelector(\"[data-testid='run-datasets']\").scrollIntoView()", vec![]).await.unwrap();
+    app.screenshot("run-page-datasets").await;
     // The reproduce command from what MLflow recorded (its tags name the commit and the
     // script; it keeps no arguments, which the page says).
     let commit = run["tags"]["mlflow.source.git.commit"].as_str().unwrap();

@@ -78,8 +78,8 @@
 //!   dangling `and` (`metrics.acc > 0.5 and`) and inserts a missing one
 //!   (`metrics.acc > 0.5 metrics.loss < 1`).
 //! * `datasets.name` / `digest` / `context` take MLflow's syntax and give MLflow's
-//!   errors, but a valid dataset test is an error ("not in the index yet") until the
-//!   readers index dataset inputs: answering "nothing matches" would be wrong.
+//!   errors; a run passes when one of the datasets it consumed does (MLflow's dataset
+//!   inputs, as both MLflow readers index them).
 //! * `artifact_uri` is the `file://` URI of where the run's artifact folder is now (a
 //!   moved store's URIs name the new place), and runs whose artifact folder does not
 //!   exist (an SQLite store's run that logged no artifact) have none, so they pass no
@@ -104,7 +104,7 @@ mod tests;
 
 pub use lexer::CmpOp;
 pub use parser::MAX_DEPTH;
-pub(crate) use sql::register_functions;
+pub(crate) use sql::{ARTIFACT_BYTES, register_functions};
 pub use sql::{Compiled, Leaf, LeafKind, compile_sort, leaf, parse_size_bytes};
 
 /// Characters `start..end` of the filter text (counted in Unicode scalar values).

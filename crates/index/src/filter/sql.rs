@@ -40,10 +40,14 @@ pub fn compile_sort(key: &SortKey) -> Vec<Compiled> {
     }
 }
 
+/// The total size of the files the store lists for `runs r` (not those inside logs):
+/// `artifacts.size`, and `RunRecord::artifact_bytes`.
+pub(crate) const ARTIFACT_BYTES: &str = "coalesce((SELECT sum(a.size) FROM artifacts a WHERE a.rid = r.rid AND a.origin IS NULL), 0)";
+
 /// SQL for a number about the files of `runs r` (`None`: paths, tested row by row).
 fn artifacts_sql(k: ArtifactKey) -> Option<&'static str> {
     match k {
-        ArtifactKey::Size => Some("coalesce((SELECT sum(a.size) FROM artifacts a WHERE a.rid = r.rid AND a.origin IS NULL), 0)"),
+        ArtifactKey::Size => Some(ARTIFACT_BYTES),
         ArtifactKey::Count => Some("(SELECT count(*) FROM artifacts a WHERE a.rid = r.rid AND a.origin IS NULL)"),
         ArtifactKey::Path | ArtifactKey::Hash => None,
     }
@@ -199,7 +203,10 @@ pub fn leaf(field: &Field, pred: &Pred, span: Span) -> Result<Leaf, FilterError>
             attr_pred(*attr, pred, span, &mut c)?;
             LeafKind::RunCondition
         }
-        Field::Dataset(key) => return Err(dataset_pred(*key, pred, span)),
+        Field::Dataset(key) => {
+            dataset_pred(*key, pred, span, &mut c)?;
+            LeafKind::RunCondition
+        }
         Field::Artifacts(key) => {
             artifacts_pred(*key, pred, span, &mut c)?;
             LeafKind::RunCondition
@@ -295,31 +302,31 @@ pub(crate) fn is_quantity(word: &str) -> bool {
     parse_size_bytes(word).is_some() || parse_duration_s(word).is_some()
 }
 
-/// Dataset tests. Their syntax and errors are MLflow's (`=`, `!=`, `like`, `ilike`, `in`,
-/// `not in` with text), but the index does not hold the runs' dataset inputs yet, so even a
-/// valid one is an error rather than a silent "nothing matches".
-fn dataset_pred(key: DatasetKey, pred: &Pred, span: Span) -> FilterError {
+/// Dataset tests, with MLflow's syntax and errors (`=`, `!=`, `like`, `ilike`, `in`,
+/// `not in` with text): a run passes when one of the datasets it consumed does.
+fn dataset_pred(key: DatasetKey, pred: &Pred, span: Span, c: &mut Compiled) -> Result<(), FilterError> {
     let allowed = match pred {
         Pred::Cmp(op, _) => matches!(op, CmpOp::Eq | CmpOp::Ne),
         Pred::In { .. } | Pred::Like { .. } => true,
         Pred::Regex { .. } | Pred::IsNull { .. } => false,
     };
     if !allowed {
-        return FilterError::new(
+        return Err(FilterError::new(
             span,
             "datasets compare with =, !=, like, ilike, in (...) and not in (...)",
             &["`=`", "`!=`", "`like`", "`ilike`", "`in`"],
-        );
+        ));
     }
-    if let Err(e) = text_only(pred, "dataset fields are text") {
-        return e;
-    }
-    let what = match key {
-        DatasetKey::Name => "names",
-        DatasetKey::Digest => "digests",
-        DatasetKey::Context => "contexts",
+    text_only(pred, "dataset fields are text")?;
+    let col = match key {
+        DatasetKey::Name => "d.name",
+        DatasetKey::Digest => "d.digest",
+        DatasetKey::Context => "d.context",
     };
-    FilterError::new(span, format!("dataset {what} are not in the index yet: a filter on them cannot be answered"), &[])
+    c.sql.push_str("EXISTS (SELECT 1 FROM datasets d WHERE d.rid = r.rid AND ");
+    mixed_pred(col, "NULL", pred, span, c)?;
+    c.sql.push(')');
+    Ok(())
 }
 
 /// A predicate on a number column: only numbers (and NULL tests) make sense. A NULL in a

@@ -358,12 +358,6 @@ fn comparisons_that_can_never_match_are_errors() {
                                   ^^^^ `artifact_uri` is text: put the value in quotes ('true') (expected a 'string')"#]],
     );
     check(
-        "datasets.name = 'train'",
-        expect![[r#"
-        datasets.name = 'train'
-        ^^^^^^^^^^^^^^^^^^^^^^^ dataset names are not in the index yet: a filter on them cannot be answered"#]],
-    );
-    check(
         "datasets.name > 'a'",
         expect![[r#"
         datasets.name > 'a'

@@ -219,12 +219,13 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
     let meta_mark = std::fs::metadata(&meta_path).ok().map(|m| FileMark::of(&m));
     let params = walk_files(&dir.join("params"));
     let tags = walk_files(&dir.join("tags"));
+    let inputs = walk_files(&dir.join("inputs"));
     let models = logged_models(ctx.root, run);
     let mut fp = Fingerprint::default();
     if let Some(m) = &meta_mark {
         fp.u64(m.size).u64(m.mtime_ns as u64).u64(m.inode);
     }
-    for (prefix, files) in [("p", &params), ("t", &tags)] {
+    for (prefix, files) in [("p", &params), ("t", &tags), ("i", &inputs)] {
         for f in files.iter() {
             fp.bytes(prefix.as_bytes()).bytes(f.rel.as_bytes()).u64(f.mark.size).u64(f.mark.mtime_ns as u64).u64(f.mark.inode);
         }
@@ -268,6 +269,7 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
         }
         update.params = Some(params);
         update.tags = Some(tags);
+        update.datasets = Some(dataset_inputs(run, &dir, &inputs, &mut update.warnings));
     } else {
         marks.push((small_key, small_mark));
     }
@@ -312,6 +314,48 @@ fn read_run(ctx: &ScanContext, run: &RunFolder) -> RunUpdate {
         update.marks = Some(marks);
     }
     update
+}
+
+/// The datasets a run consumed: each `inputs/<id>/meta.yaml` of `source_type: DATASET`
+/// names a dataset of the experiment (`<experiment>/datasets/<source_id>/meta.yaml`:
+/// name, digest, source); its `mlflow.data.context` tag says what for. Model inputs are
+/// not datasets. An input or dataset that cannot be read is a warning.
+fn dataset_inputs(run: &RunFolder, dir: &Path, inputs: &[crate::util::WalkedFile], warnings: &mut Vec<Warning>) -> Vec<DatasetInput> {
+    let mut out = Vec::new();
+    let experiment = dir.parent().unwrap_or(dir);
+    for input in inputs.iter().filter(|f| f.rel.ends_with("/meta.yaml")) {
+        let rel = format!("{}/inputs/{}", run.rel, input.rel);
+        let doc = match read_text(&input.path).map_err(|e| e.to_string()).and_then(|t| parse_yaml(&t)) {
+            Ok(doc) => doc,
+            Err(reason) => {
+                warnings.push(Warning::new(rel, None, format!("cannot read the input: {reason}")));
+                continue;
+            }
+        };
+        if yaml_str(&doc["source_type"]).as_deref() != Some("DATASET") {
+            continue;
+        }
+        let Some(id) = yaml_str(&doc["source_id"]).filter(|id| !id.is_empty() && !id.contains(['/', '\\']) && id != "..") else {
+            warnings.push(Warning::new(rel, None, "the input names no dataset".to_string()));
+            continue;
+        };
+        let dataset_path = experiment.join("datasets").join(&id).join("meta.yaml");
+        let dataset = match read_text(&dataset_path).map_err(|e| e.to_string()).and_then(|t| parse_yaml(&t)) {
+            Ok(d) => d,
+            Err(reason) => {
+                warnings.push(Warning::new(rel, None, format!("cannot read its dataset {id}: {reason}")));
+                continue;
+            }
+        };
+        out.push(DatasetInput {
+            name: yaml_str(&dataset["name"]).unwrap_or_default(),
+            digest: yaml_str(&dataset["digest"]).unwrap_or_default(),
+            context: yaml_str(&doc["tags"]["mlflow.data.context"]),
+            source_type: yaml_str(&dataset["source_type"]),
+            source: yaml_str(&dataset["source"]),
+        });
+    }
+    out
 }
 
 /// What of one metric file goes into the run's update: `(mode, points, warnings, offset

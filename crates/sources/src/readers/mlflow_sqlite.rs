@@ -99,6 +99,7 @@ impl Reader for MlflowSqlite {
         let mut series = read_metrics(&conn, &schema, after, high, &run_marks).map_err(db_error)?;
         let runs = read_runs(&conn, &schema).map_err(db_error)?;
         let mut models = logged_models(&conn).map_err(db_error)?;
+        let mut datasets = dataset_inputs(&conn).map_err(db_error)?;
         conn.execute_batch("COMMIT").map_err(db_error)?;
 
         for (id, info) in experiments {
@@ -153,6 +154,7 @@ impl Reader for MlflowSqlite {
                 series: run_series.into_iter().map(|(key, points)| SeriesUpdate { key, mode, points }).collect(),
                 tags: Some(tags),
                 artifacts: Some(artifacts),
+                datasets: Some(datasets.remove(&row.id).unwrap_or_default()),
                 marks: Some(vec![mark]),
                 warnings,
                 native_id: row.id,
@@ -288,6 +290,38 @@ fn read_runs(conn: &Connection, schema: &Schema) -> rusqlite::Result<Vec<RunRow>
 
 /// `run_uuid → [(model id, artifact location)]` of the models runs logged (MLflow 3's
 /// `logged_models`; none in older databases), in model id order.
+/// Per run, the datasets it consumed (MLflow ≥ 2.4: `inputs` rows of source type
+/// `DATASET` and destination type `RUN`, their `datasets` row, the `mlflow.data.context`
+/// input tag); none before those tables existed.
+fn dataset_inputs(conn: &Connection) -> rusqlite::Result<HashMap<String, Vec<DatasetInput>>> {
+    let mut out: HashMap<String, Vec<DatasetInput>> = HashMap::new();
+    let tables = table_names(conn)?;
+    if !["inputs", "datasets"].iter().all(|t| tables.iter().any(|x| x == t)) {
+        return Ok(out);
+    }
+    let context = if tables.iter().any(|t| t == "input_tags") {
+        "(SELECT t.value FROM input_tags t WHERE t.input_uuid = i.input_uuid AND t.name = 'mlflow.data.context')"
+    } else {
+        "NULL"
+    };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT i.destination_id, d.name, d.digest, {context}, d.dataset_source_type, d.dataset_source
+         FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id
+         WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN' ORDER BY i.destination_id, d.name, i.input_uuid"
+    ))?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        out.entry(r.get(0)?).or_default().push(DatasetInput {
+            name: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            digest: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            context: r.get(3)?,
+            source_type: r.get(4)?,
+            source: r.get(5)?,
+        });
+    }
+    Ok(out)
+}
+
 fn logged_models(conn: &Connection) -> rusqlite::Result<HashMap<String, Vec<(String, String)>>> {
     let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
     if !table_names(conn)?.iter().any(|t| t == "logged_models") {

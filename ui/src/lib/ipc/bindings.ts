@@ -123,6 +123,8 @@ present: boolean, };
 
 export type SameFileView = { runId: string, runName: string, path: string, };
 
+export type DatasetView = { name: string, digest: string, context: string | null, sourceType: string | null, source: string | null, };
+
 export type ThumbnailRequest = { runId: string, path: string, side: number, };
 
 export type ThumbnailView = { url: string, 
@@ -208,7 +210,11 @@ nativeId: string, commit: string | null, artifactDir: string | null, tags: { [ke
 /**
  * The folders attached to the run, the earliest first.
  */
-attachedFolders: Array<AttachedFolderView>, starred: boolean, note: string, labels: Array<string>, 
+attachedFolders: Array<AttachedFolderView>, 
+/**
+ * The datasets it consumed, by name.
+ */
+datasets: Array<DatasetView>, starred: boolean, note: string, labels: Array<string>, 
 /**
  * `null` when the tracker recorded nothing of how the run started.
  */

@@ -391,6 +391,7 @@ fn read_everything(ctx: &ScanContext, experiment: &str, run: &RunFolder, state_k
         marks: Some(marks),
         reread,
         warnings: data.warnings,
+        datasets: None,
     }
 }
 

@@ -1332,6 +1332,8 @@ pub struct CompareView {
     pub runs: Vec<ComparedRunView>,
     pub params: Vec<ValueRowView>,
     pub tags: Vec<ValueRowView>,
+    /// Per dataset name, each run's digest (and context).
+    pub datasets: Vec<ValueRowView>,
     pub metrics: Vec<MetricRowView>,
     pub importance: Option<ImportanceView>,
     pub plots: PlotsView,
@@ -1362,6 +1364,7 @@ impl CompareView {
                 .collect(),
             params: rows(c.params),
             tags: rows(c.tags),
+            datasets: rows(c.datasets),
             metrics: c
                 .metrics
                 .into_iter()

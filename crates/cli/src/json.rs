@@ -211,6 +211,7 @@ pub fn comparison(c: &Comparison, only_diff: bool) -> Value {
         "runs": c.runs.iter().map(|r| json!({"id": r.id, "name": r.name, "source": r.source, "experiment": r.experiment, "status": r.status})).collect::<Vec<_>>(),
         "params": rows(&c.params),
         "tags": rows(&c.tags),
+        "datasets": rows(&c.datasets),
         "metrics": metrics,
         "importance": importance,
     })

@@ -489,435 +489,436 @@ fn compare_json() {
     s.check(
         &["compare", "--filter", filter, "--only-diff", "--metric", "val/loss", "--json"],
         expect![[r#"
-        {
-          "importance": {
-            "aggregate": "latest",
-            "metric": "val/loss",
-            "params": [
-              {
-                "key": "weight_decay",
-                "method": "spearman",
-                "rho": -1.0,
-                "runs": 3,
-                "strength": 1.0
-              },
-              {
-                "key": "batch_size",
-                "method": "spearman",
-                "rho": 0.8660254037844387,
-                "runs": 3,
-                "strength": 0.8660254037844387
-              },
-              {
-                "epsilon_squared": 0.75,
-                "groups": 2,
-                "key": "use_amp",
-                "method": "kruskal_wallis",
-                "runs": 3,
-                "strength": 0.75
-              },
-              {
-                "key": "epochs",
-                "method": "spearman",
-                "rho": -0.5,
-                "runs": 3,
-                "strength": 0.5
-              },
-              {
-                "key": "learning_rate",
-                "method": "spearman",
-                "rho": -0.5,
-                "runs": 3,
-                "strength": 0.5
-              }
-            ]
-          },
-          "metrics": [
             {
-              "best": {
-                "first": [
-                  0
-                ],
-                "last": [
-                  2
-                ],
-                "latest": [
-                  2
-                ],
-                "max": [
-                  2
-                ],
-                "min": [
-                  0
+              "datasets": [],
+              "importance": {
+                "aggregate": "latest",
+                "metric": "val/loss",
+                "params": [
+                  {
+                    "key": "weight_decay",
+                    "method": "spearman",
+                    "rho": -1.0,
+                    "runs": 3,
+                    "strength": 1.0
+                  },
+                  {
+                    "key": "batch_size",
+                    "method": "spearman",
+                    "rho": 0.8660254037844387,
+                    "runs": 3,
+                    "strength": 0.8660254037844387
+                  },
+                  {
+                    "epsilon_squared": 0.75,
+                    "groups": 2,
+                    "key": "use_amp",
+                    "method": "kruskal_wallis",
+                    "runs": 3,
+                    "strength": 0.75
+                  },
+                  {
+                    "key": "epochs",
+                    "method": "spearman",
+                    "rho": -0.5,
+                    "runs": 3,
+                    "strength": 0.5
+                  },
+                  {
+                    "key": "learning_rate",
+                    "method": "spearman",
+                    "rho": -0.5,
+                    "runs": 3,
+                    "strength": 0.5
+                  }
                 ]
               },
-              "differs": true,
-              "direction": "higher",
-              "direction_chosen": false,
-              "key": "train/accuracy",
-              "values": [
+              "metrics": [
                 {
-                  "count": 45,
-                  "first": 0.12237511529033006,
-                  "first_step": 0,
-                  "last": 0.866832383710739,
-                  "last_step": 44,
-                  "latest": 0.866832383710739,
-                  "max": 0.8964852149982573,
-                  "max_step": 44,
-                  "min": 0.12237511529033006
+                  "best": {
+                    "first": [
+                      0
+                    ],
+                    "last": [
+                      2
+                    ],
+                    "latest": [
+                      2
+                    ],
+                    "max": [
+                      2
+                    ],
+                    "min": [
+                      0
+                    ]
+                  },
+                  "differs": true,
+                  "direction": "higher",
+                  "direction_chosen": false,
+                  "key": "train/accuracy",
+                  "values": [
+                    {
+                      "count": 45,
+                      "first": 0.12237511529033006,
+                      "first_step": 0,
+                      "last": 0.866832383710739,
+                      "last_step": 44,
+                      "latest": 0.866832383710739,
+                      "max": 0.8964852149982573,
+                      "max_step": 44,
+                      "min": 0.12237511529033006
+                    },
+                    {
+                      "count": 80,
+                      "first": 0.0837939211521241,
+                      "first_step": 0,
+                      "last": 0.8676483234458695,
+                      "last_step": 79,
+                      "latest": 0.8676483234458695,
+                      "max": 0.8833098447971989,
+                      "max_step": 79,
+                      "min": 0.0837939211521241
+                    },
+                    {
+                      "count": 80,
+                      "first": 0.1208805458167077,
+                      "first_step": 0,
+                      "last": 0.8881201588529362,
+                      "last_step": 79,
+                      "latest": 0.8881201588529362,
+                      "max": 0.9219004405924949,
+                      "max_step": 79,
+                      "min": 0.1208805458167077
+                    }
+                  ]
                 },
                 {
-                  "count": 80,
-                  "first": 0.0837939211521241,
-                  "first_step": 0,
-                  "last": 0.8676483234458695,
-                  "last_step": 79,
-                  "latest": 0.8676483234458695,
-                  "max": 0.8833098447971989,
-                  "max_step": 79,
-                  "min": 0.0837939211521241
+                  "best": {
+                    "first": [
+                      2
+                    ],
+                    "last": [
+                      0
+                    ],
+                    "latest": [
+                      0
+                    ],
+                    "max": [
+                      2
+                    ],
+                    "min": [
+                      0
+                    ]
+                  },
+                  "differs": true,
+                  "direction": "lower",
+                  "direction_chosen": false,
+                  "key": "train/loss",
+                  "values": [
+                    {
+                      "count": 45,
+                      "first": 2.2679883270582093,
+                      "first_step": 0,
+                      "last": 0.13326548419579048,
+                      "last_step": 44,
+                      "latest": 0.13326548419579048,
+                      "max": 2.2679883270582093,
+                      "max_step": 44,
+                      "min": 0.13326548419579048
+                    },
+                    {
+                      "count": 80,
+                      "first": 2.495535385659197,
+                      "first_step": 0,
+                      "last": 0.14383026954405262,
+                      "last_step": 79,
+                      "latest": 0.14383026954405262,
+                      "max": 2.495535385659197,
+                      "max_step": 79,
+                      "min": 0.1435333401278142
+                    },
+                    {
+                      "count": 80,
+                      "first": 2.0195060701847565,
+                      "first_step": 0,
+                      "last": 0.3436155024459894,
+                      "last_step": 79,
+                      "latest": 0.3436155024459894,
+                      "max": 2.0195060701847565,
+                      "max_step": 79,
+                      "min": 0.30264311189227366
+                    }
+                  ]
                 },
                 {
-                  "count": 80,
-                  "first": 0.1208805458167077,
-                  "first_step": 0,
-                  "last": 0.8881201588529362,
-                  "last_step": 79,
-                  "latest": 0.8881201588529362,
-                  "max": 0.9219004405924949,
-                  "max_step": 79,
-                  "min": 0.1208805458167077
+                  "best": {
+                    "first": [
+                      2
+                    ],
+                    "last": [
+                      2
+                    ],
+                    "latest": [
+                      2
+                    ],
+                    "max": [
+                      2
+                    ],
+                    "min": [
+                      2
+                    ]
+                  },
+                  "differs": true,
+                  "direction": "higher",
+                  "direction_chosen": false,
+                  "key": "val/accuracy",
+                  "values": [
+                    null,
+                    {
+                      "count": 8,
+                      "first": 0.3483080297186247,
+                      "first_step": 9,
+                      "last": 0.7707509306854242,
+                      "last_step": 79,
+                      "latest": 0.7707509306854242,
+                      "max": 0.7749650368120865,
+                      "max_step": 79,
+                      "min": 0.3483080297186247
+                    },
+                    {
+                      "count": 8,
+                      "first": 0.5060061008436371,
+                      "first_step": 9,
+                      "last": 0.8920917077868594,
+                      "last_step": 79,
+                      "latest": 0.8920917077868594,
+                      "max": 0.9319481042228854,
+                      "max_step": 79,
+                      "min": 0.5060061008436371
+                    }
+                  ]
+                },
+                {
+                  "best": {
+                    "first": [
+                      0
+                    ],
+                    "last": [
+                      1
+                    ],
+                    "latest": [
+                      1
+                    ],
+                    "max": [
+                      0
+                    ],
+                    "min": [
+                      1
+                    ]
+                  },
+                  "differs": true,
+                  "direction": "lower",
+                  "direction_chosen": false,
+                  "key": "val/loss",
+                  "values": [
+                    {
+                      "count": 4,
+                      "first": 0.981628666128771,
+                      "first_step": 9,
+                      "last": 0.31341729013314745,
+                      "last_step": 39,
+                      "latest": 0.31341729013314745,
+                      "max": 0.981628666128771,
+                      "max_step": 39,
+                      "min": 0.31341729013314745
+                    },
+                    {
+                      "count": 8,
+                      "first": 1.1681616108040036,
+                      "first_step": 9,
+                      "last": 0.18803574361512337,
+                      "last_step": 79,
+                      "latest": 0.18803574361512337,
+                      "max": 1.1681616108040036,
+                      "max_step": 79,
+                      "min": 0.1750630229535758
+                    },
+                    {
+                      "count": 8,
+                      "first": 1.274128632988308,
+                      "first_step": 9,
+                      "last": 0.35390207568278753,
+                      "last_step": 79,
+                      "latest": 0.35390207568278753,
+                      "max": 1.274128632988308,
+                      "max_step": 79,
+                      "min": 0.35390207568278753
+                    }
+                  ]
+                }
+              ],
+              "params": [
+                {
+                  "differs": true,
+                  "key": "batch_size",
+                  "values": [
+                    "64",
+                    "16",
+                    "64"
+                  ]
+                },
+                {
+                  "differs": true,
+                  "key": "dropout",
+                  "values": [
+                    "0.172",
+                    null,
+                    null
+                  ]
+                },
+                {
+                  "differs": true,
+                  "key": "epochs",
+                  "values": [
+                    "36",
+                    "9",
+                    "6"
+                  ]
+                },
+                {
+                  "differs": true,
+                  "key": "learning_rate",
+                  "values": [
+                    "0.0003",
+                    "0.01",
+                    "0.001"
+                  ]
+                },
+                {
+                  "differs": true,
+                  "key": "model",
+                  "values": [
+                    "{'arch': 'resnet50', 'depth': 18, 'width_mult': 0.68, 'pretrained': True}",
+                    "{'arch': 'mlp', 'depth': 34, 'width_mult': 1.11, 'pretrained': False}",
+                    "{'arch': 'mlp', 'depth': 30, 'width_mult': 1.58, 'pretrained': True}"
+                  ]
+                },
+                {
+                  "differs": true,
+                  "key": "momentum",
+                  "values": [
+                    "0.945",
+                    null,
+                    null
+                  ]
+                },
+                {
+                  "differs": true,
+                  "key": "optimizer",
+                  "values": [
+                    "sgd",
+                    "adamw",
+                    "adam"
+                  ]
+                },
+                {
+                  "differs": true,
+                  "key": "scheduler",
+                  "values": [
+                    "step",
+                    null,
+                    null
+                  ]
+                },
+                {
+                  "differs": true,
+                  "key": "seed",
+                  "values": [
+                    "7867",
+                    null,
+                    null
+                  ]
+                },
+                {
+                  "differs": true,
+                  "key": "use_amp",
+                  "values": [
+                    "False",
+                    "False",
+                    "True"
+                  ]
+                },
+                {
+                  "differs": true,
+                  "key": "weight_decay",
+                  "values": [
+                    "1.064e-05",
+                    "0.00046821",
+                    "2.38e-06"
+                  ]
+                }
+              ],
+              "runs": [
+                {
+                  "experiment": "text-classification",
+                  "id": "<id of 3cdc3609b3624b3ea94f6421d5d427e9>",
+                  "name": "oom-crash",
+                  "source": "mlflow",
+                  "status": "failed"
+                },
+                {
+                  "experiment": "text-classification",
+                  "id": "<id of 5074934c27d5473482cbc3bc6d792667>",
+                  "name": "trial-1 dropout=0.3",
+                  "source": "mlflow",
+                  "status": "finished"
+                },
+                {
+                  "experiment": "text-classification",
+                  "id": "<id of 53c87e98d12147f28057b7d5cc0dde7e>",
+                  "name": "trial-0 dropout=0.1",
+                  "source": "mlflow",
+                  "status": "finished"
+                }
+              ],
+              "tags": [
+                {
+                  "differs": true,
+                  "key": "failure_reason",
+                  "values": [
+                    "CUDA out of memory (simulated)",
+                    null,
+                    null
+                  ]
+                },
+                {
+                  "differs": true,
+                  "key": "mlflow.parentRunId",
+                  "values": [
+                    null,
+                    "9feac3ec9cb546c4a01281a5d84bf168",
+                    "9feac3ec9cb546c4a01281a5d84bf168"
+                  ]
+                },
+                {
+                  "differs": true,
+                  "key": "mlflow.runName",
+                  "values": [
+                    "oom-crash",
+                    "trial-1 dropout=0.3",
+                    "trial-0 dropout=0.1"
+                  ]
+                },
+                {
+                  "differs": true,
+                  "key": "mlflow.user",
+                  "values": [
+                    "alice",
+                    "bob",
+                    "alice"
+                  ]
                 }
               ]
-            },
-            {
-              "best": {
-                "first": [
-                  2
-                ],
-                "last": [
-                  0
-                ],
-                "latest": [
-                  0
-                ],
-                "max": [
-                  2
-                ],
-                "min": [
-                  0
-                ]
-              },
-              "differs": true,
-              "direction": "lower",
-              "direction_chosen": false,
-              "key": "train/loss",
-              "values": [
-                {
-                  "count": 45,
-                  "first": 2.2679883270582093,
-                  "first_step": 0,
-                  "last": 0.13326548419579048,
-                  "last_step": 44,
-                  "latest": 0.13326548419579048,
-                  "max": 2.2679883270582093,
-                  "max_step": 44,
-                  "min": 0.13326548419579048
-                },
-                {
-                  "count": 80,
-                  "first": 2.495535385659197,
-                  "first_step": 0,
-                  "last": 0.14383026954405262,
-                  "last_step": 79,
-                  "latest": 0.14383026954405262,
-                  "max": 2.495535385659197,
-                  "max_step": 79,
-                  "min": 0.1435333401278142
-                },
-                {
-                  "count": 80,
-                  "first": 2.0195060701847565,
-                  "first_step": 0,
-                  "last": 0.3436155024459894,
-                  "last_step": 79,
-                  "latest": 0.3436155024459894,
-                  "max": 2.0195060701847565,
-                  "max_step": 79,
-                  "min": 0.30264311189227366
-                }
-              ]
-            },
-            {
-              "best": {
-                "first": [
-                  2
-                ],
-                "last": [
-                  2
-                ],
-                "latest": [
-                  2
-                ],
-                "max": [
-                  2
-                ],
-                "min": [
-                  2
-                ]
-              },
-              "differs": true,
-              "direction": "higher",
-              "direction_chosen": false,
-              "key": "val/accuracy",
-              "values": [
-                null,
-                {
-                  "count": 8,
-                  "first": 0.3483080297186247,
-                  "first_step": 9,
-                  "last": 0.7707509306854242,
-                  "last_step": 79,
-                  "latest": 0.7707509306854242,
-                  "max": 0.7749650368120865,
-                  "max_step": 79,
-                  "min": 0.3483080297186247
-                },
-                {
-                  "count": 8,
-                  "first": 0.5060061008436371,
-                  "first_step": 9,
-                  "last": 0.8920917077868594,
-                  "last_step": 79,
-                  "latest": 0.8920917077868594,
-                  "max": 0.9319481042228854,
-                  "max_step": 79,
-                  "min": 0.5060061008436371
-                }
-              ]
-            },
-            {
-              "best": {
-                "first": [
-                  0
-                ],
-                "last": [
-                  1
-                ],
-                "latest": [
-                  1
-                ],
-                "max": [
-                  0
-                ],
-                "min": [
-                  1
-                ]
-              },
-              "differs": true,
-              "direction": "lower",
-              "direction_chosen": false,
-              "key": "val/loss",
-              "values": [
-                {
-                  "count": 4,
-                  "first": 0.981628666128771,
-                  "first_step": 9,
-                  "last": 0.31341729013314745,
-                  "last_step": 39,
-                  "latest": 0.31341729013314745,
-                  "max": 0.981628666128771,
-                  "max_step": 39,
-                  "min": 0.31341729013314745
-                },
-                {
-                  "count": 8,
-                  "first": 1.1681616108040036,
-                  "first_step": 9,
-                  "last": 0.18803574361512337,
-                  "last_step": 79,
-                  "latest": 0.18803574361512337,
-                  "max": 1.1681616108040036,
-                  "max_step": 79,
-                  "min": 0.1750630229535758
-                },
-                {
-                  "count": 8,
-                  "first": 1.274128632988308,
-                  "first_step": 9,
-                  "last": 0.35390207568278753,
-                  "last_step": 79,
-                  "latest": 0.35390207568278753,
-                  "max": 1.274128632988308,
-                  "max_step": 79,
-                  "min": 0.35390207568278753
-                }
-              ]
-            }
-          ],
-          "params": [
-            {
-              "differs": true,
-              "key": "batch_size",
-              "values": [
-                "64",
-                "16",
-                "64"
-              ]
-            },
-            {
-              "differs": true,
-              "key": "dropout",
-              "values": [
-                "0.172",
-                null,
-                null
-              ]
-            },
-            {
-              "differs": true,
-              "key": "epochs",
-              "values": [
-                "36",
-                "9",
-                "6"
-              ]
-            },
-            {
-              "differs": true,
-              "key": "learning_rate",
-              "values": [
-                "0.0003",
-                "0.01",
-                "0.001"
-              ]
-            },
-            {
-              "differs": true,
-              "key": "model",
-              "values": [
-                "{'arch': 'resnet50', 'depth': 18, 'width_mult': 0.68, 'pretrained': True}",
-                "{'arch': 'mlp', 'depth': 34, 'width_mult': 1.11, 'pretrained': False}",
-                "{'arch': 'mlp', 'depth': 30, 'width_mult': 1.58, 'pretrained': True}"
-              ]
-            },
-            {
-              "differs": true,
-              "key": "momentum",
-              "values": [
-                "0.945",
-                null,
-                null
-              ]
-            },
-            {
-              "differs": true,
-              "key": "optimizer",
-              "values": [
-                "sgd",
-                "adamw",
-                "adam"
-              ]
-            },
-            {
-              "differs": true,
-              "key": "scheduler",
-              "values": [
-                "step",
-                null,
-                null
-              ]
-            },
-            {
-              "differs": true,
-              "key": "seed",
-              "values": [
-                "7867",
-                null,
-                null
-              ]
-            },
-            {
-              "differs": true,
-              "key": "use_amp",
-              "values": [
-                "False",
-                "False",
-                "True"
-              ]
-            },
-            {
-              "differs": true,
-              "key": "weight_decay",
-              "values": [
-                "1.064e-05",
-                "0.00046821",
-                "2.38e-06"
-              ]
-            }
-          ],
-          "runs": [
-            {
-              "experiment": "text-classification",
-              "id": "<id of 3cdc3609b3624b3ea94f6421d5d427e9>",
-              "name": "oom-crash",
-              "source": "mlflow",
-              "status": "failed"
-            },
-            {
-              "experiment": "text-classification",
-              "id": "<id of 5074934c27d5473482cbc3bc6d792667>",
-              "name": "trial-1 dropout=0.3",
-              "source": "mlflow",
-              "status": "finished"
-            },
-            {
-              "experiment": "text-classification",
-              "id": "<id of 53c87e98d12147f28057b7d5cc0dde7e>",
-              "name": "trial-0 dropout=0.1",
-              "source": "mlflow",
-              "status": "finished"
-            }
-          ],
-          "tags": [
-            {
-              "differs": true,
-              "key": "failure_reason",
-              "values": [
-                "CUDA out of memory (simulated)",
-                null,
-                null
-              ]
-            },
-            {
-              "differs": true,
-              "key": "mlflow.parentRunId",
-              "values": [
-                null,
-                "9feac3ec9cb546c4a01281a5d84bf168",
-                "9feac3ec9cb546c4a01281a5d84bf168"
-              ]
-            },
-            {
-              "differs": true,
-              "key": "mlflow.runName",
-              "values": [
-                "oom-crash",
-                "trial-1 dropout=0.3",
-                "trial-0 dropout=0.1"
-              ]
-            },
-            {
-              "differs": true,
-              "key": "mlflow.user",
-              "values": [
-                "alice",
-                "bob",
-                "alice"
-              ]
-            }
-          ]
-        }"#]],
+            }"#]],
     );
 }

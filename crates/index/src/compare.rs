@@ -214,6 +214,9 @@ pub struct Comparison {
     pub runs: Vec<ComparedRun>,
     pub params: Vec<ValueRow>,
     pub tags: Vec<ValueRow>,
+    /// One row per dataset name the runs consumed: each run's digest (and what it used
+    /// it for), so a run trained on other data stands out. Filled by [`Index::compare`].
+    pub datasets: Vec<ValueRow>,
     pub metrics: Vec<MetricRow>,
     pub importance: Option<Importance>,
 }
@@ -261,6 +264,7 @@ impl Comparison {
                 .collect(),
             params,
             tags,
+            datasets: Vec::new(),
             metrics,
             importance,
         }
@@ -301,12 +305,17 @@ pub fn aggregate(m: &MetricSummary, agg: Agg) -> f64 {
 }
 
 fn value_rows(runs: &[RunRecord], map: impl Fn(&RunRecord) -> &BTreeMap<String, String>) -> Vec<ValueRow> {
-    let keys = union_keys(runs.iter().map(&map));
-    let mut values: Vec<Vec<Option<String>>> = vec![vec![None; runs.len()]; keys.len()];
-    for (j, run) in runs.iter().enumerate() {
+    rows_of(&runs.iter().map(map).collect::<Vec<_>>())
+}
+
+/// One row per key of any of `maps` (one per run), with each run's value.
+fn rows_of(maps: &[&BTreeMap<String, String>]) -> Vec<ValueRow> {
+    let keys = union_keys(maps.iter().copied());
+    let mut values: Vec<Vec<Option<String>>> = vec![vec![None; maps.len()]; keys.len()];
+    for (j, map) in maps.iter().enumerate() {
         // The run's keys are sorted, as `keys` are: walk both at once.
         let mut k = 0;
-        for (key, value) in map(run) {
+        for (key, value) in map.iter() {
             while keys[k] != key {
                 k += 1;
             }
@@ -529,7 +538,23 @@ impl Index {
 
     /// The runs side by side, with the user's metric directions.
     pub fn compare(&self, runs: &[RunRecord], importance_of: Option<(&str, Agg)>) -> Result<Comparison, IndexError> {
-        Ok(Comparison::of(runs, &self.metric_directions()?, importance_of))
+        let mut c = Comparison::of(runs, &self.metric_directions()?, importance_of);
+        // Per run, each dataset name's digest (and context); several inputs of one name
+        // are listed together.
+        let mut of_runs: Vec<BTreeMap<String, String>> = Vec::with_capacity(runs.len());
+        for run in runs {
+            let mut by_name: BTreeMap<String, String> = BTreeMap::new();
+            for d in self.datasets(&run.id)? {
+                let shown = match &d.context {
+                    Some(context) => format!("{} ({context})", d.digest),
+                    None => d.digest.clone(),
+                };
+                by_name.entry(d.name).and_modify(|v| *v = format!("{v}, {shown}")).or_insert(shown);
+            }
+            of_runs.push(by_name);
+        }
+        c.datasets = rows_of(&of_runs.iter().collect::<Vec<_>>());
+        Ok(c)
     }
 }
 

@@ -156,3 +156,30 @@ fn recorded_code_and_environments_are_diffed_pairwise() {
     let conda = &diffs[0];
     assert!(conda.a.is_some() && conda.b.is_none() && conda.unified.lines().skip(2).all(|l| !l.starts_with('+') || l.starts_with("+++")));
 }
+
+#[test]
+fn the_datasets_runs_consumed_are_compared_by_name() {
+    let mut t = TestIndex::new();
+    t.add(&fixture("mlflow-file"));
+    let runs = t.index.runs(&RunsQuery::default()).unwrap();
+    let with: Vec<_> = runs.iter().filter(|r| !t.index.datasets(&r.id).unwrap().is_empty()).cloned().collect();
+    let without = runs.iter().find(|r| t.index.datasets(&r.id).unwrap().is_empty()).unwrap().clone();
+    assert!(!with.is_empty());
+    let mut compared = with.clone();
+    compared.push(without);
+    let c = t.index.compare(&compared, None).unwrap();
+    // One row per name, each run's digest with what it used it for; a run without it is `None`.
+    let names: std::collections::BTreeSet<String> = with.iter().flat_map(|r| t.index.datasets(&r.id).unwrap()).map(|d| d.name).collect();
+    assert_eq!(c.datasets.iter().map(|r| r.key.clone()).collect::<std::collections::BTreeSet<_>>(), names);
+    for row in &c.datasets {
+        assert!(row.differs && row.values.last().unwrap().is_none(), "{row:?}");
+        for (run, value) in with.iter().zip(&row.values) {
+            let of_run: Vec<_> = t.index.datasets(&run.id).unwrap().into_iter().filter(|d| d.name == row.key).collect();
+            match (of_run.first(), value) {
+                (Some(d), Some(v)) => assert!(v.starts_with(&d.digest) && d.context.as_ref().is_none_or(|x| v.contains(&format!("({x})"))), "{v}"),
+                (None, None) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}

@@ -961,3 +961,21 @@ async fn disk_use_by_store_run_and_file_and_runs_filtered_by_their_size() {
     app.wait_text("[data-testid='run-title']", "long-run").await;
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_datasets_of_compared_runs_side_by_side() {
+    let app = App::start(&[fixture("mlflow-file")]).await;
+    app.texts("[data-testid='run-name']", 10).await;
+    let input = app.wait_css("[data-testid='filter-input']").await;
+    input.send_keys("name = 'resnet18-baseline' or name = 'diverged-run'").await.unwrap();
+    app.wait_text("[data-testid='run-count']", "2 runs").await;
+    app.wait_css("[data-testid='select-all']").await.click().await.unwrap();
+    app.wait_css("[data-testid='compare']").await.click().await.unwrap();
+    app.wait_css("[data-testid='compare-view']").await;
+    app.d().execute("document.querySelector(\"[data-testid='compare-datasets']\")?.scrollIntoView()", vec![]).await.unwrap();
+    let row = app.wait_text("[data-testid='compare-datasets']", "toy-train").await;
+    assert!(row.contains("a9e63616 (training)"), "{row}");
+    app.d().execute("document.querySelector(\"[data-testid='compare-datasets']\").scrollIntoView()", vec![]).await.unwrap();
+    app.screenshot("compare-datasets").await;
+    app.quit().await;
+}

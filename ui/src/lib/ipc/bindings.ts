@@ -365,7 +365,11 @@ strength: Num, runs: number, };
 
 export type ImportanceView = { metric: string, aggregate: Aggregate, effects: Array<EffectView>, };
 
-export type CompareView = { runs: Array<ComparedRunView>, params: Array<ValueRowView>, tags: Array<ValueRowView>, metrics: Array<MetricRowView>, importance: ImportanceView | null, plots: PlotsView, };
+export type CompareView = { runs: Array<ComparedRunView>, params: Array<ValueRowView>, tags: Array<ValueRowView>, 
+/**
+ * Per dataset name, each run's digest (and context).
+ */
+datasets: Array<ValueRowView>, metrics: Array<MetricRowView>, importance: ImportanceView | null, plots: PlotsView, };
 
 export type ReportFormat = "html" | "md" | "csv" | "tex";
 

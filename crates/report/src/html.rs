@@ -108,6 +108,7 @@ struct Page {
     runs: Vec<RunRow>,
     params: Vec<Row>,
     same_params: usize,
+    datasets: Vec<Row>,
     metrics: Vec<Row>,
     importance: Option<Importance>,
     charts: Vec<ChartView>,
@@ -144,16 +145,13 @@ pub fn html(report: &Report) -> String {
             commit: r.commit.as_deref().map(|c| c.chars().take(12).collect()).unwrap_or_else(|| "–".into()),
         })
         .collect();
-    let params: Vec<Row> = c
-        .params
-        .iter()
-        .filter(|r| r.differs)
-        .map(|r| Row {
-            key: r.key.clone(),
-            better: "",
-            cells: r.values.iter().map(|v| Cell { text: v.clone().unwrap_or_default(), missing: v.is_none(), best: false }).collect(),
-        })
-        .collect();
+    let value_row = |r: &runlens_index::compare::ValueRow| Row {
+        key: r.key.clone(),
+        better: "",
+        cells: r.values.iter().map(|v| Cell { text: v.clone().unwrap_or_default(), missing: v.is_none(), best: false }).collect(),
+    };
+    let params: Vec<Row> = c.params.iter().filter(|r| r.differs).map(value_row).collect();
+    let datasets: Vec<Row> = c.datasets.iter().map(value_row).collect();
     let metrics: Vec<Row> = c
         .metrics
         .iter()
@@ -294,6 +292,7 @@ pub fn html(report: &Report) -> String {
         generated: utc(report.generated_ms),
         selection: report.selection.clone(),
         same_params: c.params.len() - params.len(),
+        datasets,
         runs,
         params,
         metrics,

@@ -88,6 +88,13 @@ pub fn write(report: &Report, md: &Path) -> Result<Vec<PathBuf>, ReportError> {
     if c.params.len() > differing.len() {
         let _ = writeln!(doc, "\n{} more params have the same value in every run.", c.params.len() - differing.len());
     }
+    if !c.datasets.is_empty() {
+        let _ = writeln!(doc, "\n## Datasets\n\n| Dataset |{heads}\n|---|{rule}");
+        for row in &c.datasets {
+            let cells: String = row.values.iter().map(|v| format!(" {} |", v.as_deref().map(code).unwrap_or_else(|| "—".into()))).collect();
+            let _ = writeln!(doc, "| {} |{cells}", escape(&row.key));
+        }
+    }
     if !c.metrics.is_empty() {
         let _ =
             writeln!(doc, "\n## Metrics\n\nLatest value of each run; the best of each row in bold.\n\n| Metric | Better |{heads}\n|---|---|{rule}");

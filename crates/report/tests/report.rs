@@ -376,3 +376,21 @@ fn the_same_image_of_each_run_is_embedded_scaled_down_by_step() {
         assert!(written.contains(&file) && std::fs::read(&file).unwrap().starts_with(b"\x89PNG"), "{link}");
     }
 }
+
+#[test]
+fn the_datasets_each_run_consumed_are_in_the_report() {
+    let (dir, index) = index();
+    let runs = index.runs(&RunsQuery { filter: Some("name = 'resnet18-baseline' or name = 'diverged-run'".into()), ..Default::default() }).unwrap();
+    let consumed: Vec<_> = runs.iter().flat_map(|r| index.datasets(&r.id).unwrap()).collect();
+    assert!(!consumed.is_empty());
+    let report = gather(&index, runs, &ReportRequest::default()).unwrap();
+    let page = html(&report);
+    assert_eq!(page.matches("data-section=\"datasets\"").count(), 1);
+    for d in &consumed {
+        assert!(page.contains(&d.name) && page.contains(&d.digest), "{d:?}");
+    }
+    let md = dir.path().join("r.md");
+    runlens_report::write(&index, &report, &md, runlens_report::Format::Markdown).unwrap();
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.contains("## Datasets") && consumed.iter().all(|d| text.contains(&format!("| {} |", d.name))), "{text}");
+}

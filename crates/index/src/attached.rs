@@ -60,10 +60,11 @@ impl Index {
             "INSERT OR IGNORE INTO user_attached (source, identity, folder, added_ms) VALUES (?1, ?2, ?3, ?4)",
             params![source, identity, shown, now_ms()],
         )?;
-        let files = self.artifacts(run_id)?;
-        let (walked, truncated) = runlens_sources::util::walk_files_upto(&real, MAX_ATTACHED_FILES);
+        let mut files = self.store_files(run_id)?;
+        let walks = self.add_attached_files(run_id, &mut files)?;
+        let (walked, truncated) = walks.into_iter().find(|w| w.0 == shown).map_or((0, false), |w| (w.1, w.2));
         let listed = files.iter().filter(|f| f.attached.as_deref() == Some(shown.as_str())).count();
-        Ok(Attached { files: listed, shadowed: walked.len() - listed, truncated, folder: shown })
+        Ok(Attached { files: listed, shadowed: walked - listed, truncated, folder: shown })
     }
 
     /// Detaches `folder` (as attached, or any path that leads to it) from run `run_id`.
@@ -90,22 +91,26 @@ impl Index {
     }
 
     /// Adds the files of the folders attached to run `run_id` to its store's `files`
-    /// (a path already there stays), then sorts them by path.
-    pub(crate) fn add_attached_files(&self, run_id: &str, files: &mut Vec<RunFile>) -> Result<(), IndexError> {
+    /// (a path already there stays), then sorts them by path. Says, per folder walked,
+    /// how many files it holds and whether the walk stopped at [`MAX_ATTACHED_FILES`].
+    pub(crate) fn add_attached_files(&self, run_id: &str, files: &mut Vec<RunFile>) -> Result<Vec<(String, usize, bool)>, IndexError> {
         let folders = self.attached_folders(run_id)?;
+        let mut walks = Vec::new();
         if folders.is_empty() {
-            return Ok(());
+            return Ok(walks);
         }
         let mut taken: HashSet<String> = files.iter().map(|f| f.path.clone()).collect();
         for folder in folders.into_iter().filter(|f| f.present) {
-            for file in runlens_sources::util::walk_files_upto(Path::new(&folder.folder), MAX_ATTACHED_FILES).0 {
+            let (walked, truncated) = runlens_sources::util::walk_files_upto(Path::new(&folder.folder), MAX_ATTACHED_FILES);
+            walks.push((folder.folder.clone(), walked.len(), truncated));
+            for file in walked {
                 if taken.insert(file.rel.clone()) {
                     files.push(RunFile { path: file.rel, size: file.mark.size, origin: None, attached: Some(folder.folder.clone()) });
                 }
             }
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(())
+        Ok(walks)
     }
 
     /// Where `inside` (a relative path without `..`) of the folders attached to run

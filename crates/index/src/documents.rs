@@ -100,11 +100,11 @@ fn without_ansi(text: &str) -> String {
 /// A display output's richest safe form: an image, then HTML, then plain text.
 fn display(data: &serde_json::Map<String, Value>) -> Option<Output> {
     use base64::Engine as _;
-    for (mime, as_mime) in [("image/png", "image/png"), ("image/jpeg", "image/jpeg"), ("image/gif", "image/gif")] {
+    for mime in ["image/png", "image/jpeg", "image/gif"] {
         if let Some(b64) = data.get(mime) {
             let clean: String = text_of(b64).chars().filter(|c| !c.is_whitespace()).collect();
             if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(clean) {
-                return Some(Output::Image { mime: as_mime, bytes });
+                return Some(Output::Image { mime, bytes });
             }
         }
     }

@@ -37,9 +37,18 @@ pub(crate) fn hash_file(real: &Path) -> std::io::Result<String> {
 }
 
 impl Index {
-    /// The key a file of run `rid` at `path` is kept under: its artifact folder and path.
+    /// The key a file the store lists for run `run_id` at `path` is kept under: its
+    /// artifact folder and path (what `artifacts.hash` filters join on). `None`: the
+    /// store does not list it (a file of an attached folder).
     fn hash_key(&self, run_id: &str, path: &str) -> Result<Option<String>, IndexError> {
-        let dir: Option<Option<String>> = self.conn.query_row("SELECT artifact_dir FROM runs WHERE id = ?1", [run_id], |r| r.get(0)).optional()?;
+        let dir: Option<Option<String>> = self
+            .conn
+            .query_row(
+                "SELECT r.artifact_dir FROM artifacts a JOIN runs r ON r.rid = a.rid WHERE r.id = ?1 AND a.path = ?2",
+                params![run_id, path],
+                |r| r.get(0),
+            )
+            .optional()?;
         Ok(dir.flatten().map(|d| format!("{d}/{path}")))
     }
 
@@ -57,11 +66,8 @@ impl Index {
         let Some((size, mtime)) = stamp(&real) else {
             return Err(refused(std::io::Error::other("it is gone")));
         };
-        // Attached files have no artifact folder of the run: keyed by where they are.
-        let key = match self.listed_in_store(run_id, path)? {
-            true => self.hash_key(run_id, path)?.unwrap_or_else(|| real.to_string_lossy().into_owned()),
-            false => real.to_string_lossy().into_owned(),
-        };
+        // Attached files are not in the run's artifact folder: keyed by where they are.
+        let key = self.hash_key(run_id, path)?.unwrap_or_else(|| real.to_string_lossy().into_owned());
         let kept: Option<String> = self
             .conn
             .query_row("SELECT blake3 FROM file_hashes WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3", params![key, size, mtime], |r| r.get(0))
@@ -73,14 +79,6 @@ impl Index {
         self.conn
             .execute("INSERT OR REPLACE INTO file_hashes (path, size, mtime_ns, blake3) VALUES (?1, ?2, ?3, ?4)", params![key, size, mtime, hash])?;
         Ok(hash)
-    }
-
-    fn listed_in_store(&self, run_id: &str, path: &str) -> Result<bool, IndexError> {
-        Ok(self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM artifacts a JOIN runs r ON r.rid = a.rid WHERE r.id = ?1 AND a.path = ?2)",
-            params![run_id, path],
-            |r| r.get(0),
-        )?)
     }
 
     /// The other runs' files with the same bytes as artifact `path` of run `run_id`:

@@ -406,13 +406,18 @@ impl Index {
     /// A run's files, by path: those its store lists (paths relative to its artifact
     /// folder, `/`-separated) and those of the folders attached to it ([`crate::attached`]).
     pub fn artifacts(&self, run_id: &str) -> Result<Vec<RunFile>, IndexError> {
+        let mut files = self.store_files(run_id)?;
+        self.add_attached_files(run_id, &mut files)?;
+        Ok(files)
+    }
+
+    /// The files a run's store lists for it, by path.
+    pub(crate) fn store_files(&self, run_id: &str) -> Result<Vec<RunFile>, IndexError> {
         let rid: Option<i64> = self.conn.query_row("SELECT rid FROM runs WHERE id = ?1", [run_id], |r| r.get(0)).optional()?;
         let rid = rid.ok_or_else(|| IndexError::UnknownRun(run_id.to_string()))?;
         let mut stmt = self.conn.prepare("SELECT path, size, origin FROM artifacts WHERE rid = ?1 ORDER BY path")?;
         let rows = stmt.query_map([rid], |r| Ok(RunFile { path: r.get(0)?, size: r.get::<_, i64>(1)? as u64, origin: r.get(2)?, attached: None }))?;
-        let mut files = rows.collect::<Result<_, _>>()?;
-        self.add_attached_files(run_id, &mut files)?;
-        Ok(files)
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The datasets a run consumed (MLflow dataset inputs), by name.

@@ -116,10 +116,12 @@ impl Index {
         let rows = stmt.query_map([store_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)? as u64)))?;
         for row in rows {
             let (rid, path, size) = row?;
-            if seen.insert(format!("{}/{path}", dirs[&rid])) {
+            // A run a scan added since the runs were read waits for the next look.
+            let (Some(run), Some(dir)) = (runs.get_mut(&rid), dirs.get(&rid)) else { continue };
+            if seen.insert(format!("{dir}/{path}")) {
                 total.add(size);
                 artifacts.add(size);
-                runs.get_mut(&rid).expect("the store's run").usage.add(size);
+                run.usage.add(size);
             }
         }
         // The store's own files as last read: a database's per-run marks (`db#run`) and
@@ -132,8 +134,8 @@ impl Index {
                 continue;
             }
             total.add(size);
-            if let Some(rid) = owner.strip_prefix("r:").and_then(|native| by_native.get(native)) {
-                runs.get_mut(rid).expect("the store's run").usage.add(size);
+            if let Some(run) = owner.strip_prefix("r:").and_then(|native| by_native.get(native)).and_then(|rid| runs.get_mut(rid)) {
+                run.usage.add(size);
             }
         }
         let mut experiments: BTreeMap<Option<String>, Usage> = BTreeMap::new();

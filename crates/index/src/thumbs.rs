@@ -44,7 +44,7 @@ impl Index {
         let hash = self.file_hash(run_id, path)?;
         let kept = self.thumbnail_dir().join(format!("{hash}-{side}.png"));
         if let Ok(bytes) = std::fs::read(&kept)
-            && let Ok((width, height)) = image::image_dimensions(&kept)
+            && let Ok((width, height)) = image::ImageReader::with_format(std::io::Cursor::new(&bytes), image::ImageFormat::Png).into_dimensions()
         {
             return Ok(Thumbnail { mime: "image/png", bytes, width: Some(width), height: Some(height) });
         }

@@ -12,8 +12,9 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// Bump when the cache layout changes; the cache is then rebuilt from the stores.
-/// 7: `files.cursor`; 8: `runs.provenance`; 9: `datasets`.
-pub const CACHE_VERSION: i64 = 9;
+/// 7: `files.cursor`; 8: `runs.provenance`; 9: `datasets`; 10: W&B and DVC datasets (read
+/// again from unchanged runs).
+pub const CACHE_VERSION: i64 = 10;
 
 /// User-data migrations, applied in order; the user version is their count.
 const USER_MIGRATIONS: &[&str] = &[

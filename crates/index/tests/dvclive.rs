@@ -229,6 +229,17 @@ fn no_other_fixture_is_taken_for_dvclive_output() {
     let mut t = TestIndex::new();
     let report = t.add(&fixture(""));
     let roots: Vec<&str> = report.stores.iter().filter(|s| s.store.reader == "dvclive").map(|s| s.store.root.as_str()).collect();
+    // The lone runs of `dvclive/` and `dvc-project/` are grouped at their common parent.
     assert_eq!(roots.len(), 1, "{roots:?}");
-    assert!(roots[0].ends_with("fixtures/dvclive"), "{roots:?}");
+    assert!(roots[0].ends_with("fixtures"), "{roots:?}");
+    let mut names: Vec<String> = runs(&t).into_iter().filter(|r| r.source == "dvclive").map(|r| r.name).collect();
+    names.sort();
+    let want = [
+        "dvc-project/baseline/dvclive",
+        "dvc-project/more-data/dvclive",
+        "dvclive/augmented/dvclive",
+        "dvclive/baseline/dvclive",
+        "dvclive/tiny-debug/dvclive",
+    ];
+    assert_eq!(names, want);
 }

@@ -968,14 +968,41 @@ async fn the_datasets_of_compared_runs_side_by_side() {
     app.texts("[data-testid='run-name']", 10).await;
     let input = app.wait_css("[data-testid='filter-input']").await;
     input.send_keys("name = 'resnet18-baseline' or name = 'diverged-run'").await.unwrap();
-    app.wait_text("[data-testid='run-count']", "2 runs").await;
-    app.wait_css("[data-testid='select-all']").await.click().await.unwrap();
-    app.wait_css("[data-testid='compare']").await.click().await.unwrap();
-    app.wait_css("[data-testid='compare-view']").await;
-    app.d().execute("document.querySelector(\"[data-testid='compare-datasets']\")?.scrollIntoView()", vec![]).await.unwrap();
+    compare_datasets_of_all(&app, "2 runs").await;
     let row = app.wait_text("[data-testid='compare-datasets']", "toy-train").await;
     assert!(row.contains("a9e63616 (training)"), "{row}");
     app.d().execute("document.querySelector(\"[data-testid='compare-datasets']\").scrollIntoView()", vec![]).await.unwrap();
     app.screenshot("compare-datasets").await;
     app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_data_versions_a_dvc_project_tracks_are_compared_across_its_runs() {
+    let app = App::start(&[fixture("dvc-project")]).await;
+    app.texts("[data-testid='run-name']", 2).await;
+    open_run_page(&app, "baseline/dvclive").await;
+    let datasets = app.wait_text("[data-testid='run-datasets']", "data/raw.csv").await;
+    assert!(datasets.contains("e151adcc623d8057b940f9c97553677c") && datasets.contains("stage prepare"), "{datasets}");
+    app.d().execute("document.querySelector(\"[data-testid='run-datasets']\").scrollIntoView()", vec![]).await.unwrap();
+    app.screenshot("run-page-dvc-datasets").await;
+    app.wait_css("[data-testid='run-back']").await.click().await.unwrap();
+    let input = app.wait_css("[data-testid='filter-input']").await;
+    input.clear().await.unwrap();
+    input.send_keys(" ").await.unwrap();
+    compare_datasets_of_all(&app, "2 runs").await;
+    let rows = app.wait_text("[data-testid='compare-datasets']", "data/raw.csv").await;
+    assert!(rows.contains("e151adcc623d8057b940f9c97553677c") && rows.contains("17c9f30895e78eb59edcabb58499ad8e"), "{rows}");
+    app.d().execute("document.querySelector(\"[data-testid='compare-datasets']\").scrollIntoView()", vec![]).await.unwrap();
+    app.screenshot("compare-dvc-datasets").await;
+    app.quit().await;
+}
+
+/// Once the table shows `count`, selects every run, compares them, and scrolls to the
+/// comparison's datasets.
+async fn compare_datasets_of_all(app: &App, count: &str) {
+    app.wait_text("[data-testid='run-count']", count).await;
+    app.wait_css("[data-testid='select-all']").await.click().await.unwrap();
+    app.wait_css("[data-testid='compare']").await.click().await.unwrap();
+    app.wait_css("[data-testid='compare-view']").await;
+    app.d().execute("document.querySelector(\"[data-testid='compare-datasets']\")?.scrollIntoView()", vec![]).await.unwrap();
 }

@@ -18,11 +18,15 @@
 //! with `timestamp=True`) and there is no end. DVCLive records no provenance of a run
 //! (DVC keeps the git state in the repository, not in the output folder).
 //!
+//! Datasets: the outputs the DVC project around the run tracks (`dvc add` files and
+//! `dvc.lock` stage outputs, with DVC's md5; see [`dvc`]).
+//!
 //! Incremental: each TSV resumes from the byte after its last complete row
 //! ([`crate::util::resume`]); `params.yaml` and `metrics.json` are re-read when their
-//! (size, mtime, inode) changed; the artifact folders' listing is fingerprinted. A run
+//! (size, mtime, inode) changed; the artifact folders' listing and the DVC project's tracking files are fingerprinted. A run
 //! whose files are all unchanged is sent as unchanged, having read nothing.
 
+mod dvc;
 mod tsv;
 
 use std::path::Path;
@@ -191,6 +195,7 @@ fn read_run(ctx: &ScanContext, rel: &str, experiment: &str) -> RunUpdate {
     }
     run.drop_vanished_series(&tsv_prefix, &tsvs.iter().map(|f| format!("{tsv_prefix}{}", f.rel)).collect::<Vec<_>>());
     run.list_artifacts(&format!("{prefix}artifacts/"), &dir);
+    run.project_datasets(rel, &format!("{prefix}#dvc-project"));
 
     if run.changed {
         let start_ms = tsvs.iter().filter_map(|f| tsv::first_time_ms(&f.path)).min();
@@ -322,6 +327,22 @@ impl RunRead<'_> {
             self.update.artifacts = Some(listing);
         }
         self.marks.push((key.to_string(), mark));
+    }
+}
+
+impl RunRead<'_> {
+    /// The data versions of the DVC project around the run (see [`dvc`]); sent when the
+    /// project's tracking files changed, appeared or went.
+    fn project_datasets(&mut self, rel: &str, key: &str) {
+        let project = dvc::Project::around(self.ctx.root, rel);
+        let mark = project.as_ref().map(dvc::Project::mark);
+        if self.ctx.previous(key) != mark.as_ref() {
+            self.changed = true;
+            self.update.datasets = Some(project.map(|p| p.datasets(&mut self.update.warnings)).unwrap_or_default());
+        }
+        if let Some(mark) = mark {
+            self.marks.push((key.to_string(), mark));
+        }
     }
 }
 

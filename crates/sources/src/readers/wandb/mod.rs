@@ -33,11 +33,15 @@
 //!   read from its start and the series are replaced;
 //! * grown logs with only history (and other non-descriptive) records: only the new
 //!   records are read, their points appended;
-//! * grown logs with a run, config, exit, environment or preempting record: the logs are
+//! * grown logs with a run, config, artifact, exit, environment or preempting record: the logs are
 //!   read again from the start for the run's fields, and only the new points appended;
 //! * nothing changed: no content is read.
 //!
 //! The `files/` listing (the run's artifacts) is fingerprinted (names, sizes, mtimes).
+//!
+//! Artifacts logged with `run.log_artifact` are the run's datasets (context `logged`, the
+//! manifest digest as digest; see `state::logged_artifact`). Offline runs cannot record
+//! `use_artifact` (wandb refuses it), so the artifacts a run consumed are not known.
 
 mod files;
 mod log;
@@ -408,7 +412,7 @@ fn read_new_points(logs: &[LogFile], series: &mut BTreeMap<String, Vec<Point>>, 
 
 /// Records that change the run's fields rather than add points.
 fn describes_run(r: &Record) -> bool {
-    r.run.is_some() || r.config.is_some() || r.exit.is_some() || r.preempting.is_some() || r.environment.is_some()
+    r.run.is_some() || r.config.is_some() || r.artifact.is_some() || r.exit.is_some() || r.preempting.is_some() || r.environment.is_some()
 }
 
 fn add_points(r: &Record, offset: u64, series: &mut BTreeMap<String, Vec<Point>>, problems: &mut Vec<(u64, String)>) {
@@ -492,6 +496,7 @@ fn read_everything(
         ..Default::default()
     });
     update.params = Some(state.params());
+    update.datasets = Some(state.artifacts.clone());
     update.tags = Some(run_tags(&run.id, &state, run.sessions.last().is_some_and(|s| s.offline)));
     (state, marks)
 }

@@ -1,6 +1,6 @@
 //! The parts of `wandb_internal.Record` (wandb/proto/wandb_internal.proto) this reader
 //! uses, as hand-written `prost` messages. Field numbers are W&B's; every field not
-//! declared here (summary, output, stats, files, artifacts, ...) is skipped by `prost`
+//! declared here (summary, output, stats, files, ...) is skipped by `prost`
 //! as an unknown field, which is also how newer writers' additions are tolerated.
 
 /// One record of the transaction log. Only the variants the reader needs are declared;
@@ -11,6 +11,8 @@ pub struct Record {
     pub history: Option<HistoryRecord>,
     #[prost(message, optional, tag = "5")]
     pub config: Option<ConfigRecord>,
+    #[prost(message, optional, tag = "8")]
+    pub artifact: Option<ArtifactRecord>,
     #[prost(message, optional, tag = "11")]
     pub telemetry: Option<TelemetryRecord>,
     #[prost(message, optional, tag = "17")]
@@ -163,4 +165,43 @@ pub struct EnvironmentRecord {
     /// The interpreter (`sys.executable`).
     #[prost(string, tag = "14")]
     pub executable: String,
+}
+
+/// `run.log_artifact(...)`: a versioned artifact the run logged (offline runs record
+/// these; `use_artifact` needs the server and is refused offline).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ArtifactRecord {
+    #[prost(string, tag = "4")]
+    pub r#type: String,
+    #[prost(string, tag = "5")]
+    pub name: String,
+    /// The digest of the manifest (W&B's version identity of the artifact's content).
+    #[prost(string, tag = "6")]
+    pub digest: String,
+    #[prost(string, tag = "7")]
+    pub description: String,
+    #[prost(string, repeated, tag = "11")]
+    pub aliases: Vec<String>,
+    #[prost(message, optional, tag = "12")]
+    pub manifest: Option<ArtifactManifest>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ArtifactManifest {
+    #[prost(message, repeated, tag = "4")]
+    pub contents: Vec<ArtifactManifestEntry>,
+}
+
+/// One file of an artifact: its path inside it, its digest (base64 MD5), its size, and
+/// for `add_reference` entries the URI it points at.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ArtifactManifestEntry {
+    #[prost(string, tag = "1")]
+    pub path: String,
+    #[prost(string, tag = "2")]
+    pub digest: String,
+    #[prost(string, tag = "3")]
+    pub r#ref: String,
+    #[prost(int64, tag = "4")]
+    pub size: i64,
 }

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::proto::{ConfigRecord, EnvironmentRecord, HistoryRecord, Item, Record, RunRecord};
+use super::proto::{ArtifactRecord, ConfigRecord, EnvironmentRecord, HistoryRecord, Item, Record, RunRecord};
 use crate::lenient_json;
-use crate::model::{Point, Status};
+use crate::model::{DatasetInput, Point, Status};
 
 /// Config keys that hold W&B's own data, not the user's.
 const INTERNAL_CONFIG_KEYS: &[&str] = &["_wandb", "wandb_version"];
@@ -39,6 +39,8 @@ pub struct RunState {
     preempted: bool,
     pub config: Map<String, Value>,
     pub env: Environment,
+    /// The artifacts the run logged, in log order, each (name, digest) once.
+    pub artifacts: Vec<DatasetInput>,
 }
 
 /// Where and how the run was started (the environment record, or `wandb-metadata.json`).
@@ -77,6 +79,12 @@ impl RunState {
             if let Some(ms) = time.and_then(|i| i.value_json.trim().parse::<f64>().ok()).filter(|t| t.is_finite()) {
                 let ms = (ms * 1000.0).round() as i64;
                 self.session_last_row_ms = Some(self.session_last_row_ms.map_or(ms, |t| t.max(ms)));
+            }
+        }
+        if let Some(artifact) = &record.artifact {
+            let logged = logged_artifact(artifact);
+            if !self.artifacts.iter().any(|a| a.name == logged.name && a.digest == logged.digest) {
+                self.artifacts.push(logged);
             }
         }
         if let Some(exit) = &record.exit {
@@ -241,6 +249,36 @@ fn config_value(item: &Item, warn: &mut dyn FnMut(String)) -> Value {
         }
     }
 }
+
+/// A logged artifact as a dataset of the run: W&B's name and manifest digest, context
+/// `logged` (W&B's "output artifact"), source type `wandb-artifact`, and as its source
+/// the artifact's type, aliases, file count and bytes, and the URIs of its references.
+fn logged_artifact(a: &ArtifactRecord) -> DatasetInput {
+    let contents = a.manifest.as_ref().map_or(&[][..], |m| m.contents.as_slice());
+    let bytes: i64 = contents.iter().map(|e| e.size.max(0)).sum();
+    let refs: Vec<&str> = contents.iter().filter(|e| !e.r#ref.is_empty()).map(|e| e.r#ref.as_str()).take(MAX_LISTED_REFS).collect();
+    let mut source = Map::new();
+    source.insert("type".into(), Value::from(a.r#type.as_str()));
+    source.insert("aliases".into(), Value::from(a.aliases.clone()));
+    source.insert("files".into(), Value::from(contents.len()));
+    source.insert("bytes".into(), Value::from(bytes));
+    if !refs.is_empty() {
+        source.insert("references".into(), Value::from(refs));
+    }
+    if !a.description.is_empty() {
+        source.insert("description".into(), Value::from(a.description.as_str()));
+    }
+    DatasetInput {
+        name: a.name.clone(),
+        digest: a.digest.clone(),
+        context: Some("logged".into()),
+        source_type: Some("wandb-artifact".into()),
+        source: Some(Value::Object(source).to_string()),
+    }
+}
+
+/// At most this many reference URIs of one artifact are kept in its source.
+const MAX_LISTED_REFS: usize = 20;
 
 fn set_path(map: &mut Map<String, Value>, path: &[String], value: Value) {
     let Some((last, parents)) = path.split_last() else { return };

@@ -783,6 +783,28 @@ async fn the_same_image_of_several_runs_side_by_side_by_step() {
     assert_eq!(cells.len(), 9, "3 steps × 3 runs");
     app.d().execute("document.querySelector(\"[data-testid='compare-artifacts']\").scrollIntoView()", vec![]).await.unwrap();
     app.screenshot("compare-artifacts").await;
+
+    // One step at a time, larger: the slider picks the step for every run at once.
+    let rows_view = cell_titles(&app).await;
+    assert_eq!(rows_view.len(), 9);
+    app.wait_css("[data-testid='artifact-slider-mode']").await.click().await.unwrap();
+    assert_eq!(app.wait_text("[data-testid='artifact-step']", "step").await, "step 0");
+    let cells = app.d().find_all(By::Css("[data-testid='artifact-cell']")).await.unwrap();
+    assert_eq!(cells.len(), 3, "1 step × 3 runs");
+    app.d()
+        .execute(
+            "const s = document.querySelector(\"[data-testid='artifact-step-slider']\"); s.value = '2'; s.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.wait_text("[data-testid='artifact-step']", "step 79").await;
+    let shown = cell_titles(&app).await;
+    assert_eq!(shown, rows_view[6..9], "the slider's step 79 shows what the rows view's third row did");
+    assert!(shown.iter().any(|t| t.ends_with("step_79.png")), "{shown:?}");
+    app.d().execute("document.querySelector(\"[data-testid='compare-artifacts']\").scrollIntoView()", vec![]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.screenshot("compare-artifacts-slider").await;
     app.quit().await;
 }
 
@@ -1005,4 +1027,11 @@ async fn compare_datasets_of_all(app: &App, count: &str) {
     app.wait_css("[data-testid='compare']").await.click().await.unwrap();
     app.wait_css("[data-testid='compare-view']").await;
     app.d().execute("document.querySelector(\"[data-testid='compare-datasets']\")?.scrollIntoView()", vec![]).await.unwrap();
+}
+
+/// The titles (file paths, or "none") of the artifact grid's cells drawn, row by row.
+async fn cell_titles(app: &App) -> Vec<String> {
+    let titles =
+        app.d().execute("return [...document.querySelectorAll(\"[data-testid='artifact-cell']\")].map((c) => c.title);", vec![]).await.unwrap();
+    titles.json().as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect()
 }

@@ -173,14 +173,14 @@ class Compare {
     }
   }
 
-  /** One run's image as a data URL of its thumbnail (scaled in Rust to the grid's cells,
-   * null: it could not be read), asked once per view. */
-  image(runId: string, path: string): Promise<string | null> {
-    const key = `${runId}\n${path}`;
+  /** One run's image as a data URL of its thumbnail (scaled in Rust to fit `side` CSS
+   * pixels, null: it could not be read), asked once per view and size. */
+  image(runId: string, path: string, side: number): Promise<string | null> {
+    const key = `${runId}\n${path}\n${side}`;
     let url = this.#images.get(key);
     if (!url) {
       url = commands
-        .artifactThumbnail({ request: { runId, path, side: Math.round(142 * Math.max(1, devicePixelRatio)) } })
+        .artifactThumbnail({ request: { runId, path, side: Math.round(side * Math.max(1, devicePixelRatio)) } })
         .then((t) => t.url)
         .catch(() => null);
       this.#images.set(key, url);

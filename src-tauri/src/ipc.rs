@@ -314,6 +314,21 @@ pub struct StorageView {
     pub runs: Vec<RunUsageView>,
     /// The largest files of any run, largest first.
     pub files: Vec<LargeFileView>,
+    /// The folders attached to runs, largest first (not part of any store).
+    pub attached: Vec<AttachedUsageView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachedUsageView {
+    pub run_id: String,
+    pub run_name: String,
+    pub folder: String,
+    pub present: bool,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    #[ts(type = "number")]
+    pub files: u64,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -351,6 +366,9 @@ pub struct RunUsageView {
     pub bytes: u64,
     #[ts(type = "number")]
     pub files: u64,
+    /// What the folders attached to it take.
+    #[ts(type = "number")]
+    pub attached_bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -361,6 +379,8 @@ pub struct LargeFileView {
     pub path: String,
     #[ts(type = "number")]
     pub size: u64,
+    /// The attached folder it is in (`null`: the store's).
+    pub attached: Option<String>,
 }
 
 impl From<runlens_index::storage::Storage> for StorageView {
@@ -382,9 +402,32 @@ impl From<runlens_index::storage::Storage> for StorageView {
             runs: s
                 .runs
                 .into_iter()
-                .map(|r| RunUsageView { run_id: r.run_id, name: r.name, experiment: r.experiment, bytes: r.usage.bytes, files: r.usage.files })
+                .map(|r| RunUsageView {
+                    run_id: r.run_id,
+                    name: r.name,
+                    experiment: r.experiment,
+                    bytes: r.usage.bytes,
+                    files: r.usage.files,
+                    attached_bytes: r.attached.bytes,
+                })
                 .collect(),
-            files: s.files.into_iter().map(|f| LargeFileView { run_id: f.run_id, run_name: f.run_name, path: f.path, size: f.size }).collect(),
+            files: s
+                .files
+                .into_iter()
+                .map(|f| LargeFileView { run_id: f.run_id, run_name: f.run_name, path: f.path, size: f.size, attached: f.attached })
+                .collect(),
+            attached: s
+                .attached
+                .into_iter()
+                .map(|a| AttachedUsageView {
+                    run_id: a.run_id,
+                    run_name: a.run_name,
+                    folder: a.folder,
+                    present: a.present,
+                    bytes: a.usage.bytes,
+                    files: a.usage.files,
+                })
+                .collect(),
         }
     }
 }
@@ -1560,6 +1603,7 @@ fn declarations() -> Vec<(String, String)> {
         d::<RunUsageView>(&cfg),
         d::<LargeFileView>(&cfg),
         d::<StorageView>(&cfg),
+        d::<AttachedUsageView>(&cfg),
         d::<ArtifactView>(&cfg),
         d::<AttachedFolderView>(&cfg),
         d::<SameFileView>(&cfg),

@@ -87,8 +87,12 @@ pub fn storage(s: &runlens_index::storage::Storage) -> Value {
         })).collect::<Vec<_>>(),
         "runs": s.runs.iter().map(|r| json!({
             "id": r.run_id, "name": r.name, "store": r.store_id, "experiment": r.experiment, "bytes": r.usage.bytes, "files": r.usage.files,
+            "attached_bytes": r.attached.bytes, "attached_files": r.attached.files,
         })).collect::<Vec<_>>(),
-        "files": s.files.iter().map(|f| json!({"run": f.run_id, "run_name": f.run_name, "path": f.path, "size": f.size})).collect::<Vec<_>>(),
+        "files": s.files.iter().map(|f| json!({"run": f.run_id, "run_name": f.run_name, "path": f.path, "size": f.size, "attached": f.attached})).collect::<Vec<_>>(),
+        "attached": s.attached.iter().map(|a| json!({
+            "run": a.run_id, "run_name": a.run_name, "folder": a.folder, "present": a.present, "bytes": a.usage.bytes, "files": a.usage.files,
+        })).collect::<Vec<_>>(),
     })
 }
 

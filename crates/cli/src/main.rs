@@ -673,13 +673,22 @@ fn execute(cli: Cli, mut out: impl Write) -> Result<ExitCode> {
                         writeln!(out, "{:>10}    {}", size(u.bytes), name.as_deref().unwrap_or("(no experiment)"))?;
                     }
                 }
+                if !storage.attached.is_empty() {
+                    writeln!(out, "attached folders")?;
+                }
+                for a in &storage.attached {
+                    let gone = if a.present { "" } else { "  (not there now)" };
+                    writeln!(out, "{:>10}  {}  attached to {}  ({} files){gone}", size(a.usage.bytes), a.folder, a.run_name, a.usage.files)?;
+                }
                 writeln!(out, "largest runs")?;
                 for r in &storage.runs {
-                    writeln!(out, "{:>10}  {}  {}", size(r.usage.bytes), r.name, r.run_id)?;
+                    let attached = if r.attached.files > 0 { format!("  (+{} attached)", size(r.attached.bytes)) } else { String::new() };
+                    writeln!(out, "{:>10}  {}  {}{attached}", size(r.usage.bytes), r.name, r.run_id)?;
                 }
                 writeln!(out, "largest files")?;
                 for f in &storage.files {
-                    writeln!(out, "{:>10}  {}  {}  {}", size(f.size), f.run_name, f.path, f.run_id)?;
+                    let attached = f.attached.as_deref().map(|d| format!("  (in {d})")).unwrap_or_default();
+                    writeln!(out, "{:>10}  {}  {}  {}{attached}", size(f.size), f.run_name, f.path, f.run_id)?;
                 }
             }
         }

@@ -4,8 +4,11 @@
 //! stat'ed again). A file is counted once, under the first run (in index order) that
 //! lists it, however many runs or listings name it (two runs sharing an artifact folder,
 //! a W&B `requirements.txt` that is both a run file and read as provenance). Files
-//! inside logs (TensorBoard images) are counted as the log they are in. Runlens never
-//! deletes anything: this only says where to look.
+//! inside logs (TensorBoard images) are counted as the log they are in. Folders the user
+//! attached to runs are not the stores': they are walked now (at most
+//! [`crate::attached::MAX_ATTACHED_FILES`] files each), counted apart (per folder and in
+//! each run's `attached`), each file once, and their files are among the largest. Runlens
+//! never deletes anything: this only says where to look.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -41,13 +44,26 @@ pub struct StoreUsage {
     pub experiments: Vec<(Option<String>, Usage)>,
 }
 
-/// One run's disk use: its listed files and the store files that are its own.
+/// One run's disk use: its listed files and the store files that are its own, and apart
+/// the files of the folders attached to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunUsage {
     pub run_id: String,
     pub name: String,
     pub store_id: i64,
     pub experiment: Option<String>,
+    pub usage: Usage,
+    pub attached: Usage,
+}
+
+/// One folder attached to a run, and what its files take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachedUsage {
+    pub run_id: String,
+    pub run_name: String,
+    pub folder: String,
+    /// Whether it is there now (a folder that is not counts nothing).
+    pub present: bool,
     pub usage: Usage,
 }
 
@@ -56,9 +72,11 @@ pub struct RunUsage {
 pub struct LargeFile {
     pub run_id: String,
     pub run_name: String,
-    /// As the run lists it (relative to its artifact folder).
+    /// As the run lists it (relative to its artifact folder, or to `attached`).
     pub path: String,
     pub size: u64,
+    /// The attached folder it is in, if it is not the store's.
+    pub attached: Option<String>,
 }
 
 /// The disk use of every store, the `top` largest runs and the `top` largest files.
@@ -67,6 +85,8 @@ pub struct Storage {
     pub stores: Vec<StoreUsage>,
     pub runs: Vec<RunUsage>,
     pub files: Vec<LargeFile>,
+    /// Every folder attached to a run of the index, the largest first.
+    pub attached: Vec<AttachedUsage>,
 }
 
 impl Index {
@@ -79,16 +99,62 @@ impl Index {
             stores.push(StoreUsage { runs: store.runs, ..usage });
             runs.extend(store_runs);
         }
-        runs.sort_by(|a, b| b.usage.bytes.cmp(&a.usage.bytes).then_with(|| a.name.cmp(&b.name)));
-        runs.truncate(top);
         let mut stmt = self.conn.prepare(
             "SELECT r.id, r.name, a.path, a.size FROM artifacts a JOIN runs r ON r.rid = a.rid
              WHERE a.origin IS NULL ORDER BY a.size DESC, r.name, a.path LIMIT ?1",
         )?;
-        let files = stmt
-            .query_map([top as i64], |r| Ok(LargeFile { run_id: r.get(0)?, run_name: r.get(1)?, path: r.get(2)?, size: r.get::<_, i64>(3)? as u64 }))?
+        let mut files: Vec<LargeFile> = stmt
+            .query_map([top as i64], |r| {
+                Ok(LargeFile { run_id: r.get(0)?, run_name: r.get(1)?, path: r.get(2)?, size: r.get::<_, i64>(3)? as u64, attached: None })
+            })?
             .collect::<Result<_, _>>()?;
-        Ok(Storage { stores, runs, files })
+        let attached = self.attached_usage(&mut runs, &mut files)?;
+        let total = |r: &RunUsage| r.usage.bytes + r.attached.bytes;
+        runs.sort_by(|a, b| total(b).cmp(&total(a)).then_with(|| a.name.cmp(&b.name)));
+        runs.truncate(top);
+        files.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.run_name.cmp(&b.run_name)).then_with(|| a.path.cmp(&b.path)));
+        files.truncate(top);
+        Ok(Storage { stores, runs, files, attached })
+    }
+
+    /// Walks the folders attached to the runs (earliest attached first): each file counted
+    /// once by its place on disk, added to its run's `attached` and offered to `files`.
+    fn attached_usage(&self, runs: &mut [RunUsage], files: &mut Vec<LargeFile>) -> Result<Vec<AttachedUsage>, IndexError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.name, u.folder FROM user_attached u JOIN stores s ON s.source = u.source
+             JOIN runs r ON r.store_id = s.id AND r.identity = u.identity ORDER BY u.added_ms, u.folder, r.id",
+        )?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?.collect::<Result<Vec<_>, _>>()?;
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut out = Vec::new();
+        for (run_id, run_name, folder) in rows {
+            let present = Path::new(&folder).is_dir();
+            let mut usage = Usage::default();
+            if present {
+                let (walked, _) = runlens_sources::util::walk_files_upto(Path::new(&folder), crate::attached::MAX_ATTACHED_FILES);
+                for file in walked {
+                    if !seen.insert(file.path.to_string_lossy().into_owned()) {
+                        continue;
+                    }
+                    usage.add(file.mark.size);
+                    files.push(LargeFile {
+                        run_id: run_id.clone(),
+                        run_name: run_name.clone(),
+                        path: file.rel,
+                        size: file.mark.size,
+                        attached: Some(folder.clone()),
+                    });
+                }
+            }
+            if let Some(run) = runs.iter_mut().find(|r| r.run_id == run_id) {
+                run.attached.bytes += usage.bytes;
+                run.attached.files += usage.files;
+            }
+            out.push(AttachedUsage { run_id, run_name, folder, present, usage });
+        }
+        out.sort_by(|a, b| b.usage.bytes.cmp(&a.usage.bytes).then_with(|| a.folder.cmp(&b.folder)));
+        Ok(out)
     }
 
     fn store_usage(&self, store_id: i64, root: &str, source: &str) -> Result<(StoreUsage, Vec<RunUsage>), IndexError> {
@@ -105,7 +171,7 @@ impl Index {
         })?;
         for row in rows {
             let (rid, run_id, name, experiment, native, dir) = row?;
-            runs.insert(rid, RunUsage { run_id, name, store_id, experiment, usage: Usage::default() });
+            runs.insert(rid, RunUsage { run_id, name, store_id, experiment, usage: Usage::default(), attached: Usage::default() });
             by_native.insert(native, rid);
             dirs.insert(rid, dir.unwrap_or_default());
         }

@@ -89,3 +89,41 @@ fn a_file_two_runs_list_is_counted_once() {
     let total = storage.stores[0].total.bytes;
     assert!(shares <= total && shares + first.artifact_bytes > total, "{shares} of {total}");
 }
+
+/// Folders attached to runs are counted apart from the stores, each file once however
+/// many runs it is attached to, and their files are among the largest.
+#[test]
+fn attached_folders_are_counted_apart_and_each_file_once() {
+    let mut t = TestIndex::new();
+    t.add(&fixture("dvclive"));
+    let before = t.index.storage(100).unwrap();
+    let outputs = t.dir.path().join("outputs");
+    std::fs::create_dir_all(outputs.join("ckpt")).unwrap();
+    std::fs::write(outputs.join("ckpt/model.pt"), vec![7u8; 3_000_000]).unwrap();
+    std::fs::write(outputs.join("log.txt"), b"hello").unwrap();
+    let runs = t.index.runs(&RunsQuery::default()).unwrap();
+    let (a, b) = (&runs[0], &runs[1]);
+    t.index.attach_folder(&a.id, &outputs).unwrap();
+    t.index.attach_folder(&b.id, &outputs).unwrap();
+
+    let s = t.index.storage(100).unwrap();
+    assert_eq!(s.stores, before.stores, "an attached folder is no store's");
+    assert_eq!(s.attached.len(), 2);
+    let on_disk = on_disk(&outputs);
+    assert_eq!(s.attached.iter().map(|u| u.usage.bytes).sum::<u64>(), on_disk, "each file once");
+    assert_eq!((s.attached[0].usage.files, s.attached[1].usage.files), (2, 0), "one attachment has them, largest first");
+    let holder = s.attached[0].run_id.clone();
+    assert!(holder == a.id || holder == b.id);
+    let run = s.runs.iter().find(|r| r.run_id == holder).unwrap();
+    assert_eq!((run.attached.bytes, run.attached.files), (on_disk, 2));
+    assert_eq!(s.runs[0].run_id, holder, "the run with the checkpoint is now the largest");
+    let top = &s.files[0];
+    assert_eq!((top.path.as_str(), top.size, top.run_id.as_str()), ("ckpt/model.pt", 3_000_000, holder.as_str()));
+    assert_eq!(top.attached.as_deref(), Some(outputs.canonicalize().unwrap().to_str().unwrap()));
+
+    // A folder that is gone counts nothing and says so.
+    std::fs::remove_dir_all(&outputs).unwrap();
+    let s = t.index.storage(100).unwrap();
+    assert!(s.attached.iter().all(|u| !u.present && u.usage.files == 0), "{:?}", s.attached);
+    assert!(s.files.iter().all(|f| f.attached.is_none()));
+}

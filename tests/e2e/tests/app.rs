@@ -862,6 +862,12 @@ async fn a_folder_dropped_on_a_run_is_attached_to_it_and_detached_again() {
     assert!(w > 100 && h > 100, "{w}×{h}");
     app.wait_text("[data-testid='artifact-open']", "Open").await;
     app.screenshot("artifact-attached").await;
+    // Disk use counts the folder apart from the store, under the run it is attached to.
+    app.wait_css("[data-testid='open-storage']").await.click().await.unwrap();
+    let attached = app.wait_text("[data-testid='storage-attached']", "mnist-outputs").await;
+    assert!(attached.contains("attached to mnist_cnn #1") && attached.contains("3 files"), "{attached}");
+    app.screenshot("storage-attached").await;
+    app.wait_css("[data-testid='storage-dialog'] [data-testid='dialog-close']").await.click().await.unwrap();
     // Detached: its files are gone from the run.
     app.wait_css("[data-testid='detach-folder']").await.click().await.unwrap();
     for _ in 0..50 {

@@ -91,9 +91,17 @@ bytes: number,
  */
 artifactBytes: number, experiments: Array<ExperimentUsageView>, };
 
-export type RunUsageView = { runId: string, name: string, experiment: string | null, bytes: number, files: number, };
+export type RunUsageView = { runId: string, name: string, experiment: string | null, bytes: number, files: number, 
+/**
+ * What the folders attached to it take.
+ */
+attachedBytes: number, };
 
-export type LargeFileView = { runId: string, runName: string, path: string, size: number, };
+export type LargeFileView = { runId: string, runName: string, path: string, size: number, 
+/**
+ * The attached folder it is in (`null`: the store's).
+ */
+attached: string | null, };
 
 export type StorageView = { stores: Array<StoreUsageView>, 
 /**
@@ -103,7 +111,13 @@ runs: Array<RunUsageView>,
 /**
  * The largest files of any run, largest first.
  */
-files: Array<LargeFileView>, };
+files: Array<LargeFileView>, 
+/**
+ * The folders attached to runs, largest first (not part of any store).
+ */
+attached: Array<AttachedUsageView>, };
+
+export type AttachedUsageView = { runId: string, runName: string, folder: string, present: boolean, bytes: number, files: number, };
 
 export type ArtifactView = { path: string, size: number, 
 /**

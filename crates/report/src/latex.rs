@@ -34,6 +34,11 @@ pub fn escape(s: &str) -> String {
             '`' => out.push_str("\\textasciigrave{}"),
             '\'' => out.push_str("\\textquotesingle{}"),
             '-' => out.push_str("-{}"),
+            // The symbols of our own figures (Spearman's ρ, Kruskal–Wallis ε²).
+            'ρ' => out.push_str("$\\rho$"),
+            'ε' => out.push_str("$\\varepsilon$"),
+            '–' => out.push_str("\\textendash{}"),
+            '—' => out.push_str("\\textemdash{}"),
             c if c.is_control() => out.push(' '),
             c if c.is_ascii() => out.push(c),
             c if ('\u{a1}'..='\u{ff}').contains(&c) && c != '\u{ad}' => out.push(c),
@@ -48,6 +53,12 @@ pub fn escape(s: &str) -> String {
 /// Characters of a param value a table cell shows, and of a diff line.
 const TABLE_CELL: usize = 40;
 const DIFF_LINE: usize = 110;
+/// Characters of a dataset's digest and context kept.
+const DATASET_CELL: usize = 64;
+/// Runs side by side in one table of images (2.3 cm each).
+const IMAGE_COLUMNS: usize = 6;
+/// One run's column of images: fixed and centred, so one pdflatex pass lays it out.
+const IMAGE_COLUMN: &str = ">{\\centering\\arraybackslash}p{2.4cm}";
 
 /// `s` cut to `n` characters, `...` marking the cut.
 fn clip(s: &str, n: usize) -> String {
@@ -67,7 +78,7 @@ pub fn write(report: &Report, tex: &Path) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(&data_dir).map_err(ReportError::writing(&data_dir))?;
     let mut written = Vec::new();
     let mut doc = String::new();
-    doc.push_str("\\documentclass[10pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n\\usepackage{graphicx}\n");
+    doc.push_str("\\documentclass[10pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n\\usepackage{graphicx}\n\\usepackage{longtable}\n\\usepackage{array}\n");
     doc.push_str("\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.16}\n\\setlength{\\textwidth}{16cm}\n\\setlength{\\oddsidemargin}{0cm}\n");
     let _ = writeln!(doc, "\\title{{{}}}\n\\date{{{}}}\n\\author{{Runlens {}}}", escape(&report.title), utc(report.generated_ms), report.version);
     doc.push_str("\\begin{document}\n\\maketitle\n");
@@ -104,6 +115,23 @@ pub fn write(report: &Report, tex: &Path) -> Result<Vec<PathBuf>, ReportError> {
     }
     if c.params.len() > differing.len() {
         let _ = writeln!(doc, "{} more params have the same value in every run.\n", c.params.len() - differing.len());
+    }
+    if !c.datasets.is_empty() {
+        // One line per dataset and run that has it (a table as wide as the runs would not
+        // fit a page), breaking across pages.
+        doc.push_str(
+            "\\section*{Datasets}\n{\\small\\begin{longtable}{p{4.2cm}rp{9.5cm}}\nDataset & Run & Digest (context) \\\\ \\hline\n\\endhead\n",
+        );
+        for row in &c.datasets {
+            let mut first = true;
+            for (run, value) in row.values.iter().enumerate() {
+                let Some(value) = value else { continue };
+                let name = if first { format!("{}{}", escape(&row.key), if row.differs { " (differs)" } else { "" }) } else { String::new() };
+                first = false;
+                let _ = writeln!(doc, "{name} & {} & \\texttt{{{}}} \\\\", run + 1, escape(&clip(value, DATASET_CELL)));
+            }
+        }
+        doc.push_str("\\end{longtable}}\n\n");
     }
     if !c.metrics.is_empty() {
         let cols = "r".repeat(report.runs.len());
@@ -162,6 +190,43 @@ pub fn write(report: &Report, tex: &Path) -> Result<Vec<PathBuf>, ReportError> {
             chart.stored(),
             &chart.points_blake3[..16.min(chart.points_blake3.len())]
         );
+    }
+    if !report.images.is_empty() {
+        doc.push_str("\\section*{Images}\n");
+    }
+    for (p, im) in report.images.iter().enumerate() {
+        let _ = writeln!(doc, "\\subsection*{{\\texttt{{{}}}}}", escape(&im.pattern));
+        // At most IMAGE_COLUMNS runs a table, the next runs in the next; rows break across pages.
+        let runs: Vec<usize> = (0..report.runs.len()).collect();
+        for group in runs.chunks(IMAGE_COLUMNS) {
+            let heads: Vec<String> = group.iter().map(|r| (r + 1).to_string()).collect();
+            let _ =
+                writeln!(doc, "\\begin{{longtable}}{{r{}}}\nStep & {} \\\\ \\hline\n\\endhead", IMAGE_COLUMN.repeat(group.len()), heads.join(" & "));
+            for (row, (step, cells)) in im.steps.iter().zip(&im.cells).enumerate() {
+                let mut line = step.map(|s| s.to_string()).unwrap_or_default();
+                for &run in group {
+                    line.push_str(" & ");
+                    match cells.get(run).and_then(Option::as_ref) {
+                        Some(picture) => {
+                            let file = format!("image-{}-{}-{}.png", p + 1, row + 1, run + 1);
+                            let path = data_dir.join(&file);
+                            std::fs::write(&path, &picture.png).map_err(ReportError::writing(&path))?;
+                            written.push(path);
+                            let _ = write!(
+                                line,
+                                "\\raisebox{{-0.5\\height}}{{\\includegraphics[width=2.3cm,height=2.3cm,keepaspectratio]{{{data_name}/{file}}}}}"
+                            );
+                        }
+                        None => line.push_str("--"),
+                    }
+                }
+                let _ = writeln!(doc, "{line} \\\\[2pt]");
+            }
+            doc.push_str("\\end{longtable}\n");
+        }
+        if im.left_out > 0 || im.more_steps > 0 {
+            let _ = writeln!(doc, "{} more steps not shown, {} images left out (size cap or unreadable).\n", im.more_steps, im.left_out);
+        }
     }
     doc.push_str("\\section*{Code and environment}\n\\begin{tabular}{rlll}\n\\# & Commit & Branch & Working tree \\\\ \\hline\n");
     for (i, r) in c.runs.iter().enumerate() {

@@ -220,8 +220,14 @@ fn latex_compiles_with_pdflatex_unchanged() {
     assert_eq!(files[0], tex);
     let lines: usize = report.charts.iter().map(|c| c.lines.len()).sum();
     assert_eq!(files.len(), 1 + lines, "one data file per line");
+    compile_latex(&tex);
+}
+
+/// Runs pdflatex on `tex` (in its folder) and checks it made a PDF of some size.
+fn compile_latex(tex: &std::path::Path) {
     let out = Command::new("pdflatex")
-        .args(["-interaction=nonstopmode", "-halt-on-error", "report.tex"])
+        .args(["-interaction=nonstopmode", "-halt-on-error"])
+        .arg(tex.file_name().unwrap())
         .current_dir(tex.parent().unwrap())
         .output()
         .expect("pdflatex (texlive-latex-base and texlive-pictures; scripts/setup.sh --test installs them)");
@@ -375,6 +381,25 @@ fn the_same_image_of_each_run_is_embedded_scaled_down_by_step() {
         let file = md.with_file_name(link);
         assert!(written.contains(&file) && std::fs::read(&file).unwrap().starts_with(b"\x89PNG"), "{link}");
     }
+
+    // LaTeX: the same PNGs in its data folder, each included once, and pdflatex takes it.
+    let tex = dir.path().join("tex/report.tex");
+    std::fs::create_dir_all(tex.parent().unwrap()).unwrap();
+    let written = runlens_report::latex::write(&report, &tex).unwrap();
+    let text = std::fs::read_to_string(&tex).unwrap();
+    let included: Vec<&str> = text
+        .match_indices("keepaspectratio]{report-data/image-")
+        .map(|(i, _)| {
+            let start = i + "keepaspectratio]{".len();
+            &text[start..start + text[start..].find('}').unwrap()]
+        })
+        .collect();
+    assert_eq!(included.len(), pictures.len());
+    for name in included {
+        let file = tex.with_file_name(name);
+        assert!(written.contains(&file) && std::fs::read(&file).unwrap().starts_with(b"\x89PNG"), "{name}");
+    }
+    compile_latex(&tex);
 }
 
 #[test]
@@ -393,4 +418,11 @@ fn the_datasets_each_run_consumed_are_in_the_report() {
     runlens_report::write(&index, &report, &md, runlens_report::Format::Markdown).unwrap();
     let text = std::fs::read_to_string(&md).unwrap();
     assert!(text.contains("## Datasets") && consumed.iter().all(|d| text.contains(&format!("| {} |", d.name))), "{text}");
+    let tex = dir.path().join("r.tex");
+    runlens_report::latex::write(&report, &tex).unwrap();
+    let text = std::fs::read_to_string(&tex).unwrap();
+    let escaped = |s: &str| runlens_report::latex::escape(s);
+    assert!(text.contains("\\section*{Datasets}") && consumed.iter().all(|d| text.contains(&escaped(&d.name))), "{text}");
+    assert!(consumed.iter().all(|d| text.contains(&escaped(&d.digest))), "{text}");
+    compile_latex(&tex);
 }

@@ -23,8 +23,9 @@
 //!
 //! Incremental: each TSV resumes from the byte after its last complete row
 //! ([`crate::util::resume`]); `params.yaml` and `metrics.json` are re-read when their
-//! (size, mtime, inode) changed; the artifact folders' listing and the DVC project's tracking files are fingerprinted. A run
-//! whose files are all unchanged is sent as unchanged, having read nothing.
+//! (size, mtime, inode) changed; the artifact folders' listing and the DVC project's
+//! tracking files are fingerprinted. A run whose files are all unchanged is sent as
+//! unchanged, having read nothing.
 
 mod dvc;
 mod tsv;

@@ -444,11 +444,23 @@ pub struct ArtifactView {
     pub embedded: bool,
     /// The attached folder it is in (`null`: the store's own).
     pub attached: Option<String>,
+    /// Last modified, ms since the epoch (`null`: inside a log, or not there now).
+    #[ts(type = "number | null")]
+    pub modified_ms: Option<i64>,
+    /// What kind of file it is, by its name (`image`, `table`, `json`, `model`, …).
+    pub kind: String,
 }
 
 impl From<runlens_index::RunFile> for ArtifactView {
     fn from(a: runlens_index::RunFile) -> Self {
-        ArtifactView { embedded: a.origin.is_some(), path: a.path, size: a.size, attached: a.attached }
+        ArtifactView {
+            embedded: a.origin.is_some(),
+            path: a.path,
+            size: a.size,
+            attached: a.attached,
+            modified_ms: a.modified_ms,
+            kind: a.kind.to_string(),
+        }
     }
 }
 

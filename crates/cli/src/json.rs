@@ -99,7 +99,7 @@ pub fn storage(s: &runlens_index::storage::Storage) -> Value {
 /// `runlens artifacts --json`: one of a run's files. `embedded`: inside a log (`origin`
 /// names it and the offset); `attached`: the folder the user attached it from.
 pub fn run_file(a: &RunFile) -> Value {
-    json!({"path": a.path, "size": a.size, "embedded": a.origin.is_some(), "origin": a.origin, "attached": a.attached})
+    json!({"path": a.path, "size": a.size, "embedded": a.origin.is_some(), "origin": a.origin, "attached": a.attached, "modified_ms": a.modified_ms, "kind": a.kind})
 }
 
 /// A run's provenance: every key always there, `null` (or `[]`) where the store recorded

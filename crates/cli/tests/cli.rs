@@ -380,7 +380,10 @@ fn an_attached_folder_is_listed_read_and_detached() {
     assert_eq!(stdout(&attach), format!("attached {} to {id}: 1 files\n", folder.display()));
     let listed: Value = serde_json::from_str(&stdout(&runlens(&db, &["artifacts", &id, "--json"]))).unwrap();
     let mine: Vec<&Value> = listed.as_array().unwrap().iter().filter(|a| !a["attached"].is_null()).collect();
-    assert_eq!(mine, [&serde_json::json!({"path": "preds/test.csv", "size": 15, "embedded": false, "origin": null, "attached": folder})]);
+    let modified = std::fs::metadata(out.join("preds/test.csv")).unwrap().modified().unwrap();
+    let ms = modified.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let want = serde_json::json!({"path": "preds/test.csv", "size": 15, "embedded": false, "origin": null, "attached": folder, "modified_ms": ms, "kind": "table"});
+    assert_eq!(mine, [&want]);
     let shown: Value = serde_json::from_str(&stdout(&runlens(&db, &["show", &id, "--json"]))).unwrap();
     assert_eq!(shown["attached_folders"], serde_json::json!([{"folder": folder, "present": true}]));
     assert_eq!(shown["artifacts"], listed, "show lists the files as artifacts does");

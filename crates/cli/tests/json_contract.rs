@@ -1,6 +1,6 @@
 //! The CLI's JSON, values and all, as outside scripts rely on it: a snapshot of each
 //! shape on a fixture store. Machine-specific parts (the store's path, run ids made from
-//! it, scan times) are replaced by placeholders; everything else is compared exactly, so
+//! it, scan times, files' modification times) are replaced by placeholders; everything else is compared exactly, so
 //! a changed field, value or order fails here first.
 
 mod common;
@@ -52,7 +52,25 @@ impl Store {
                 s["scanned"] = Value::from("<time>");
             }
         }
+        mtimes(&mut v);
         expect.assert_eq(&serde_json::to_string_pretty(v.pointer(pointer).unwrap()).unwrap());
+    }
+}
+
+/// Files' modification times (those of the copy the test made) as a placeholder.
+fn mtimes(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if key == "modified_ms" && value.is_number() {
+                    *value = Value::from("<mtime>");
+                } else {
+                    mtimes(value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mtimes),
+        _ => {}
     }
 }
 
@@ -243,6 +261,8 @@ fn show_json() {
                 {
                   "attached": null,
                   "embedded": false,
+                  "kind": "json",
+                  "modified_ms": "<mtime>",
                   "origin": null,
                   "path": "sweep_summary.json",
                   "size": 183

@@ -285,6 +285,31 @@ fn open_regular(real: &Path, path: &str) -> Result<std::fs::File, IndexError> {
     runlens_sources::util::open_regular(real).map_err(|e| refused(path, format!("cannot be opened: {e}")))
 }
 
+/// What kind of file `path` is, by its name, as the browser labels it: `image`, `table`,
+/// `markdown`, `html`, `notebook`, `json`, `yaml`, `text`, `code`, `model`, `archive`,
+/// `data` or `file`. (A preview decides by the content too: this is a label.)
+pub fn file_type(path: &str) -> &'static str {
+    let ext = extension(path);
+    if image_mime(&ext).is_some() {
+        return "image";
+    }
+    match ext.as_str() {
+        "csv" | "tsv" => "table",
+        "md" | "markdown" => "markdown",
+        "html" | "htm" => "html",
+        "ipynb" => "notebook",
+        "json" | "jsonl" => "json",
+        "yaml" | "yml" => "yaml",
+        "txt" | "log" | "out" | "err" | "toml" | "cfg" | "ini" | "patch" | "diff" => "text",
+        "py" | "sh" | "r" | "jl" | "c" | "cpp" | "h" | "rs" | "js" | "ts" => "code",
+        "pt" | "pth" | "ckpt" | "pkl" | "pickle" | "joblib" | "safetensors" | "onnx" | "h5" | "hdf5" | "bin" => "model",
+        "gz" | "tgz" | "zip" | "tar" | "xz" | "zst" => "archive",
+        "npy" | "npz" | "parquet" | "arrow" | "feather" => "data",
+        _ if path.rsplit('/').next() == Some("MLmodel") => "model",
+        _ => "file",
+    }
+}
+
 pub(crate) fn extension(path: &str) -> String {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default()

@@ -105,7 +105,14 @@ impl Index {
             walks.push((folder.folder.clone(), walked.len(), truncated));
             for file in walked {
                 if taken.insert(file.rel.clone()) {
-                    files.push(RunFile { path: file.rel, size: file.mark.size, origin: None, attached: Some(folder.folder.clone()) });
+                    files.push(RunFile {
+                        kind: crate::artifacts::file_type(&file.rel),
+                        path: file.rel,
+                        size: file.mark.size,
+                        origin: None,
+                        attached: Some(folder.folder.clone()),
+                        modified_ms: Some(file.mark.mtime_ns.div_euclid(1_000_000)),
+                    });
                 }
             }
         }

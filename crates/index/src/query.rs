@@ -2,6 +2,7 @@
 //! summaries, one series at full resolution, stores and their warnings.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use runlens_sources::{Point, Provenance};
 use rusqlite::{OptionalExtension, Row, params};
@@ -407,6 +408,13 @@ impl Index {
     /// folder, `/`-separated) and those of the folders attached to it ([`crate::attached`]).
     pub fn artifacts(&self, run_id: &str) -> Result<Vec<RunFile>, IndexError> {
         let mut files = self.store_files(run_id)?;
+        let dir: Option<String> = self.conn.query_row("SELECT artifact_dir FROM runs WHERE id = ?1", [run_id], |r| r.get(0))?;
+        if let Some(dir) = dir {
+            // As they are now (symlinks not followed: nothing outside the folder is looked at).
+            for f in files.iter_mut().filter(|f| f.origin.is_none()) {
+                f.modified_ms = std::fs::symlink_metadata(Path::new(&dir).join(&f.path)).ok().and_then(|m| modified_ms(&m));
+            }
+        }
         self.add_attached_files(run_id, &mut files)?;
         Ok(files)
     }
@@ -416,7 +424,17 @@ impl Index {
         let rid: Option<i64> = self.conn.query_row("SELECT rid FROM runs WHERE id = ?1", [run_id], |r| r.get(0)).optional()?;
         let rid = rid.ok_or_else(|| IndexError::UnknownRun(run_id.to_string()))?;
         let mut stmt = self.conn.prepare("SELECT path, size, origin FROM artifacts WHERE rid = ?1 ORDER BY path")?;
-        let rows = stmt.query_map([rid], |r| Ok(RunFile { path: r.get(0)?, size: r.get::<_, i64>(1)? as u64, origin: r.get(2)?, attached: None }))?;
+        let rows = stmt.query_map([rid], |r| {
+            let path: String = r.get(0)?;
+            Ok(RunFile {
+                kind: crate::artifacts::file_type(&path),
+                path,
+                size: r.get::<_, i64>(1)? as u64,
+                origin: r.get(2)?,
+                attached: None,
+                modified_ms: None,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -457,6 +475,11 @@ pub struct RunFile {
     pub origin: Option<String>,
     /// For a file of a folder the user attached to the run: that folder.
     pub attached: Option<String>,
+    /// When it was last modified (ms since the epoch), as it is on disk now (`None` for
+    /// a file inside a log, or one that is not there); filled by [`Index::artifacts`].
+    pub modified_ms: Option<i64>,
+    /// What kind of file it is, by its name ([`crate::artifacts::file_type`]).
+    pub kind: &'static str,
 }
 
 /// Metric aggregates with a `metrics_<column>` index of `(key, <column>, rid)`.
@@ -480,4 +503,10 @@ fn run_order(keys: &[SortKey]) -> (String, Vec<rusqlite::types::Value>) {
     }
     parts.push("r.start_ms DESC, r.name, r.id".to_string());
     (parts.join(", "), params)
+}
+
+/// A file's modification time in ms since the epoch.
+fn modified_ms(meta: &std::fs::Metadata) -> Option<i64> {
+    let since = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(since.as_millis()).ok()
 }

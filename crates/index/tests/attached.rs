@@ -222,3 +222,46 @@ fn images_are_scaled_once_and_kept_beside_the_index() {
     assert!(t.index.thumbnail(&run, "train.log", 128).is_err());
     assert!(t.index.thumbnail(&run, "../../etc/x.png", 128).is_err());
 }
+
+/// Every file a run lists, the store's and an attached folder's, says when it was last
+/// modified (as on disk now) and what kind of file it is; a file inside a log has no time.
+#[test]
+fn listed_files_carry_their_modification_time_and_kind() {
+    let mut t = TestIndex::new();
+    let store = t.copy_of("mlflow-file");
+    t.add(&store);
+    t.add(&fixture("tensorboard"));
+    let runs = t.index.runs(&RunsQuery::default()).unwrap();
+    let mut own = 0;
+    let mut embedded = 0;
+    for run in &runs {
+        let dir = run.artifact_dir.clone();
+        for f in t.index.artifacts(&run.id).unwrap() {
+            assert_eq!(f.kind, runlens_index::artifacts::file_type(&f.path));
+            match (&f.origin, &dir) {
+                (Some(_), _) => {
+                    assert_eq!(f.modified_ms, None, "{}", f.path);
+                    embedded += 1;
+                }
+                (None, Some(dir)) => {
+                    let on_disk = std::fs::metadata(Path::new(dir).join(&f.path)).unwrap().modified().unwrap();
+                    let ms = on_disk.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+                    assert_eq!(f.modified_ms, Some(ms), "{}", f.path);
+                    own += 1;
+                }
+                (None, None) => {}
+            }
+        }
+    }
+    assert!(own > 10 && embedded > 0, "{own} files, {embedded} in logs");
+
+    let run = &runs[0];
+    let folder = outputs(&t.dir.path().join("out"), &[0]);
+    t.index.attach_folder(&run.id, &folder).unwrap();
+    let log = t.index.artifacts(&run.id).unwrap().into_iter().find(|f| f.attached.is_some() && f.path == "stdout.txt").unwrap();
+    let on_disk = std::fs::metadata(folder.join("stdout.txt")).unwrap().modified().unwrap();
+    assert_eq!(log.modified_ms, Some(on_disk.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64));
+    let kinds: Vec<&str> =
+        ["samples/step_0.png", "model.safetensors", "m/MLmodel", "eval.csv"].iter().map(|p| runlens_index::artifacts::file_type(p)).collect();
+    assert_eq!((log.kind, kinds), ("text", vec!["image", "model", "model", "table"]));
+}

@@ -601,7 +601,7 @@ async fn open_artifact(app: &App, path: &str, testid: &str) -> WebElement {
     let clicked = app
         .d()
         .execute(
-            "const b = [...document.querySelectorAll(\"[data-testid='artifact']\")].find((b) => b.textContent === arguments[0]); if (b) b.click(); return !!b;",
+            "const b = [...document.querySelectorAll(\"[data-testid='artifact']\")].find((b) => b.dataset.path === arguments[0]); if (b) b.click(); return !!b;",
             vec![json!(path)],
         )
         .await
@@ -619,6 +619,24 @@ async fn a_runs_artifacts_open_as_what_they_are() {
     app.texts("[data-testid='run-name']", 10).await;
     open_run_page(&app, "resnet18-baseline").await;
     let folder = repo_root().join("tests/fixtures/mlflow-file/mlruns/171616798534474200/4b6a27fca6a84e3d93decb025d038692/artifacts");
+
+    // A tree: the `plots` folder with its files below it, each with its time and kind;
+    // closed, its files go; open again, they are back.
+    let plots = app.wait_css("[data-testid='artifact-folder'][data-path='plots']").await;
+    let files_in_plots =
+        "return [...document.querySelectorAll(\"[data-testid='artifact']\")].filter((b) => b.dataset.path.startsWith('plots/')).length;";
+    let before = app.d().execute(files_in_plots, vec![]).await.unwrap().json().as_u64().unwrap();
+    assert!(before > 0);
+    let row = app
+        .script_text("return document.querySelector(\"[data-testid='artifact'][data-path='plots/loss_curve.png']\").closest('tr').textContent;")
+        .await;
+    assert!(row.contains("image") && row.contains("20"), "size, modification time and kind: {row}");
+    app.d().execute("document.querySelector(\"[data-testid='run-artifacts']\").scrollIntoView()", vec![]).await.unwrap();
+    app.screenshot("artifact-tree").await;
+    plots.click().await.unwrap();
+    assert_eq!(app.d().execute(files_in_plots, vec![]).await.unwrap().json().as_u64(), Some(0));
+    app.wait_css("[data-testid='artifact-folder'][data-path='plots']").await.click().await.unwrap();
+    assert_eq!(app.d().execute(files_in_plots, vec![]).await.unwrap().json().as_u64(), Some(before));
 
     // An image, decoded by the web view at its own size.
     open_artifact(&app, "plots/loss_curve.png", "artifact-image").await;
@@ -877,7 +895,7 @@ async fn a_folder_dropped_on_a_run_is_attached_to_it_and_detached_again() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(app.d().find_all(By::Css("[data-testid='attached-folders']")).await.unwrap().is_empty(), "detached");
-    let listed = app.script_text("return [...document.querySelectorAll(\"[data-testid='artifact']\")].map((b) => b.textContent).join(',');").await;
+    let listed = app.script_text("return [...document.querySelectorAll(\"[data-testid='artifact']\")].map((b) => b.dataset.path).join(',');").await;
     assert!(!listed.contains("samples/step_5.png"), "{listed}");
     let left: Vec<usize> = [&outputs, &outputs.join("samples")].iter().map(|d| std::fs::read_dir(d).unwrap().count()).collect();
     assert_eq!(left, [2, 2], "the folder is left as it was");

@@ -127,7 +127,15 @@ embedded: boolean,
 /**
  * The attached folder it is in (`null`: the store's own).
  */
-attached: string | null, };
+attached: string | null, 
+/**
+ * Last modified, ms since the epoch (`null`: inside a log, or not there now).
+ */
+modifiedMs: number | null, 
+/**
+ * What kind of file it is, by its name (`image`, `table`, `json`, `model`, …).
+ */
+kind: string, };
 
 export type AttachedFolderView = { folder: string, 
 /**

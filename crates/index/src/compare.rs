@@ -541,15 +541,16 @@ impl Index {
         let mut c = Comparison::of(runs, &self.metric_directions()?, importance_of);
         // Per run, each dataset name's digest (and context); several inputs of one name
         // are listed together.
+        let datasets = self.datasets_of(&runs.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())?;
         let mut of_runs: Vec<BTreeMap<String, String>> = Vec::with_capacity(runs.len());
         for run in runs {
             let mut by_name: BTreeMap<String, String> = BTreeMap::new();
-            for d in self.datasets(&run.id)? {
+            for d in datasets.get(&run.id).into_iter().flatten() {
                 let shown = match &d.context {
                     Some(context) => format!("{} ({context})", d.digest),
                     None => d.digest.clone(),
                 };
-                by_name.entry(d.name).and_modify(|v| *v = format!("{v}, {shown}")).or_insert(shown);
+                by_name.entry(d.name.clone()).and_modify(|v| *v = format!("{v}, {shown}")).or_insert(shown);
             }
             of_runs.push(by_name);
         }

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use runlens_sources::{Point, Provenance};
+use runlens_sources::{DatasetInput, Point, Provenance};
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::filter::eval::{EvalError, RidSet, evaluate};
@@ -438,17 +438,35 @@ impl Index {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The datasets a run consumed (MLflow dataset inputs), by name.
-    pub fn datasets(&self, run_id: &str) -> Result<Vec<runlens_sources::DatasetInput>, IndexError> {
+    /// The datasets of a run (MLflow dataset inputs, W&B logged artifacts, the outputs
+    /// of a DVC project), by name.
+    pub fn datasets(&self, run_id: &str) -> Result<Vec<DatasetInput>, IndexError> {
         let rid: Option<i64> = self.conn.query_row("SELECT rid FROM runs WHERE id = ?1", [run_id], |r| r.get(0)).optional()?;
         let rid = rid.ok_or_else(|| IndexError::UnknownRun(run_id.to_string()))?;
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT name, digest, context, source_type, source FROM datasets WHERE rid = ?1 ORDER BY name, digest, context")?;
-        let rows = stmt.query_map([rid], |r| {
-            Ok(runlens_sources::DatasetInput { name: r.get(0)?, digest: r.get(1)?, context: r.get(2)?, source_type: r.get(3)?, source: r.get(4)? })
-        })?;
+            .prepare_cached(&format!("SELECT '', {DATASET_COLUMNS} FROM datasets d WHERE d.rid = ?1 ORDER BY d.name, d.digest, d.context"))?;
+        let rows = stmt.query_map([rid], |r| dataset_row(r).map(|(_, d)| d))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The datasets of each of runs `ids` (as [`Index::datasets`] lists them), by run id,
+    /// in one query per 500 runs; a run without any is absent.
+    pub(crate) fn datasets_of(&self, ids: &[&str]) -> Result<HashMap<String, Vec<DatasetInput>>, IndexError> {
+        let mut out: HashMap<String, Vec<DatasetInput>> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT r.id, {DATASET_COLUMNS} FROM datasets d JOIN runs r ON r.rid = d.rid
+                 WHERE r.id IN ({}) ORDER BY r.id, d.name, d.digest, d.context",
+                vec!["?"; chunk.len()].join(", ")
+            ))?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(chunk), dataset_row)?;
+            for row in rows {
+                let (id, d) = row?;
+                out.entry(id).or_default().push(d);
+            }
+        }
+        Ok(out)
     }
 
     /// Every stored point of one metric of one run, sorted by step. `Ok(None)` when the
@@ -503,6 +521,14 @@ fn run_order(keys: &[SortKey]) -> (String, Vec<rusqlite::types::Value>) {
     }
     parts.push("r.start_ms DESC, r.name, r.id".to_string());
     (parts.join(", "), params)
+}
+
+/// The columns of a `datasets d` row [`dataset_row`] reads, after the run id.
+const DATASET_COLUMNS: &str = "d.name, d.digest, d.context, d.source_type, d.source";
+
+/// A run id and one of its datasets, from a row of the run id and [`DATASET_COLUMNS`].
+fn dataset_row(r: &Row) -> rusqlite::Result<(String, DatasetInput)> {
+    Ok((r.get(0)?, DatasetInput { name: r.get(1)?, digest: r.get(2)?, context: r.get(3)?, source_type: r.get(4)?, source: r.get(5)? }))
 }
 
 /// A file's modification time in ms since the epoch.

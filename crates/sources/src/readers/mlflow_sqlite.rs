@@ -288,8 +288,6 @@ fn read_runs(conn: &Connection, schema: &Schema) -> rusqlite::Result<Vec<RunRow>
     rows.collect()
 }
 
-/// `run_uuid → [(model id, artifact location)]` of the models runs logged (MLflow 3's
-/// `logged_models`; none in older databases), in model id order.
 /// Per run, the datasets it consumed (MLflow ≥ 2.4: `inputs` rows of source type
 /// `DATASET` and destination type `RUN`, their `datasets` row, the `mlflow.data.context`
 /// input tag); none before those tables existed.
@@ -322,6 +320,8 @@ fn dataset_inputs(conn: &Connection) -> rusqlite::Result<HashMap<String, Vec<Dat
     Ok(out)
 }
 
+/// `run_uuid → [(model id, artifact location)]` of the models runs logged (MLflow 3's
+/// `logged_models`; none in older databases), in model id order.
 fn logged_models(conn: &Connection) -> rusqlite::Result<HashMap<String, Vec<(String, String)>>> {
     let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
     if !table_names(conn)?.iter().any(|t| t == "logged_models") {
